@@ -1,0 +1,421 @@
+/*
+ * cli.c: argument parsing, subcommand dispatch, help texts and exit codes.
+ *
+ * Every subcommand has its own option table and --help.  Parsing only fills an options
+ * struct (cli.h); the work happens in the subcommand's module.  Usage errors print one
+ * line naming the problem plus a pointer to --help and exit 2.
+ */
+#include "config.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char usage_main[] =
+"usage: scraper COMMAND [options] [args]\n"
+"\n"
+"A concurrent, polite web scraper: crawls sites with per-site rule files and stores\n"
+"pages and extracted items in a SQLite database.\n"
+"\n"
+"commands:\n"
+"  crawl  [-c DIR] [-d DB] [options] URLFILE...   crawl the URLs listed (- = stdin)\n"
+"  query  [-d DB] [-f table|csv|json|jsonl] SQL   read-only SQL over the database\n"
+"  export [-d DB] -t TYPE [-f jsonl|csv] [-o FILE] items of one type\n"
+"  check  [-c DIR]                                validate every rule file\n"
+"  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
+"  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
+"\n"
+"  scraper COMMAND --help   options of one command\n"
+"  scraper --version\n"
+"\n"
+"environment: SCRAPER_CONFIG (default -c), SCRAPER_DB (default -d)\n"
+"exit status: 0 done, 1 the run failed, 2 usage or rule-file error\n";
+
+static const char usage_crawl[] =
+"usage: scraper crawl [-c DIR] [-d DB] [options] URLFILE...\n"
+"\n"
+"Crawl the URLs listed in each URLFILE (one per line, # comments; - reads stdin),\n"
+"following links as the rule files in DIR say.  Running it again on the same database\n"
+"resumes the unfinished crawl.\n"
+"\n"
+"  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"      --workers N      most worker processes at once (default 64)\n"
+"      --max-pages N    stop after N pages in all (over the rule files' limits)\n"
+"      --max-depth N    follow links at most N hops from a seed (caps the rule files)\n"
+"      --fresh          forget the old frontier and start again\n"
+"      --recrawl        fetch done pages again with conditional requests\n"
+"  -q, --quiet          no status line and no summary\n"
+"  -v, --verbose        per-site summary lines; twice for debug logging\n"
+"  -h, --help           this text\n";
+
+static const char usage_query[] =
+"usage: scraper query [-d DB] [-f table|csv|json|jsonl] SQL\n"
+"\n"
+"Run one read-only SQL statement over the database and print the rows.  The database is\n"
+"opened read-only: statements that would write are refused.\n"
+"\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"  -f, --format FMT     table (default on a terminal), csv (default otherwise; RFC 4180\n"
+"                       with a header row), json (one array), jsonl (an object per line)\n"
+"  -h, --help           this text\n";
+
+static const char usage_export[] =
+"usage: scraper export [-d DB] -t TYPE [-f jsonl|csv] [-o FILE]\n"
+"\n"
+"Write every item of one type, one record per item with its url and fields.\n"
+"\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"  -t, --type TYPE      item type (as named in the rule files)\n"
+"  -f, --format FMT     jsonl (default) or csv\n"
+"  -o, --output FILE    write FILE atomically (default standard output)\n"
+"  -h, --help           this text\n";
+
+static const char usage_check[] =
+"usage: scraper check [-c DIR]\n"
+"\n"
+"Validate every rule file in DIR and list every error as file:line:col: message.\n"
+"Exit status 0 when all are valid, 2 otherwise.\n"
+"\n"
+"  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
+"  -h, --help           this text\n";
+
+static const char usage_try[] =
+"usage: scraper try [-c DIR] URL|FILE [--url URL]\n"
+"\n"
+"Fetch one URL (or read a saved page from FILE), apply the rule file a crawl would pick\n"
+"for it, and print the items and the links the follow rules choose, as JSON.\n"
+"\n"
+"  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
+"  -u, --url URL        the address FILE was saved from (picks the rules, resolves links)\n"
+"  -h, --help           this text\n";
+
+static const char usage_stats[] =
+"usage: scraper stats [-d DB] [-f table|json]\n"
+"\n"
+"Per site: pages ok, failed and disallowed, items per type, bytes, fetch times, error\n"
+"reasons; then totals.\n"
+"\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"  -f, --format FMT     table (default) or json\n"
+"  -h, --help           this text\n";
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "scraper%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'scraper %s%s--help' for more information.\n",
+		cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : fallback;
+}
+
+/* A whole decimal number in [min, max]; -1 when it is not. */
+static int
+parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_format(const char *s, enum out_format *out)
+{
+	static const struct { const char *name; enum out_format f; } names[] = {
+		{ "table", FMT_TABLE }, { "csv", FMT_CSV },
+		{ "json", FMT_JSON },	{ "jsonl", FMT_JSONL },
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].f;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* getopt_long's own messages name the option; add the pointer to --help. */
+#define BAD_OPTION(cmd) \
+	do { \
+		fprintf(stderr, "Try 'scraper %s --help' for more information.\n", cmd); \
+		return EXIT_USAGE; \
+	} while (0)
+
+static int
+cmd_crawl(int argc, char **argv)
+{
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "max-pages", required_argument, NULL, O_MAX_PAGES },
+		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
+		{ "fresh", no_argument, NULL, O_FRESH },
+		{ "recrawl", no_argument, NULL, O_RECRAWL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct crawl_opts o = {
+		.config_dir = env_or("SCRAPER_CONFIG", "./config"),
+		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
+		.workers = 64,
+		.max_depth = -1,
+	};
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+c:d:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_dir = optarg; break;
+		case 'd': o.db_path = optarg; break;
+		case 'q': o.quiet = true; break;
+		case 'v': o.verbose++; break;
+		case 'h': fputs(usage_crawl, stdout); return EXIT_DONE;
+		case O_WORKERS:
+			if (parse_long(optarg, 1, 4096, &v) == -1)
+				return usage_error("crawl", "--workers wants a number from 1 to 4096, not '%s'", optarg);
+			o.workers = (int)v;
+			break;
+		case O_MAX_PAGES:
+			if (parse_long(optarg, 1, LONG_MAX, &v) == -1)
+				return usage_error("crawl", "--max-pages wants a positive number, not '%s'", optarg);
+			o.max_pages = v;
+			break;
+		case O_MAX_DEPTH:
+			if (parse_long(optarg, 0, 100000, &v) == -1)
+				return usage_error("crawl", "--max-depth wants a number from 0 to 100000, not '%s'", optarg);
+			o.max_depth = (int)v;
+			break;
+		case O_FRESH: o.fresh = true; break;
+		case O_RECRAWL: o.recrawl = true; break;
+		default: BAD_OPTION("crawl");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("crawl", "%s", "no URL file given (use - for standard input)");
+	if (o.fresh && o.recrawl)
+		return usage_error("crawl", "%s", "--fresh and --recrawl do not go together");
+	o.url_files = argv + optind;
+	o.n_url_files = argc - optind;
+	return coordinator_run(&o);
+}
+
+static int
+cmd_query(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct query_opts o = { .db_path = env_or("SCRAPER_DB", "./scraped.db") };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+d:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.db_path = optarg; break;
+		case 'f':
+			if (parse_format(optarg, &o.format) == -1)
+				return usage_error("query", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+			break;
+		case 'h': fputs(usage_query, stdout); return EXIT_DONE;
+		default: BAD_OPTION("query");
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("query", "%s", "give exactly one SQL statement (quote it)");
+	o.sql = argv[optind];
+	return query_run(&o);
+}
+
+static int
+cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "type", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export_opts o = {
+		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
+		.format = FMT_JSONL,
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+d:t:f:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.db_path = optarg; break;
+		case 't': o.type = optarg; break;
+		case 'o': o.out_path = optarg; break;
+		case 'f':
+			if (parse_format(optarg, &o.format) == -1 ||
+			    (o.format != FMT_JSONL && o.format != FMT_CSV))
+				return usage_error("export", "unknown format '%s' (jsonl, csv)", optarg);
+			break;
+		case 'h': fputs(usage_export, stdout); return EXIT_DONE;
+		default: BAD_OPTION("export");
+		}
+	}
+	if (optind != argc)
+		return usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (o.type == NULL)
+		return usage_error("export", "%s", "-t TYPE is required");
+	return export_run(&o);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_opts o = { .config_dir = env_or("SCRAPER_CONFIG", "./config") };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_dir = optarg; break;
+		case 'h': fputs(usage_check, stdout); return EXIT_DONE;
+		default: BAD_OPTION("check");
+		}
+	}
+	if (optind != argc)
+		return usage_error("check", "unexpected argument '%s'", argv[optind]);
+	return check_run(&o);
+}
+
+static int
+cmd_try(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct try_opts o = { .config_dir = env_or("SCRAPER_CONFIG", "./config") };
+	int c;
+
+	/* No '+': "try page.html --url URL" puts the option after the operand. */
+	while ((c = getopt_long(argc, argv, "c:u:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_dir = optarg; break;
+		case 'u': o.url = optarg; break;
+		case 'h': fputs(usage_try, stdout); return EXIT_DONE;
+		default: BAD_OPTION("try");
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("try", "%s", "give one URL or file");
+	o.target = argv[optind];
+	return try_run(&o);
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stats_opts o = {
+		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
+		.format = FMT_TABLE,
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+d:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.db_path = optarg; break;
+		case 'f':
+			if (parse_format(optarg, &o.format) == -1 ||
+			    (o.format != FMT_TABLE && o.format != FMT_JSON))
+				return usage_error("stats", "unknown format '%s' (table, json)", optarg);
+			break;
+		case 'h': fputs(usage_stats, stdout); return EXIT_DONE;
+		default: BAD_OPTION("stats");
+		}
+	}
+	if (optind != argc)
+		return usage_error("stats", "unexpected argument '%s'", argv[optind]);
+	return stats_run(&o);
+}
+
+int
+cli_main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} commands[] = {
+		{ "crawl", cmd_crawl }, { "query", cmd_query }, { "export", cmd_export },
+		{ "check", cmd_check }, { "try", cmd_try },	{ "stats", cmd_stats },
+	};
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_main, stdout);
+		return EXIT_DONE;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("scraper %s\n", PACKAGE_VERSION);
+		return EXIT_DONE;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(cmd, commands[i].name) == 0) {
+			/* Each subcommand parses argv[1..]: its own name is argv[0]. */
+			optind = 1;
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	if (cmd[0] == '-')
+		return usage_error(NULL, "unknown option '%s'", cmd);
+	return usage_error(NULL, "unknown command '%s'", cmd);
+}

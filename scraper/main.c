@@ -1,0 +1,18 @@
+/*
+ * main.c: entry point.  "scraper --worker ..." is the hidden worker mode the
+ * coordinator execs (worker.c); everything else is the user's command line (cli.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli.h"
+#include "worker.h"
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "--worker") == 0)
+		return worker_main(argc, argv);
+	return cli_main(argc, argv);
+}

@@ -1,0 +1,120 @@
+# tests/lib.sh: sourced by every integration test (tests/integration/*.sh).
+#
+# Gives each test a private temporary folder ($T), TAP output helpers, the paths of the
+# binaries under test, and start_server, which starts the loopback test web server on
+# port 0 and waits for the port it reports (no sleeps).  Everything started here is
+# killed and $T removed when the test exits.
+
+set -u
+
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+SCRAPER="$top_builddir/scraper/scraper"
+TESTSERVER="$top_builddir/tests/testserver"
+FIXTURES="$top_srcdir/tests/fixtures"
+SQLITE3="${SQLITE3:-sqlite3}"
+[ -n "$SQLITE3" ] || SQLITE3=sqlite3
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/scraper-test.XXXXXX") || exit 99
+_pids=""
+_n=0
+_failed=0
+
+_cleanup() {
+	for p in $_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $_pids; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$_failed" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "# kept $T"
+	fi
+}
+trap _cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+plan() { echo "1..$1"; }
+
+ok() {
+	_n=$((_n + 1))
+	echo "ok $_n - $1"
+}
+
+not_ok() {
+	_n=$((_n + 1))
+	_failed=$((_failed + 1))
+	echo "not ok $_n - $1"
+}
+
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+	_d=$1
+	shift
+	if "$@"; then ok "$_d"; else not_ok "$_d"; fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3"
+		diag "got:  '$1'" "want: '$2'"
+	fi
+}
+
+# like GOT REGEX DESCRIPTION (extended regex)
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok "$3"
+	else
+		not_ok "$3"
+		diag "got:  '$1'" "want match: '$2'"
+	fi
+}
+
+# run_status COMMAND...: run it with a time limit; sets $status, $out, $err.
+run() {
+	timeout "${RUN_TIMEOUT:-60}" "$@" >"$T/out" 2>"$T/err"
+	status=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+}
+
+# sql DB STATEMENT: one query through the sqlite3 shell, list mode.
+sql() {
+	"$SQLITE3" -batch -noheader "$1" "$2"
+}
+
+# start_server VAR [testserver args...]: start a test server on 127.0.0.1 port 0;
+# sets VAR to its port and VAR_PID to its pid.  Waits for the port line, not a timer.
+start_server() {
+	_var=$1
+	shift
+	_fifo="$T/.port.$_var"
+	mkfifo "$_fifo" || exit 99
+	"$TESTSERVER" "$@" >"$_fifo" 2>>"$T/server-$_var.log" &
+	_spid=$!
+	_pids="$_pids $_spid"
+	_port=
+	read -r _port <"$_fifo"
+	rm -f "$_fifo"
+	case "$_port" in
+	[0-9]*) ;;
+	*) echo "Bail out! test server did not start: $(cat "$T/server-$_var.log")"; exit 99 ;;
+	esac
+	eval "$_var=\$_port; ${_var}_PID=\$_spid"
+}
+
+# done_testing: exit status for the TAP driver (it reads the plan and the lines).
+done_testing() {
+	[ "$_failed" -eq 0 ]
+}
