@@ -46,6 +46,9 @@ const char *buf_str(const struct buf *b);
  * NUL-terminated string, "" allocated when empty; NULL only when out of memory. */
 char *buf_steal(struct buf *b);
 
+/* Cut the contents back to the first n bytes (n <= len). */
+void buf_truncate(struct buf *b, size_t n);
+
 /* Drop the first n bytes (n <= len), moving the rest to the front. */
 void buf_consume(struct buf *b, size_t n);
 

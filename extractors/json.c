@@ -4,6 +4,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,15 +103,18 @@ int
 json_put_double(struct buf *b, double v)
 {
 	char tmp[40];
+	double mag = fabs(v);
+	bool plain = mag == 0 || (mag >= 1e-5 && mag < 1e16);
 
 	if (!isfinite(v))
 		return buf_puts(b, "null");
+	/* The shortest form that reads back as the same value, in plain notation where
+	 * that is natural (1400.0, not 1.4e+03). */
 	snprintf(tmp, sizeof tmp, "%.17g", v);
-	/* Shortest form that reads back the same value. */
-	for (int prec = 1; prec < 17; prec++) {
+	for (int prec = 1; prec <= 17; prec++) {
 		char t[40];
 		snprintf(t, sizeof t, "%.*g", prec, v);
-		if (strtod(t, NULL) == v) {
+		if (strtod(t, NULL) == v && (!plain || strpbrk(t, "eE") == NULL)) {
 			strcpy(tmp, t);
 			break;
 		}

@@ -66,7 +66,13 @@ test_numbers(void **state)
 	json_put_double(&b, NAN);
 	buf_putc(&b, ' ');
 	json_put_double(&b, 1e300);
-	assert_string_equal(buf_str(&b), "-42 12.0 0.1 1299.99 null 1e+300");
+	buf_putc(&b, ' ');
+	json_put_double(&b, 1400.0);
+	buf_putc(&b, ' ');
+	json_put_double(&b, 120000.0);
+	buf_putc(&b, ' ');
+	json_put_double(&b, 0.000001);
+	assert_string_equal(buf_str(&b), "-42 12.0 0.1 1299.99 null 1e+300 1400.0 120000.0 1e-06");
 	buf_free(&b);
 }
 

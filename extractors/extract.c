@@ -1,0 +1,871 @@
+/*
+ * extract.c: compiled extraction rules and their application to a page.
+ *
+ * A field's pipeline, per selected node and in document order:
+ *   node -> text (element: all descendant text, or an attribute with attr, or its
+ *   markup with type html; text node: its text; attribute node: its value)
+ *   -> white space normalised (not for html) -> empty values dropped
+ *   -> re (first capture group if there is one, else the whole match; no match drops)
+ *   -> type conversion (a failure drops the value).
+ * Without all the first surviving value is the field's; with all, every one (a JSON
+ * array, or a string with join).  No value: the default, else null; a required field
+ * without one drops its item.  Items whose fields are all null are not produced.
+ */
+#include "extract.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <libxml/HTMLtree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <pcre2.h>
+
+#include "buf.h"
+#include "css.h"
+#include "json.h"
+#include "url.h"
+#include "urlset.h"
+
+#define MAX_VALUE (4u << 20)	/* one field's JSON */
+#define MAX_ITEM (8u << 20)	/* one item's JSON */
+#define MAX_LINKS_PER_PAGE 20000
+#define RE_MATCH_LIMIT 1000000
+#define RE_DEPTH_LIMIT 10000
+
+struct ex_regex {
+	pcre2_code *code;
+	pcre2_match_data *md;	/* scratch: rules are applied by one thread */
+	uint32_t ncap;
+};
+
+struct ex_field {
+	char *name;
+	xmlXPathCompExprPtr xp;
+	struct ex_regex *re;
+	char *attr;
+	enum ex_type type;
+	bool all;
+	char *join;
+	char *def_json;		/* the default as JSON, or NULL */
+	bool required;
+};
+
+struct ex_item {
+	char *type;
+	struct ex_regex *match;
+	xmlXPathCompExprPtr each;
+	struct ex_field *fields;
+	size_t nfields;
+};
+
+struct ex_follow {
+	xmlXPathCompExprPtr xp;
+	struct ex_regex *allow, *deny;
+};
+
+struct ex_rules {
+	struct ex_item *items;
+	size_t nitems;
+	struct ex_follow *follows;
+	size_t nfollows;
+	pcre2_match_context *mctx;
+};
+
+/* What one ex_apply call works with. */
+struct apply {
+	const struct ex_rules *r;
+	xmlDocPtr doc;
+	xmlXPathContextPtr xc;
+	struct url_base *base;
+	const struct ex_sink *sink;
+	struct ex_stats *stats;
+	struct buf raw, val, tmp, scratch;	/* scratch */
+};
+
+static void
+silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static void
+silent_structured(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+void
+ex_init(void)
+{
+	xmlInitParser();
+	xmlSetGenericErrorFunc(NULL, silent);
+	xmlSetStructuredErrorFunc(NULL, silent_structured);
+}
+
+static void set_error(struct ex_error *err, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_error(struct ex_error *err, size_t pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->pos = pos;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- compiling ---- */
+
+int
+ex_selector_parse(const char *s, struct ex_selector *out, struct ex_error *err)
+{
+	static const struct { const char *prefix; enum ex_sel_kind kind; } kinds[] = {
+		{ "css:", EX_CSS }, { "xpath:", EX_XPATH },
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(kinds[i].prefix);
+		if (strncmp(s, kinds[i].prefix, n) == 0) {
+			out->kind = kinds[i].kind;
+			out->expr = s + n;
+			while (*out->expr == ' ' || *out->expr == '\t')
+				out->expr++;
+			if (*out->expr == '\0') {
+				set_error(err, n, "empty %s selector", i == 0 ? "CSS" : "XPath");
+				return -1;
+			}
+			return 0;
+		}
+	}
+	set_error(err, 0, "%s", "expected \"css: SELECTOR\" or \"xpath: EXPRESSION\"");
+	return -1;
+}
+
+static xmlXPathCompExprPtr
+compile_xpath(const char *expr, struct ex_error *err)
+{
+	xmlXPathCompExprPtr xp;
+	xmlErrorPtr e;
+
+	xmlResetLastError();
+	if ((xp = xmlXPathCompile((const xmlChar *)expr)) != NULL)
+		return xp;
+	e = xmlGetLastError();
+	err->pos = e != NULL && e->int1 >= 0 ? (size_t)e->int1 : EX_NO_POS;
+	snprintf(err->msg, sizeof err->msg, "invalid XPath: %s",
+		 e != NULL && e->message != NULL ? e->message : "cannot compile");
+	/* libxml2's messages end with a newline. */
+	err->msg[strcspn(err->msg, "\n")] = '\0';
+	return NULL;
+}
+
+static xmlXPathCompExprPtr
+compile_selector(const struct ex_selector *sel, struct ex_error *err)
+{
+	struct css_error cerr;
+	xmlXPathCompExprPtr xp;
+	struct buf b;
+
+	if (sel->kind == EX_XPATH)
+		return compile_xpath(sel->expr, err);
+	buf_init(&b, 1 << 20);
+	if (css_to_xpath(sel->expr, &b, &cerr) == -1) {
+		err->pos = cerr.pos;
+		snprintf(err->msg, sizeof err->msg, "invalid CSS selector: %s", cerr.msg);
+		buf_free(&b);
+		return NULL;
+	}
+	xp = compile_xpath(buf_str(&b), err);
+	if (xp == NULL) {
+		/* Our own translation should always compile: say so plainly. */
+		err->pos = EX_NO_POS;
+		snprintf(err->msg, sizeof err->msg,
+			 "internal error: CSS translated to invalid XPath: %.180s", buf_str(&b));
+	}
+	buf_free(&b);
+	return xp;
+}
+
+static void
+regex_free(struct ex_regex *re)
+{
+	if (re == NULL)
+		return;
+	pcre2_match_data_free(re->md);
+	pcre2_code_free(re->code);
+	free(re);
+}
+
+static struct ex_regex *
+regex_compile(const char *pattern, struct ex_error *err)
+{
+	struct ex_regex *re;
+	PCRE2_SIZE off;
+	int code;
+	PCRE2_UCHAR msg[200];
+
+	if ((re = calloc(1, sizeof *re)) == NULL) {
+		set_error(err, EX_NO_POS, "%s", "out of memory");
+		return NULL;
+	}
+	re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	if (re->code == NULL) {
+		pcre2_get_error_message(code, msg, sizeof msg);
+		set_error(err, off, "invalid regex: %s", (const char *)msg);
+		free(re);
+		return NULL;
+	}
+	/* JIT is an optimisation: without it (no JIT support) matching still works. */
+	pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+	pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &re->ncap);
+	if ((re->md = pcre2_match_data_create_from_pattern(re->code, NULL)) == NULL) {
+		set_error(err, EX_NO_POS, "%s", "out of memory");
+		regex_free(re);
+		return NULL;
+	}
+	return re;
+}
+
+struct ex_rules *
+ex_rules_new(void)
+{
+	struct ex_rules *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	if ((r->mctx = pcre2_match_context_create(NULL)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	pcre2_set_match_limit(r->mctx, RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, RE_DEPTH_LIMIT);
+	return r;
+}
+
+static void
+field_free(struct ex_field *f)
+{
+	free(f->name);
+	xmlXPathFreeCompExpr(f->xp);
+	regex_free(f->re);
+	free(f->attr);
+	free(f->join);
+	free(f->def_json);
+}
+
+void
+ex_rules_free(struct ex_rules *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nitems; i++) {
+		struct ex_item *it = &r->items[i];
+		for (size_t j = 0; j < it->nfields; j++)
+			field_free(&it->fields[j]);
+		free(it->fields);
+		free(it->type);
+		regex_free(it->match);
+		xmlXPathFreeCompExpr(it->each);
+	}
+	free(r->items);
+	for (size_t i = 0; i < r->nfollows; i++) {
+		xmlXPathFreeCompExpr(r->follows[i].xp);
+		regex_free(r->follows[i].allow);
+		regex_free(r->follows[i].deny);
+	}
+	free(r->follows);
+	pcre2_match_context_free(r->mctx);
+	free(r);
+}
+
+int
+ex_add_item(struct ex_rules *r, const char *type, const char *match,
+	    const struct ex_selector *each, struct ex_error *err, enum ex_part *part)
+{
+	struct ex_item it = { 0 }, *items;
+
+	*part = EX_PART_OTHER;
+	if ((it.type = strdup(type)) == NULL)
+		goto oom;
+	if (match != NULL && (it.match = regex_compile(match, err)) == NULL) {
+		*part = EX_PART_RE;
+		goto fail;
+	}
+	if (each != NULL && (it.each = compile_selector(each, err)) == NULL) {
+		*part = EX_PART_SELECTOR;
+		goto fail;
+	}
+	if ((items = realloc(r->items, (r->nitems + 1) * sizeof *items)) == NULL)
+		goto oom;
+	r->items = items;
+	r->items[r->nitems] = it;
+	return (int)r->nitems++;
+oom:
+	set_error(err, EX_NO_POS, "%s", "out of memory");
+fail:
+	free(it.type);
+	regex_free(it.match);
+	xmlXPathFreeCompExpr(it.each);
+	return -1;
+}
+
+/* The default value as JSON of the field's type. */
+static int
+default_json(const struct ex_field_spec *spec, struct buf *out, struct ex_error *err)
+{
+	long long iv;
+	double dv;
+	bool bv;
+
+	switch (spec->type) {
+	case EX_INT:
+		if (field_parse_int(spec->def, &iv) == -1)
+			break;
+		return json_put_int(out, iv);
+	case EX_NUMBER:
+		if (field_parse_number(spec->def, &dv) == -1)
+			break;
+		return json_put_double(out, dv);
+	case EX_BOOL:
+		if (field_parse_bool(spec->def, &bv) == -1)
+			break;
+		return buf_puts(out, bv ? "true" : "false");
+	default:
+		return json_put_cstring(out, spec->def);
+	}
+	err->pos = EX_NO_POS;
+	snprintf(err->msg, sizeof err->msg, "default '%.100s' is not a valid %s", spec->def,
+		 field_type_name(spec->type));
+	return -1;
+}
+
+int
+ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
+	     struct ex_error *err, enum ex_part *part)
+{
+	struct ex_item *it = &r->items[item];
+	struct ex_field f = { 0 }, *fields;
+	struct buf def;
+
+	*part = EX_PART_OTHER;
+	buf_init(&def, 1 << 16);
+	f.type = spec->type;
+	f.all = spec->all;
+	f.required = spec->required;
+	if ((f.name = strdup(spec->name)) == NULL ||
+	    (spec->attr != NULL && (f.attr = strdup(spec->attr)) == NULL) ||
+	    (spec->join != NULL && (f.join = strdup(spec->join)) == NULL))
+		goto oom;
+	if ((f.xp = compile_selector(&spec->sel, err)) == NULL) {
+		*part = EX_PART_SELECTOR;
+		goto fail;
+	}
+	if (spec->re != NULL && (f.re = regex_compile(spec->re, err)) == NULL) {
+		*part = EX_PART_RE;
+		goto fail;
+	}
+	if (spec->def != NULL) {
+		if (default_json(spec, &def, err) == -1) {
+			*part = EX_PART_DEFAULT;
+			goto fail;
+		}
+		if ((f.def_json = buf_steal(&def)) == NULL)
+			goto oom;
+	}
+	if ((fields = realloc(it->fields, (it->nfields + 1) * sizeof *fields)) == NULL)
+		goto oom;
+	it->fields = fields;
+	it->fields[it->nfields++] = f;
+	buf_free(&def);
+	return 0;
+oom:
+	set_error(err, EX_NO_POS, "%s", "out of memory");
+fail:
+	field_free(&f);
+	buf_free(&def);
+	return -1;
+}
+
+int
+ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *allow,
+	      const char *deny, struct ex_error *err, enum ex_part *part)
+{
+	struct ex_follow fl = { 0 }, *follows;
+
+	*part = EX_PART_SELECTOR;
+	if ((fl.xp = compile_selector(sel, err)) == NULL)
+		return -1;
+	*part = EX_PART_ALLOW;
+	if (allow != NULL && (fl.allow = regex_compile(allow, err)) == NULL)
+		goto fail;
+	*part = EX_PART_DENY;
+	if (deny != NULL && (fl.deny = regex_compile(deny, err)) == NULL)
+		goto fail;
+	if ((follows = realloc(r->follows, (r->nfollows + 1) * sizeof *follows)) == NULL) {
+		set_error(err, EX_NO_POS, "%s", "out of memory");
+		*part = EX_PART_OTHER;
+		goto fail;
+	}
+	r->follows = follows;
+	r->follows[r->nfollows++] = fl;
+	return 0;
+fail:
+	xmlXPathFreeCompExpr(fl.xp);
+	regex_free(fl.allow);
+	regex_free(fl.deny);
+	return -1;
+}
+
+size_t
+ex_item_count(const struct ex_rules *r)
+{
+	return r->nitems;
+}
+
+size_t
+ex_follow_count(const struct ex_rules *r)
+{
+	return r->nfollows;
+}
+
+/* ---- applying ---- */
+
+static void problem(struct apply *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct apply *a, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (a->sink->problem == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	a->sink->problem(a->sink->ctx, msg);
+}
+
+/*
+ * Run re over s.  1 and the match (first capture group if any) in [*start, *end);
+ * 0 for no match; -1 when the regex hit its match or depth limit.
+ */
+static int
+regex_match(const struct ex_rules *r, const struct ex_regex *re, const char *s, size_t n,
+	    size_t *start, size_t *end)
+{
+	PCRE2_SIZE *ov;
+	int rc;
+
+	rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, re->md, r->mctx);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return -1;
+	ov = pcre2_get_ovector_pointer(re->md);
+	if (re->ncap >= 1) {
+		if (rc < 2 || ov[2] == PCRE2_UNSET)
+			return 0; /* the group did not take part */
+		*start = ov[2];
+		*end = ov[3];
+	} else {
+		*start = ov[0];
+		*end = ov[1];
+	}
+	return 1;
+}
+
+/* The text of one selected node, into a->raw.  0, or 1 when the node gives nothing. */
+static int
+node_text(struct apply *a, const struct ex_field *f, xmlNodePtr n)
+{
+	xmlChar *s = NULL;
+
+	buf_reset(&a->raw);
+	if (n->type == XML_ELEMENT_NODE && f->attr != NULL) {
+		if ((s = xmlGetProp(n, (const xmlChar *)f->attr)) == NULL)
+			return 1;
+	} else if (n->type == XML_ELEMENT_NODE && f->type == EX_HTML) {
+		xmlBufferPtr xb = xmlBufferCreate();
+		if (xb == NULL)
+			return 1;
+		htmlNodeDump(xb, a->doc, n);
+		buf_append(&a->raw, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
+		xmlBufferFree(xb);
+		return a->raw.len == 0;
+	} else {
+		s = xmlNodeGetContent(n);
+	}
+	if (s == NULL)
+		return 1;
+	if (f->type == EX_HTML)
+		buf_puts(&a->raw, (const char *)s);
+	else
+		field_normalize_space((const char *)s, strlen((const char *)s), &a->raw);
+	xmlFree(s);
+	return a->raw.len == 0;
+}
+
+/*
+ * Convert s[0..n) (a value after the regex) into a JSON value appended to out, and its
+ * plain text to text (for join) when text is not NULL.  0; 1 when the value does not
+ * convert; -1 when it does not fit (out and text are then as they were).
+ */
+static int
+convert(struct apply *a, const struct ex_field *f, const char *s, size_t n,
+	struct buf *out, struct buf *text)
+{
+	size_t mark = out->len, tmark = text != NULL ? text->len : 0;
+	struct buf abs;
+	long long iv;
+	double dv;
+	bool bv;
+	int rc = 0;
+
+	buf_reset(&a->tmp);
+	if (buf_append(&a->tmp, s, n) == -1)
+		return -1;
+	switch (f->type) {
+	case EX_INT:
+		if (field_parse_int(buf_str(&a->tmp), &iv) == -1)
+			return 1;
+		rc = json_put_int(out, iv);
+		break;
+	case EX_NUMBER:
+		if (field_parse_number(buf_str(&a->tmp), &dv) == -1)
+			return 1;
+		rc = json_put_double(out, dv);
+		break;
+	case EX_BOOL:
+		if (field_parse_bool(buf_str(&a->tmp), &bv) == -1)
+			return 1;
+		rc = buf_puts(out, bv ? "true" : "false");
+		break;
+	case EX_URL:
+		buf_init(&abs, URL_MAX * 4);
+		if (a->base == NULL || url_resolve(a->base, buf_str(&a->tmp), &abs) == -1) {
+			buf_free(&abs);
+			return 1;
+		}
+		rc = json_put_string(out, abs.data, abs.len);
+		if (rc == 0 && text != NULL)
+			rc = buf_append(text, abs.data, abs.len);
+		buf_free(&abs);
+		text = NULL;
+		break;
+	default:
+		rc = json_put_string(out, s, n);
+		if (rc == 0 && text != NULL)
+			rc = buf_append(text, s, n);
+		text = NULL;
+	}
+	/* Numbers and booleans join as their JSON text. */
+	if (rc == 0 && text != NULL)
+		rc = buf_append(text, out->data + mark, out->len - mark);
+	if (rc == -1) {
+		buf_truncate(out, mark);
+		if (text != NULL)
+			buf_truncate(text, tmark);
+	}
+	return rc;
+}
+
+/* Text of a non-node-set XPath result (string(), count(), a comparison). */
+static void
+scalar_text(struct apply *a, xmlXPathObjectPtr res)
+{
+	xmlChar *s = xmlXPathCastToString(res);
+
+	buf_reset(&a->raw);
+	if (s != NULL) {
+		field_normalize_space((const char *)s, strlen((const char *)s), &a->raw);
+		xmlFree(s);
+	}
+}
+
+/*
+ * Take one value through the regex and the conversion.  Returns 1 if a value was
+ * appended to out, 0 if it was dropped, -1 if the regex gave up or it did not fit.
+ */
+static int
+pipeline(struct apply *a, const struct ex_field *f, struct buf *out, struct buf *text)
+{
+	size_t start = 0, end = a->raw.len;
+	int rc;
+
+	if (f->re != NULL) {
+		int m = regex_match(a->r, f->re, a->raw.data, a->raw.len, &start, &end);
+		if (m <= 0)
+			return m;
+	}
+	rc = convert(a, f, a->raw.data + start, end - start, out, text);
+	return rc == 0 ? 1 : rc == 1 ? 0 : -1;
+}
+
+static void
+regex_gave_up(struct apply *a, const struct ex_field *f)
+{
+	a->stats->errors++;
+	problem(a, "field '%s': regex gave up (match limit), or the value is too large: %.200s",
+		f->name, buf_str(&a->raw));
+}
+
+/*
+ * Evaluate one field relative to node into a->val as JSON (a value, an array, or
+ * null).  Returns 1 when it has a value (its own or the default), 0 when null.
+ */
+static int
+eval_field(struct apply *a, const struct ex_field *f, xmlNodePtr node)
+{
+	xmlXPathObjectPtr res;
+	struct buf text, *out;
+	size_t count = 0;
+	int rc;
+
+	buf_reset(&a->val);
+	buf_init(&text, MAX_VALUE);
+	a->xc->node = node;
+	res = xmlXPathCompiledEval(f->xp, a->xc);
+	if (f->all && f->join == NULL)
+		buf_putc(&a->val, '[');
+	/* With join the values go to text; their JSON is not needed. */
+	out = f->join != NULL ? &a->scratch : &a->val;
+	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
+		for (int i = 0; i < res->nodesetval->nodeNr && (f->all || count == 0); i++) {
+			size_t vmark = a->val.len, tmark = text.len;
+			if (node_text(a, f, res->nodesetval->nodeTab[i]) != 0)
+				continue;
+			buf_reset(&a->scratch);
+			if (f->all && count > 0)
+				buf_puts(f->join ? &text : &a->val, f->join ? f->join : ",");
+			rc = pipeline(a, f, out, f->join ? &text : NULL);
+			if (rc <= 0) {
+				buf_truncate(&a->val, vmark);
+				buf_truncate(&text, tmark);
+			}
+			if (rc < 0) {
+				regex_gave_up(a, f);
+				break;
+			}
+			count += (size_t)rc;
+		}
+	} else if (res != NULL && res->type != XPATH_NODESET) {
+		scalar_text(a, res);
+		rc = a->raw.len > 0 ? pipeline(a, f, out, f->join ? &text : NULL) : 0;
+		if (rc < 0)
+			regex_gave_up(a, f);
+		count = rc > 0;
+	}
+	xmlXPathFreeObject(res);
+	if (count > 0 && f->join != NULL) {
+		buf_reset(&a->val);
+		json_put_string(&a->val, text.data, text.len);
+	} else if (f->all && f->join == NULL && count > 0) {
+		buf_putc(&a->val, ']');
+	}
+	buf_free(&text);
+	if (count > 0)
+		return 1;
+	buf_reset(&a->val);
+	if (f->def_json != NULL) {
+		buf_puts(&a->val, f->def_json);
+		return 1;
+	}
+	buf_puts(&a->val, f->all && f->join == NULL ? "[]" : "null");
+	return 0;
+}
+
+/* Build one item from node; hand it to the sink unless it is empty or incomplete. */
+static int
+emit_item(struct apply *a, const struct ex_item *it, xmlNodePtr node, unsigned idx)
+{
+	struct buf json;
+	size_t with_value = 0;
+	bool ok;
+	int rc = 0;
+
+	buf_init(&json, MAX_ITEM);
+	ok = buf_putc(&json, '{') == 0;
+	for (size_t i = 0; i < it->nfields && ok; i++) {
+		const struct ex_field *f = &it->fields[i];
+		int has = eval_field(a, f, node);
+		if (!has && f->required) {
+			a->stats->errors++;
+			problem(a, "item '%s' dropped: required field '%s' has no value",
+				it->type, f->name);
+			buf_free(&json);
+			return 0;
+		}
+		with_value += (size_t)has;
+		ok = (i == 0 || buf_putc(&json, ',') == 0) &&
+		     json_put_cstring(&json, f->name) == 0 && buf_putc(&json, ':') == 0 &&
+		     buf_append(&json, a->val.data, a->val.len) == 0;
+		if (!ok)
+			problem(a, "item '%s' dropped: larger than the limit (at field '%s')",
+				it->type, f->name);
+	}
+	if (ok && buf_putc(&json, '}') == -1)
+		ok = false;
+	if (!ok) {
+		a->stats->errors++;
+		buf_free(&json);
+		return 0;
+	}
+	if (with_value > 0) {
+		rc = a->sink->item(a->sink->ctx, it->type, idx, json.data, json.len);
+		a->stats->items++;
+	}
+	buf_free(&json);
+	return rc;
+}
+
+static int
+apply_item(struct apply *a, const struct ex_item *it, const char *url)
+{
+	xmlXPathObjectPtr res;
+	size_t start, end;
+	int rc = 0;
+
+	if (it->match != NULL) {
+		int m = regex_match(a->r, it->match, url, strlen(url), &start, &end);
+		if (m < 0) {
+			a->stats->errors++;
+			problem(a, "item '%s': match regex gave up (match limit)", it->type);
+		}
+		if (m <= 0)
+			return 0;
+	}
+	if (it->each == NULL)
+		return emit_item(a, it, (xmlNodePtr)a->doc, 0);
+	a->xc->node = (xmlNodePtr)a->doc;
+	res = xmlXPathCompiledEval(it->each, a->xc);
+	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
+		for (int i = 0; i < res->nodesetval->nodeNr && rc == 0; i++)
+			rc = emit_item(a, it, res->nodesetval->nodeTab[i], (unsigned)i);
+	}
+	xmlXPathFreeObject(res);
+	return rc;
+}
+
+/* A followed link: resolved, http(s), allowed, not denied, once per page. */
+static int
+offer_link(struct apply *a, const struct ex_follow *fl, const char *href,
+	   struct urlset *seen)
+{
+	struct buf abs;
+	size_t s, e;
+	int rc = 0;
+
+	buf_init(&abs, URL_MAX * 4);
+	if (url_resolve(a->base, href, &abs) == -1)
+		goto done;
+	if (fl->allow != NULL && regex_match(a->r, fl->allow, abs.data, abs.len, &s, &e) != 1)
+		goto done;
+	if (fl->deny != NULL && regex_match(a->r, fl->deny, abs.data, abs.len, &s, &e) != 0)
+		goto done;
+	if (urlset_add(seen, url_hash(abs.data, abs.len)) != 1 ||
+	    a->stats->links >= MAX_LINKS_PER_PAGE)
+		goto done;
+	a->stats->links++;
+	rc = a->sink->link(a->sink->ctx, abs.data);
+done:
+	buf_free(&abs);
+	return rc;
+}
+
+static int
+apply_follows(struct apply *a)
+{
+	struct urlset seen;
+	int rc = 0;
+
+	urlset_init(&seen);
+	for (size_t i = 0; i < a->r->nfollows && rc == 0; i++) {
+		const struct ex_follow *fl = &a->r->follows[i];
+		xmlXPathObjectPtr res;
+		a->xc->node = (xmlNodePtr)a->doc;
+		res = xmlXPathCompiledEval(fl->xp, a->xc);
+		if (res == NULL || res->type != XPATH_NODESET || res->nodesetval == NULL) {
+			xmlXPathFreeObject(res);
+			continue;
+		}
+		for (int j = 0; j < res->nodesetval->nodeNr && rc == 0; j++) {
+			xmlNodePtr n = res->nodesetval->nodeTab[j];
+			xmlChar *href = n->type == XML_ELEMENT_NODE
+					    ? xmlGetProp(n, (const xmlChar *)"href")
+					    : xmlNodeGetContent(n);
+			if (href != NULL)
+				rc = offer_link(a, fl, (const char *)href, &seen);
+			xmlFree(href);
+		}
+		xmlXPathFreeObject(res);
+	}
+	urlset_free(&seen);
+	return rc;
+}
+
+/* The page's base URL: <base href> resolved against url, else url itself. */
+static struct url_base *
+page_base(xmlXPathContextPtr xc, const char *url)
+{
+	struct url_base *page = url_base_new(url), *based = NULL;
+	xmlXPathObjectPtr res;
+	struct buf abs;
+
+	if (page == NULL)
+		return NULL;
+	xc->node = NULL;
+	res = xmlXPathEvalExpression((const xmlChar *)"(//base[@href])[1]/@href", xc);
+	if (res != NULL && res->nodesetval != NULL && res->nodesetval->nodeNr == 1) {
+		xmlChar *href = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
+		buf_init(&abs, URL_MAX * 4);
+		if (href != NULL && url_resolve(page, (const char *)href, &abs) == 0)
+			based = url_base_new(abs.data);
+		buf_free(&abs);
+		xmlFree(href);
+	}
+	xmlXPathFreeObject(res);
+	if (based == NULL)
+		return page;
+	url_base_free(page);
+	return based;
+}
+
+int
+ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
+	 const struct ex_sink *sink, struct ex_stats *stats)
+{
+	struct apply a = { .r = r, .doc = doc, .sink = sink, .stats = stats };
+	int rc = 0;
+
+	memset(stats, 0, sizeof *stats);
+	if (doc == NULL || (a.xc = xmlXPathNewContext(doc)) == NULL)
+		return -1;
+	a.base = page_base(a.xc, url);
+	buf_init(&a.raw, MAX_VALUE);
+	buf_init(&a.val, MAX_VALUE);
+	buf_init(&a.tmp, MAX_VALUE);
+	buf_init(&a.scratch, MAX_VALUE);
+	if (a.base != NULL && sink->link != NULL)
+		rc = apply_follows(&a);
+	for (size_t i = 0; i < r->nitems && rc == 0; i++)
+		rc = apply_item(&a, &r->items[i], url);
+	buf_free(&a.raw);
+	buf_free(&a.val);
+	buf_free(&a.tmp);
+	buf_free(&a.scratch);
+	url_base_free(a.base);
+	xmlXPathFreeContext(a.xc);
+	return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * url.h: absolute URLs in canonical form, over curl's URL API.
+ *
+ * Canonical form (what the frontier stores and dedups on): http or https only, scheme
+ * and host lower-cased, default port dropped, fragment dropped, dot segments resolved,
+ * an empty path made "/", percent-encoding normalised (unreserved characters decoded,
+ * other escapes upper-cased, raw spaces, controls and non-ASCII bytes encoded).
+ *
+ * Lives in extractors/ because link extraction resolves hrefs with it; the coordinator
+ * uses the same functions, so a URL means the same thing everywhere.
+ */
+#ifndef SCRAPER_URL_H
+#define SCRAPER_URL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define URL_MAX 8192 /* longer URLs are refused */
+
+struct url_base; /* a parsed absolute URL that relative references resolve against */
+
+/* Parse an absolute http(s) URL to resolve against.  NULL when it is not one (or no
+ * memory).  Free with url_base_free. */
+struct url_base *url_base_new(const char *abs);
+void url_base_free(struct url_base *b);
+
+/* Resolve an href (trimmed of surrounding white space; tabs and newlines inside are
+ * removed as browsers do) against base and append the canonical absolute URL to out.
+ * 0, or -1 when the result is not a valid http(s) URL (mailto:, javascript:, ftp:,
+ * malformed, over URL_MAX).  On -1 out is unchanged. */
+int url_resolve(const struct url_base *base, const char *href, struct buf *out);
+
+/* Canonical form of an absolute http(s) URL, appended to out.  0 or -1 as above. */
+int url_canonical(const char *abs, struct buf *out);
+
+/* The site of an absolute URL: host, plus ":port" unless it is the scheme's default
+ * ("example.com", "127.0.0.1:8081", "[::1]:8080").  Lower-cased.  0, or -1 when abs is
+ * not an http(s) URL or the site does not fit in outlen. */
+int url_site(const char *abs, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * test_extract.c: compiled rules applied to a fixture page (extractors/extract.c):
+ * each step of a field's pipeline, types on awkward input, each scoping, link
+ * resolution against <base href>, follow allow/deny, and compile errors.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/HTMLparser.h>
+
+#include "extract.h"
+#include "unit.h"
+
+#define PAGE_URL "http://books.example/catalogue/page-1.html"
+
+static xmlDocPtr doc;
+
+/* What the sink saw. */
+struct seen {
+	struct buf items, links, problems;
+	unsigned nitems;
+};
+
+static int
+on_item(void *ctx, const char *type, unsigned idx, const char *json, size_t len)
+{
+	struct seen *s = ctx;
+
+	buf_printf(&s->items, "%s#%u %.*s\n", type, idx, (int)len, json);
+	s->nitems++;
+	return 0;
+}
+
+static int
+on_link(void *ctx, const char *url)
+{
+	struct seen *s = ctx;
+
+	buf_printf(&s->links, "%s\n", url);
+	return 0;
+}
+
+static void
+on_problem(void *ctx, const char *msg)
+{
+	struct seen *s = ctx;
+
+	buf_printf(&s->problems, "%s\n", msg);
+}
+
+static int
+setup(void **state)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/tests/fixtures/extract/shop.html", getenv("top_srcdir"));
+	doc = htmlReadFile(path, "UTF-8", HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	return doc == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static struct seen *
+apply(struct ex_rules *r)
+{
+	static struct seen s;
+	struct ex_sink sink = { &s, on_item, on_link, on_problem };
+	struct ex_stats stats;
+
+	buf_free(&s.items);
+	buf_free(&s.links);
+	buf_free(&s.problems);
+	buf_init(&s.items, 1 << 20);
+	buf_init(&s.links, 1 << 20);
+	buf_init(&s.problems, 1 << 20);
+	s.nitems = 0;
+	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats), 0);
+	return &s;
+}
+
+/* One item "t" with one field; returns the item's JSON line ("" when none). */
+static const char *
+one_field(const struct ex_field_spec *spec)
+{
+	static char line[4096];
+	struct ex_rules *r = ex_rules_new();
+	struct ex_error e;
+	enum ex_part part;
+	struct seen *s;
+	int item = ex_add_item(r, "t", NULL, NULL, &e, &part);
+
+	assert_int_equal(item, 0);
+	if (ex_add_field(r, item, spec, &e, &part) != 0)
+		fail_msg("field did not compile: %s", e.msg);
+	s = apply(r);
+	snprintf(line, sizeof line, "%s", buf_str(&s->items));
+	line[strcspn(line, "\n")] = '\0';
+	ex_rules_free(r);
+	return line;
+}
+
+#define CSS(x) { EX_CSS, x }
+#define XP(x) { EX_XPATH, x }
+
+static void
+test_text_is_normalised(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("div.product_main h1") };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"A Light in the Attic\"}");
+	f.sel = (struct ex_selector)CSS("title::text");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"The Shop\"}");
+}
+
+static void
+test_own_text_drops_blanks_and_all(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("ul.tags li::text"), .all = true };
+
+	/* <li> <b>classic</b> </li> has only blank own text: dropped. */
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"poetry\",\"kids\"]}");
+	f.sel = (struct ex_selector)CSS("ul.tags li");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"poetry\",\"classic\",\"kids\"]}");
+	f.join = ", ";
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"poetry, classic, kids\"}");
+}
+
+static void
+test_first_value_without_all(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("ul.tags li") };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"poetry\"}");
+}
+
+static void
+test_re_capture_and_whole_match(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = XP("//p[contains(@class,'availability')]"),
+				   .re = "\\(([0-9]+) available\\)", .type = EX_INT };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":22}");
+	f.re = "[0-9]+ available";
+	f.type = EX_STRING;
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"22 available\"}");
+	/* No match: no value; the item has nothing else, so it is not produced. */
+	f.re = "sold out";
+	assert_string_equal(one_field(&f), "");
+}
+
+static void
+test_re_takes_first_matching_value(void **state)
+{
+	/* The first li does not match; the first value that survives wins. */
+	struct ex_field_spec f = { .name = "v", .sel = CSS("ul.tags li"), .re = "^k.*" };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"kids\"}");
+}
+
+static void
+test_number_types_on_awkward_text(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("p.price_color::text"), .type = EX_NUMBER };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":1299.0}");
+	f.sel = (struct ex_selector)CSS("p.na");
+	f.def = "0";
+	assert_string_equal(one_field(&f), "t#0 {\"v\":0.0}"); /* "N/A": the default */
+	f.def = NULL;
+	f.sel = (struct ex_selector)CSS("p.empty");
+	assert_string_equal(one_field(&f), ""); /* empty: nothing at all */
+	f.type = EX_INT;
+	f.sel = (struct ex_selector)CSS("p.price_color");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":1299}");
+}
+
+static void
+test_bool_and_attr(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("p.flag"), .type = EX_BOOL };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":true}");
+	f.sel = (struct ex_selector)CSS("p.rating");
+	f.attr = "data-stars";
+	f.type = EX_INT;
+	assert_string_equal(one_field(&f), "t#0 {\"v\":3}");
+	f.attr = "data-missing";
+	assert_string_equal(one_field(&f), "");
+}
+
+static void
+test_url_resolves_against_base_href(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("ul.pager li.next a::attr(href)"), .type = EX_URL };
+
+	/* <base href="/catalogue/"> wins over the page's own address. */
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"http://books.example/catalogue/page-2.html\"}");
+	f.sel = (struct ex_selector)CSS("#links a::attr(href)");
+	f.all = true;
+	assert_string_equal(one_field(&f),
+			    "t#0 {\"v\":[\"http://books.example/catalogue/book_1/index.html\","
+			    "\"http://books.example/other/x.html\","
+			    "\"http://books.example/catalogue/book_1/index.html\","
+			    "\"http://elsewhere.example/y\","
+			    "\"http://books.example/catalogue/book_2/index.html\"]}");
+}
+
+static void
+test_html_type_keeps_markup(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("#markup p"), .type = EX_HTML };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"<p>Hello <em>there</em></p>\"}");
+}
+
+static void
+test_xpath_scalars(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = XP("count(//div[@class='quote'])"), .type = EX_INT };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":3}");
+	f.sel = (struct ex_selector)XP("string(//table[@class='t']//th[.='UPC']/following-sibling::td)");
+	f.type = EX_STRING;
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"a897fe39b1053632\"}");
+}
+
+static void
+test_each_scopes_fields_and_required(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector each = CSS("div.quote");
+	struct ex_field_spec text = { .name = "text", .sel = CSS("span.text::text") };
+	struct ex_field_spec author = { .name = "author", .sel = CSS("small.author::text"), .required = true };
+	struct ex_field_spec tags = { .name = "tags", .sel = CSS("a.tag::text"), .all = true };
+	struct ex_error e;
+	enum ex_part part;
+	struct seen *s;
+	int item = ex_add_item(r, "quote", NULL, &each, &e, &part);
+
+	assert_int_equal(ex_add_field(r, item, &text, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, item, &author, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, item, &tags, &e, &part), 0);
+	s = apply(r);
+	/* q2 has no author: dropped, and its index is not reused. */
+	assert_string_equal(buf_str(&s->items),
+			    "quote#0 {\"text\":\"“One”\",\"author\":\"Ann\",\"tags\":[\"a\",\"b\"]}\n"
+			    "quote#2 {\"text\":\"“Three”\",\"author\":\"Cy\",\"tags\":[]}\n");
+	assert_non_null(strstr(buf_str(&s->problems), "required field 'author'"));
+	ex_rules_free(r);
+}
+
+static void
+test_match_on_url(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec f = { .name = "v", .sel = CSS("title") };
+	struct ex_error e;
+	enum ex_part part;
+
+	ex_add_item(r, "yes", "/page-[0-9]+\\.html$", NULL, &e, &part);
+	ex_add_field(r, 0, &f, &e, &part);
+	ex_add_item(r, "no", "/product/", NULL, &e, &part);
+	ex_add_field(r, 1, &f, &e, &part);
+	assert_string_equal(buf_str(&apply(r)->items), "yes#0 {\"v\":\"The Shop\"}\n");
+	ex_rules_free(r);
+}
+
+static void
+test_follow_links(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector all = CSS("#links a"), next = CSS("ul.pager li.next a::attr(href)");
+	struct ex_error e;
+	enum ex_part part;
+
+	assert_int_equal(ex_add_follow(r, &next, NULL, NULL, &e, &part), 0);
+	/* Elements give their href; non-http(s) schemes and missing hrefs are dropped,
+	 * fragments removed, each URL once; deny drops the elsewhere link. */
+	assert_int_equal(ex_add_follow(r, &all, "^http", "elsewhere", &e, &part), 0);
+	assert_string_equal(buf_str(&apply(r)->links),
+			    "http://books.example/catalogue/page-2.html\n"
+			    "http://books.example/catalogue/book_1/index.html\n"
+			    "http://books.example/other/x.html\n"
+			    "http://books.example/catalogue/book_2/index.html\n");
+	ex_rules_free(r);
+}
+
+static void
+test_compile_errors_have_positions(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec f = { .name = "v", .sel = CSS("div >") };
+	struct ex_selector bad = XP("//div[");
+	struct ex_error e;
+	enum ex_part part;
+	int item = ex_add_item(r, "t", NULL, NULL, &e, &part);
+
+	assert_int_equal(ex_add_field(r, item, &f, &e, &part), -1);
+	assert_int_equal(part, EX_PART_SELECTOR);
+	assert_true(e.pos != EX_NO_POS);
+	f.sel = (struct ex_selector)CSS("p");
+	f.re = "([a-z";
+	assert_int_equal(ex_add_field(r, item, &f, &e, &part), -1);
+	assert_int_equal(part, EX_PART_RE);
+	assert_int_equal(e.pos, 5);
+	f.re = NULL;
+	f.type = EX_INT;
+	f.def = "lots";
+	assert_int_equal(ex_add_field(r, item, &f, &e, &part), -1);
+	assert_int_equal(part, EX_PART_DEFAULT);
+	assert_int_equal(ex_add_follow(r, &bad, NULL, NULL, &e, &part), -1);
+	assert_non_null(strstr(e.msg, "XPath"));
+	assert_int_equal(ex_add_follow(r, &(struct ex_selector)CSS("a"), "(", NULL, &e, &part), -1);
+	assert_int_equal(part, EX_PART_ALLOW);
+	assert_int_equal(ex_add_follow(r, &(struct ex_selector)CSS("a"), NULL, "[", &e, &part), -1);
+	assert_int_equal(part, EX_PART_DENY);
+	ex_rules_free(r);
+}
+
+static void
+test_selector_short_form(void **state)
+{
+	struct ex_selector sel;
+	struct ex_error e;
+
+	assert_int_equal(ex_selector_parse("css: a.b::text", &sel, &e), 0);
+	assert_int_equal(sel.kind, EX_CSS);
+	assert_string_equal(sel.expr, "a.b::text");
+	assert_int_equal(ex_selector_parse("xpath://a", &sel, &e), 0);
+	assert_int_equal(sel.kind, EX_XPATH);
+	assert_string_equal(sel.expr, "//a");
+	assert_int_equal(ex_selector_parse("jquery: a", &sel, &e), -1);
+	assert_int_equal(ex_selector_parse("css:   ", &sel, &e), -1);
+}
+
+static void
+test_pathological_regex_fails_the_field_only(void **state)
+{
+	/* Catastrophic backtracking: the match limit stops it, the field has no value,
+	 * and the problem is reported; other fields are unaffected. */
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec slow = { .name = "slow", .sel = XP("concat('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '!')"),
+				      .re = "^(a+)+$" };
+	struct ex_field_spec ok = { .name = "ok", .sel = CSS("title") };
+	struct ex_error e;
+	enum ex_part part;
+	struct seen *s;
+
+	ex_add_item(r, "t", NULL, NULL, &e, &part);
+	assert_int_equal(ex_add_field(r, 0, &slow, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, 0, &ok, &e, &part), 0);
+	s = apply(r);
+	assert_string_equal(buf_str(&s->items), "t#0 {\"slow\":null,\"ok\":\"The Shop\"}\n");
+	assert_non_null(strstr(buf_str(&s->problems), "regex gave up"));
+	ex_rules_free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_is_normalised),
+		cmocka_unit_test(test_own_text_drops_blanks_and_all),
+		cmocka_unit_test(test_first_value_without_all),
+		cmocka_unit_test(test_re_capture_and_whole_match),
+		cmocka_unit_test(test_re_takes_first_matching_value),
+		cmocka_unit_test(test_number_types_on_awkward_text),
+		cmocka_unit_test(test_bool_and_attr),
+		cmocka_unit_test(test_url_resolves_against_base_href),
+		cmocka_unit_test(test_html_type_keeps_markup),
+		cmocka_unit_test(test_xpath_scalars),
+		cmocka_unit_test(test_each_scopes_fields_and_required),
+		cmocka_unit_test(test_match_on_url),
+		cmocka_unit_test(test_follow_links),
+		cmocka_unit_test(test_compile_errors_have_positions),
+		cmocka_unit_test(test_selector_short_form),
+		cmocka_unit_test(test_pathological_regex_fails_the_field_only),
+	};
+	ex_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
