@@ -53,6 +53,7 @@ static const char usage_crawl[] =
 "      --max-depth N    follow links at most N hops from a seed (caps the rule files)\n"
 "      --fresh          forget the old frontier and start again\n"
 "      --recrawl        fetch done pages again with conditional requests\n"
+"      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
 "  -q, --quiet          no status line and no summary\n"
 "  -v, --verbose        per-site summary lines; twice for debug logging\n"
 "  -h, --help           this text\n";
@@ -61,7 +62,8 @@ static const char usage_query[] =
 "usage: scraper query [-d DB] [-f table|csv|json|jsonl] SQL\n"
 "\n"
 "Run one read-only SQL statement over the database and print the rows.  The database is\n"
-"opened read-only: statements that would write are refused.\n"
+"opened read-only: only SELECT, WITH, VALUES, EXPLAIN and reading PRAGMAs run.  In the\n"
+"table format NULL is an empty cell; blobs are base64 in every format.\n"
 "\n"
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -f, --format FMT     table (default on a terminal), csv (default otherwise; RFC 4180\n"
@@ -71,7 +73,9 @@ static const char usage_query[] =
 static const char usage_export[] =
 "usage: scraper export [-d DB] -t TYPE [-f jsonl|csv] [-o FILE]\n"
 "\n"
-"Write every item of one type, one record per item with its url and fields.\n"
+"Write every item of one type, one record per item with its url and fields.  A field\n"
+"an item lacks is null (jsonl) or empty (csv); if a field is named url, the page's\n"
+"address is the column page_url.\n"
 "\n"
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -t, --type TYPE      item type (as named in the rule files)\n"
@@ -175,7 +179,7 @@ parse_format(const char *s, enum out_format *out)
 static int
 cmd_crawl(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL };
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -184,6 +188,7 @@ cmd_crawl(int argc, char **argv)
 		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
 		{ "fresh", no_argument, NULL, O_FRESH },
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
+		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,6 +196,7 @@ cmd_crawl(int argc, char **argv)
 	};
 	struct crawl_opts o = {
 		.config_dir = env_or("SCRAPER_CONFIG", "./config"),
+		.config_given = env_or("SCRAPER_CONFIG", NULL) != NULL,
 		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
 		.workers = 64,
 		.max_depth = -1,
@@ -200,7 +206,7 @@ cmd_crawl(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "+c:d:qvh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.config_dir = optarg; break;
+		case 'c': o.config_dir = optarg; o.config_given = true; break;
 		case 'd': o.db_path = optarg; break;
 		case 'q': o.quiet = true; break;
 		case 'v': o.verbose++; break;
@@ -219,6 +225,11 @@ cmd_crawl(int argc, char **argv)
 			if (parse_long(optarg, 0, 100000, &v) == -1)
 				return usage_error("crawl", "--max-depth wants a number from 0 to 100000, not '%s'", optarg);
 			o.max_depth = (int)v;
+			break;
+		case O_MAX_DB:
+			if (parse_long(optarg, 1, 1L << 30, &v) == -1)
+				return usage_error("crawl", "--max-db-mb wants a positive number, not '%s'", optarg);
+			o.max_db_mb = v;
 			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
@@ -333,13 +344,16 @@ cmd_try(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct try_opts o = { .config_dir = env_or("SCRAPER_CONFIG", "./config") };
+	struct try_opts o = {
+		.config_dir = env_or("SCRAPER_CONFIG", "./config"),
+		.config_given = env_or("SCRAPER_CONFIG", NULL) != NULL,
+	};
 	int c;
 
 	/* No '+': "try page.html --url URL" puts the option after the operand. */
 	while ((c = getopt_long(argc, argv, "c:u:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.config_dir = optarg; break;
+		case 'c': o.config_dir = optarg; o.config_given = true; break;
 		case 'u': o.url = optarg; break;
 		case 'h': fputs(usage_try, stdout); return EXIT_DONE;
 		default: BAD_OPTION("try");

@@ -21,7 +21,9 @@ enum out_format { FMT_DEFAULT, FMT_TABLE, FMT_CSV, FMT_JSON, FMT_JSONL };
 
 struct crawl_opts {
 	const char *config_dir;
+	bool config_given;	/* -c or SCRAPER_CONFIG: the folder must exist */
 	const char *db_path;
+	long max_db_mb;		/* --max-db-mb: stop cleanly when the database reaches it */
 	char **url_files;	/* "-" is standard input */
 	int n_url_files;
 	int workers;		/* most worker processes at once */
@@ -52,6 +54,7 @@ struct check_opts {
 
 struct try_opts {
 	const char *config_dir;
+	bool config_given;
 	const char *target;	/* URL, or a file to read */
 	const char *url;	/* --url: the address of a file target */
 };

@@ -118,3 +118,51 @@ start_server() {
 done_testing() {
 	[ "$_failed" -eq 0 ]
 }
+
+# wait_for_requests LOG N PID: block until the server LOG has N requests, or PID (the
+# crawl) has exited.  Event-driven: tail follows the log, head takes N lines and is
+# done; tail ends on its next write or when PID goes away.
+wait_for_requests() {
+	timeout "${RUN_TIMEOUT:-60}" tail -n +1 -s 0.05 --pid="$3" -f "$1" 2>/dev/null |
+		head -n "$2" >/dev/null
+}
+
+# workers_of PID: how many worker processes the crawl PID has now.
+workers_of() {
+	pgrep -c -P "$1" 2>/dev/null || true
+}
+
+# gen_rules DIR [extra YAML lines...]: a rule file for the test server's --gen pages:
+# every link followed, one item per page.
+gen_rules() {
+	_dir=$1
+	shift
+	mkdir -p "$_dir"
+	{
+		echo 'site: "127.0.0.1"'
+		echo 'concurrency: 4'
+		echo 'delay: 0'
+		echo 'retries: 0'
+		echo 'timeout: 10'
+		for _line in "$@"; do
+			echo "$_line"
+		done
+		echo 'follow:'
+		echo '  - "css: a::attr(href)"'
+		echo 'items:'
+		echo '  gen:'
+		echo '    fields:'
+		echo '      name: { css: "h1.name::text", required: true }'
+		echo '      price: { css: "span.price::text", type: number }'
+	} >"$_dir/gen.yaml"
+}
+
+# count_paths LOG PREFIX: requests in LOG whose path starts with PREFIX.
+count_paths() {
+	cut -f5 "$1" | grep -c "^$2" || true
+}
+
+# dup_paths LOG: paths requested more than once.
+dup_paths() {
+	cut -f5 "$1" | sort | uniq -d | wc -l
+}

@@ -2,7 +2,7 @@
  * replay.c: runs a fuzz target over its seed corpus without libFuzzer.
  *
  * Linked into every fuzz target when the build is not --enable-fuzzing, so plain
- * 'make check' replays tests/fuzz/NAME.in/* through LLVMFuzzerTestOneInput (wget2's
+ * 'make check' replays every file in tests/fuzz/NAME.in through LLVMFuzzerTestOneInput (wget2's
  * habit: fuzz finds stay fixed without a fuzzer installed).  NAME is the program's
  * name without "fuzz_".  Each file is one TAP test case; a crash fails the program.
  * Files named on the command line are replayed instead of the corpus.

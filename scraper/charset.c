@@ -1,0 +1,253 @@
+/*
+ * charset.c: encoding detection and conversion to UTF-8 (see charset.h).
+ */
+#include "config.h"
+
+#include "charset.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json.h"
+
+/* WHATWG labels that do not mean what iconv would take them to mean. */
+static const struct {
+	const char *label;
+	const char *iconv;
+} aliases[] = {
+	{ "utf8", "UTF-8" },		{ "unicode-1-1-utf-8", "UTF-8" },
+	{ "iso-8859-1", "WINDOWS-1252" }, { "iso8859-1", "WINDOWS-1252" },
+	{ "latin1", "WINDOWS-1252" },	{ "l1", "WINDOWS-1252" },
+	{ "us-ascii", "WINDOWS-1252" },	{ "ascii", "WINDOWS-1252" },
+	{ "cp1252", "WINDOWS-1252" },	{ "x-cp1252", "WINDOWS-1252" },
+	{ "shift_jis", "CP932" },	{ "shift-jis", "CP932" },
+	{ "sjis", "CP932" },		{ "x-sjis", "CP932" },
+	{ "ms_kanji", "CP932" },	{ "windows-31j", "CP932" },
+	{ "gb2312", "GB18030" },	{ "gbk", "GB18030" },
+	{ "x-gbk", "GB18030" },		{ "euc-kr", "CP949" },
+	{ "iso-8859-9", "WINDOWS-1254" }, { "latin5", "WINDOWS-1254" },
+	{ "tis-620", "CP874" },		{ "iso-8859-11", "CP874" },
+};
+
+/* Copy a charset label, trimmed of spaces and quotes, mapped to an iconv name. */
+static void
+set_name(struct charset_choice *out, const char *label, size_t n)
+{
+	while (n > 0 && (isspace((unsigned char)*label) || *label == '"' || *label == '\''))
+		label++, n--;
+	while (n > 0 && (isspace((unsigned char)label[n - 1]) || label[n - 1] == '"' ||
+			 label[n - 1] == '\'' || label[n - 1] == ';'))
+		n--;
+	if (n >= sizeof out->name)
+		n = sizeof out->name - 1;
+	memcpy(out->name, label, n);
+	out->name[n] = '\0';
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+		if (strcasecmp(out->name, aliases[i].label) == 0) {
+			snprintf(out->name, sizeof out->name, "%s", aliases[i].iconv);
+			return;
+		}
+	}
+	for (char *p = out->name; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+}
+
+/* Find "charset=" in s[0..n) (case-insensitive); the label after it, or NULL. */
+static const char *
+find_charset_param(const char *s, size_t n, size_t *len)
+{
+	for (size_t i = 0; i + 8 <= n; i++) {
+		if (strncasecmp(s + i, "charset", 7) != 0)
+			continue;
+		size_t j = i + 7;
+		while (j < n && isspace((unsigned char)s[j]))
+			j++;
+		if (j >= n || s[j] != '=')
+			continue;
+		j++;
+		while (j < n && (isspace((unsigned char)s[j]) || s[j] == '"' || s[j] == '\''))
+			j++;
+		size_t k = j;
+		while (k < n && (isalnum((unsigned char)s[k]) || strchr("-_.:", s[k]) != NULL))
+			k++;
+		if (k > j) {
+			*len = k - j;
+			return s + j;
+		}
+	}
+	return NULL;
+}
+
+/* The <meta> prescan, simplified: a <meta ...> tag in the first 1024 bytes with a
+ * charset attribute, or an http-equiv whose content names a charset. */
+static const char *
+meta_charset(const char *body, size_t len, size_t *n)
+{
+	size_t limit = len < 1024 ? len : 1024;
+
+	for (size_t i = 0; i + 5 < limit; i++) {
+		if (body[i] != '<' || strncasecmp(body + i + 1, "meta", 4) != 0 ||
+		    !(isspace((unsigned char)body[i + 5]) || body[i + 5] == '/'))
+			continue;
+		const char *end = memchr(body + i, '>', len - i);
+		size_t tag = end != NULL ? (size_t)(end - (body + i)) : len - i;
+		const char *cs = find_charset_param(body + i, tag, n);
+		if (cs != NULL)
+			return cs;
+	}
+	return NULL;
+}
+
+int
+charset_valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = utf8_seq_len(p, (size_t)(end - p))) == 0)
+			return 0;
+		p += k;
+	}
+	return 1;
+}
+
+/* A declared label iconv cannot convert from is read as UTF-8 (with bad bytes
+ * replaced), and the choice says so. */
+static void
+check_known(struct charset_choice *out, const char *label, size_t n)
+{
+	iconv_t cd;
+
+	if (strcmp(out->name, "UTF-8") == 0)
+		return;
+	if ((cd = iconv_open("UTF-8", out->name)) != (iconv_t)-1) {
+		iconv_close(cd);
+		return;
+	}
+	snprintf(out->label, sizeof out->label, "%.*s in %s", (int)(n < 40 ? n : 40), label,
+		 out->source);
+	snprintf(out->name, sizeof out->name, "UTF-8");
+	out->source = "unknown";
+}
+
+void
+charset_describe(const struct charset_choice *cs, char *out, size_t outlen)
+{
+	if (strcmp(cs->source, "unknown") == 0)
+		snprintf(out, outlen, "%s (unknown charset %s)", cs->name, cs->label);
+	else
+		snprintf(out, outlen, "%s (%s)", cs->name, cs->source);
+}
+
+void
+charset_detect(const char *content_type, const char *body, size_t len,
+	       struct charset_choice *out)
+{
+	const char *label;
+	size_t n;
+
+	out->bom = 0;
+	if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
+		out->bom = 3;
+	else if (len >= 2 && (memcmp(body, "\xff\xfe", 2) == 0 || memcmp(body, "\xfe\xff", 2) == 0))
+		out->bom = 2;
+	if (content_type != NULL &&
+	    (label = find_charset_param(content_type, strlen(content_type), &n)) != NULL) {
+		set_name(out, label, n);
+		out->source = "header";
+		check_known(out, label, n);
+		return;
+	}
+	if (out->bom > 0) {
+		snprintf(out->name, sizeof out->name, "%s",
+			 out->bom == 3 ? "UTF-8" : body[0] == '\xff' ? "UTF-16LE" : "UTF-16BE");
+		out->source = "bom";
+		return;
+	}
+	if ((label = meta_charset(body, len, &n)) != NULL) {
+		set_name(out, label, n);
+		/* A page cannot declare itself UTF-16 in its own ASCII-compatible bytes. */
+		if (strncmp(out->name, "UTF-16", 6) == 0)
+			snprintf(out->name, sizeof out->name, "UTF-8");
+		out->source = "meta";
+		check_known(out, label, n);
+		return;
+	}
+	snprintf(out->name, sizeof out->name, "%s",
+		 charset_valid_utf8(body, len) ? "UTF-8" : "WINDOWS-1252");
+	out->source = "default";
+}
+
+/* UTF-8 to UTF-8 with every invalid byte replaced by U+FFFD. */
+static int
+sanitize_utf8(const char *s, size_t n, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+	size_t k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = utf8_seq_len(p, (size_t)(end - p))) > 0) {
+			p += k;
+			continue;
+		}
+		if (buf_append(out, run, (size_t)(p - run)) == -1 ||
+		    buf_append(out, "\xef\xbf\xbd", 3) == -1)
+			return -1;
+		run = ++p;
+	}
+	return buf_append(out, run, (size_t)(p - run));
+}
+
+int
+charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
+		struct buf *out)
+{
+	char chunk[16384];
+	iconv_t cd;
+
+	if (cs->bom <= len) {
+		body += cs->bom;
+		len -= cs->bom;
+	}
+	if (strcmp(cs->name, "UTF-8") == 0 ||
+	    (cd = iconv_open("UTF-8", cs->name)) == (iconv_t)-1) /* (checked in detect) */
+		return sanitize_utf8(body, len, out);
+	while (len > 0) {
+		char *in = (char *)body, *o = chunk;
+		size_t inleft = len, outleft = sizeof chunk;
+		size_t rc = iconv(cd, &in, &inleft, &o, &outleft);
+		int e = errno;
+		if (buf_append(out, chunk, sizeof chunk - outleft) == -1) {
+			iconv_close(cd);
+			return -1;
+		}
+		body = in;
+		len = inleft;
+		if (rc == (size_t)-1 && (e == EILSEQ || e == EINVAL)) {
+			/* Not valid in this encoding (or cut short at the end): one U+FFFD
+			 * for the offending byte, then go on. */
+			if (buf_append(out, "\xef\xbf\xbd", 3) == -1) {
+				iconv_close(cd);
+				return -1;
+			}
+			body++;
+			len--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	iconv_close(cd);
+	return 0;
+}

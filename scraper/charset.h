@@ -1,0 +1,42 @@
+/*
+ * charset.h: which encoding a fetched HTML body is in, and conversion to UTF-8.
+ *
+ * The decision follows the HTML standard's order: the charset of the Content-Type
+ * header, then a byte-order mark, then a <meta> prescan of the first 1024 bytes, then
+ * a default (UTF-8 when the bytes are valid UTF-8, else windows-1252).  Labels are
+ * mapped as browsers map them (latin1 and us-ascii mean windows-1252, shift_jis means
+ * the Windows code page 932).  Conversion never fails on bad input: bytes that are not
+ * valid in the encoding become U+FFFD, so the parser always gets valid UTF-8.
+ */
+#ifndef SCRAPER_CHARSET_H
+#define SCRAPER_CHARSET_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct charset_choice {
+	char name[48];		/* iconv name: "UTF-8", "WINDOWS-1252", "CP932", ... */
+	const char *source;	/* "header", "bom", "meta", "default", or "unknown" (a
+				 * label iconv does not know: read as UTF-8) */
+	char label[48];		/* the label as declared, when source is "unknown" */
+	size_t bom;		/* bytes of byte-order mark to skip */
+};
+
+/* Decide the encoding of body (content_type may be NULL). */
+void charset_detect(const char *content_type, const char *body, size_t len,
+		    struct charset_choice *out);
+
+/* Convert body from the chosen encoding to UTF-8, appending to out.  0, or -1 when
+ * out is full. */
+int charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
+		    struct buf *out);
+
+/* Is s[0..n) valid UTF-8? */
+int charset_valid_utf8(const char *s, size_t n);
+
+/* The decision in words, for the database: "WINDOWS-1252 (header)",
+ * "UTF-8 (unknown charset x-klingon in header)". */
+void charset_describe(const struct charset_choice *cs, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * ipc.c: frame encoding and decoding (see ipc.h for the layout).
+ *
+ * Encoding writes the header with a zero length, appends the fields, then patches the
+ * length; any failure truncates the output back to where the frame began.  Decoding
+ * reads fields through a cursor that fails once on the first out-of-bounds read, and a
+ * message is accepted only if its fields used exactly the payload.
+ */
+#include "config.h"
+
+#include "ipc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- encoding ---- */
+
+struct enc {
+	struct buf *out;
+	size_t start;
+	int failed;
+};
+
+static void
+enc_raw(struct enc *e, const void *p, size_t n)
+{
+	if (!e->failed && buf_append(e->out, p, n) == -1)
+		e->failed = 1;
+}
+
+static void enc_u32(struct enc *e, uint32_t v) { enc_raw(e, &v, sizeof v); }
+static void enc_i32(struct enc *e, int32_t v) { enc_raw(e, &v, sizeof v); }
+static void enc_u64(struct enc *e, uint64_t v) { enc_raw(e, &v, sizeof v); }
+static void enc_i64(struct enc *e, int64_t v) { enc_raw(e, &v, sizeof v); }
+
+static void
+enc_str(struct enc *e, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n > IPC_MAX_PAYLOAD) {
+		e->failed = 1;
+		return;
+	}
+	enc_u32(e, (uint32_t)n);
+	enc_raw(e, s != NULL ? s : "", n + 1);
+}
+
+static void
+enc_begin(struct enc *e, struct buf *out, uint32_t type, uint32_t site)
+{
+	struct ipc_header h = { type, 0, site, (uint32_t)getpid() };
+
+	e->out = out;
+	e->start = out->len;
+	e->failed = 0;
+	enc_raw(e, &h, sizeof h);
+}
+
+static int
+enc_end(struct enc *e)
+{
+	size_t len = e->out->len - e->start - IPC_HEADER_SIZE;
+	uint32_t len32;
+
+	if (e->failed || len > IPC_MAX_PAYLOAD) {
+		e->out->len = e->start;
+		if (e->out->data != NULL)
+			e->out->data[e->start] = '\0';
+		return -1;
+	}
+	len32 = (uint32_t)len;
+	memcpy(e->out->data + e->start + offsetof(struct ipc_header, len), &len32,
+	       sizeof len32);
+	return 0;
+}
+
+int
+ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_SITE, site);
+	enc_str(&e, m->site);
+	enc_str(&e, m->rules_path);
+	enc_i32(&e, m->robots_status);
+	enc_i64(&e, m->robots_fetched_at);
+	enc_str(&e, m->robots_body);
+	enc_u32(&e, m->log_level);
+	enc_u32(&e, m->max_depth);
+	return enc_end(&e);
+}
+
+int
+ipc_put_fetch(struct buf *out, uint32_t site, const struct ipc_fetch *m)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_FETCH, site);
+	enc_u64(&e, m->id);
+	enc_u32(&e, m->depth);
+	enc_u32(&e, m->attempt);
+	enc_str(&e, m->url);
+	enc_str(&e, m->etag);
+	enc_str(&e, m->last_modified);
+	return enc_end(&e);
+}
+
+int
+ipc_put_stop(struct buf *out, uint32_t site)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_STOP, site);
+	return enc_end(&e);
+}
+
+int
+ipc_put_robots(struct buf *out, uint32_t site, const struct ipc_robots *m)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_ROBOTS, site);
+	enc_i32(&e, m->status);
+	enc_i64(&e, m->fetched_at);
+	enc_str(&e, m->body);
+	return enc_end(&e);
+}
+
+int
+ipc_put_page(struct buf *out, uint32_t site, const struct ipc_page *m)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_PAGE, site);
+	enc_u64(&e, m->id);
+	enc_i32(&e, m->status);
+	enc_u32(&e, m->flags);
+	enc_u64(&e, m->bytes);
+	enc_u32(&e, m->elapsed_ms);
+	enc_i32(&e, m->retry_after_ms);
+	enc_str(&e, m->final_url);
+	enc_str(&e, m->content_type);
+	enc_str(&e, m->error);
+	enc_str(&e, m->etag);
+	enc_str(&e, m->last_modified);
+	enc_str(&e, m->charset);
+	return enc_end(&e);
+}
+
+int
+ipc_put_item(struct buf *out, uint32_t site, const struct ipc_item *m)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_ITEM, site);
+	enc_u64(&e, m->id);
+	enc_u32(&e, m->idx);
+	enc_str(&e, m->type);
+	enc_str(&e, m->data);
+	return enc_end(&e);
+}
+
+int
+ipc_put_links(struct buf *out, uint32_t site, const struct ipc_links *m)
+{
+	struct enc e;
+
+	if (m->count > IPC_MAX_LINKS_PER_FRAME)
+		return -1;
+	enc_begin(&e, out, IPC_LINKS, site);
+	enc_u64(&e, m->id);
+	enc_u32(&e, m->kind);
+	enc_u32(&e, m->count);
+	for (uint32_t i = 0; i < m->count; i++)
+		enc_str(&e, m->urls[i]);
+	return enc_end(&e);
+}
+
+int
+ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_DONE, site);
+	enc_u64(&e, id);
+	enc_u32(&e, problems);
+	return enc_end(&e);
+}
+
+/* ---- decoding ---- */
+
+struct dec {
+	const char *p;
+	size_t left;
+	const char *why;	/* first failure, NULL while all is well */
+};
+
+static void
+dec_raw(struct dec *d, void *out, size_t n)
+{
+	if (d->why != NULL || d->left < n) {
+		if (d->why == NULL)
+			d->why = "payload too short";
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, d->p, n);
+	d->p += n;
+	d->left -= n;
+}
+
+static uint32_t dec_u32(struct dec *d) { uint32_t v; dec_raw(d, &v, sizeof v); return v; }
+static int32_t dec_i32(struct dec *d) { int32_t v; dec_raw(d, &v, sizeof v); return v; }
+static uint64_t dec_u64(struct dec *d) { uint64_t v; dec_raw(d, &v, sizeof v); return v; }
+static int64_t dec_i64(struct dec *d) { int64_t v; dec_raw(d, &v, sizeof v); return v; }
+
+static const char *
+dec_str(struct dec *d)
+{
+	uint32_t n = dec_u32(d);
+	const char *s;
+
+	if (d->why != NULL)
+		return "";
+	if (n >= d->left || d->p[n] != '\0') {
+		d->why = "bad string length";
+		return "";
+	}
+	s = d->p;
+	d->p += (size_t)n + 1;
+	d->left -= (size_t)n + 1;
+	return s;
+}
+
+static void
+dec_site(struct dec *d, struct ipc_site *m)
+{
+	m->site = dec_str(d);
+	m->rules_path = dec_str(d);
+	m->robots_status = dec_i32(d);
+	m->robots_fetched_at = dec_i64(d);
+	m->robots_body = dec_str(d);
+	m->log_level = dec_u32(d);
+	m->max_depth = dec_u32(d);
+}
+
+static void
+dec_fetch(struct dec *d, struct ipc_fetch *m)
+{
+	m->id = dec_u64(d);
+	m->depth = dec_u32(d);
+	m->attempt = dec_u32(d);
+	m->url = dec_str(d);
+	m->etag = dec_str(d);
+	m->last_modified = dec_str(d);
+}
+
+static void
+dec_robots(struct dec *d, struct ipc_robots *m)
+{
+	m->status = dec_i32(d);
+	m->fetched_at = dec_i64(d);
+	m->body = dec_str(d);
+}
+
+static void
+dec_page(struct dec *d, struct ipc_page *m)
+{
+	m->id = dec_u64(d);
+	m->status = dec_i32(d);
+	m->flags = dec_u32(d);
+	m->bytes = dec_u64(d);
+	m->elapsed_ms = dec_u32(d);
+	m->retry_after_ms = dec_i32(d);
+	m->final_url = dec_str(d);
+	m->content_type = dec_str(d);
+	m->error = dec_str(d);
+	m->etag = dec_str(d);
+	m->last_modified = dec_str(d);
+	m->charset = dec_str(d);
+}
+
+static void
+dec_item(struct dec *d, struct ipc_item *m)
+{
+	m->id = dec_u64(d);
+	m->idx = dec_u32(d);
+	m->type = dec_str(d);
+	m->data = dec_str(d);
+}
+
+static void
+dec_links(struct dec *d, struct ipc_links *m)
+{
+	m->id = dec_u64(d);
+	m->kind = dec_u32(d);
+	m->count = dec_u32(d);
+	if (d->why == NULL && m->count > IPC_MAX_LINKS_PER_FRAME) {
+		d->why = "too many links in one frame";
+		return;
+	}
+	if (d->why == NULL && m->kind > LINK_REDIRECT)
+		d->why = "unknown link kind";
+	for (uint32_t i = 0; i < m->count && d->why == NULL; i++)
+		m->urls[i] = dec_str(d);
+}
+
+int
+ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
+	 char *err, size_t errlen)
+{
+	struct dec d;
+
+	if (in->len < off || in->len - off < IPC_HEADER_SIZE)
+		return 0;
+	memcpy(&m->hdr, in->data + off, sizeof m->hdr);
+	if (m->hdr.type == 0 || m->hdr.type >= IPC_TYPE_MAX) {
+		snprintf(err, errlen, "unknown message type %u", m->hdr.type);
+		return -1;
+	}
+	if (m->hdr.len > IPC_MAX_PAYLOAD) {
+		snprintf(err, errlen, "%s frame of %u bytes is over the limit",
+			 ipc_type_name(m->hdr.type), m->hdr.len);
+		return -1;
+	}
+	if (in->len - off - IPC_HEADER_SIZE < m->hdr.len)
+		return 0;
+	d.p = in->data + off + IPC_HEADER_SIZE;
+	d.left = m->hdr.len;
+	d.why = NULL;
+	switch (m->hdr.type) {
+	case IPC_SITE: dec_site(&d, &m->u.site); break;
+	case IPC_FETCH: dec_fetch(&d, &m->u.fetch); break;
+	case IPC_STOP: break;
+	case IPC_ROBOTS: dec_robots(&d, &m->u.robots); break;
+	case IPC_PAGE: dec_page(&d, &m->u.page); break;
+	case IPC_ITEM: dec_item(&d, &m->u.item); break;
+	case IPC_LINKS: dec_links(&d, &m->u.links); break;
+	case IPC_DONE:
+		m->u.done.id = dec_u64(&d);
+		m->u.done.problems = dec_u32(&d);
+		break;
+	}
+	if (d.why == NULL && d.left != 0)
+		d.why = "payload longer than its fields";
+	if (d.why != NULL) {
+		snprintf(err, errlen, "malformed %s frame: %s", ipc_type_name(m->hdr.type),
+			 d.why);
+		return -1;
+	}
+	*used = IPC_HEADER_SIZE + m->hdr.len;
+	return 1;
+}
+
+const char *
+ipc_type_name(uint32_t type)
+{
+	static const char *names[] = {
+		"?", "SITE", "FETCH", "STOP", "ROBOTS", "PAGE", "ITEM", "LINKS", "DONE",
+	};
+
+	return type < IPC_TYPE_MAX ? names[type] : "?";
+}

@@ -1,0 +1,165 @@
+/*
+ * ipc.h: messages between the coordinator and its workers, and their framing.
+ *
+ * Every message is one frame: a fixed 16-byte header then a payload.
+ *
+ *	u32 type | u32 length of payload | u32 site id | u32 sender pid | payload
+ *
+ * (host byte order: both ends are the same binary on the same machine).  A frame's
+ * length is checked against IPC_MAX_PAYLOAD before anything is allocated, and each
+ * message type's payload is decoded with exact bounds: integers at fixed width, strings
+ * as u32 length + bytes + NUL (the NUL is checked, so decoded strings are C strings
+ * pointing into the payload: no copies).  Anything else is a protocol error that drops
+ * the peer.  This file and ipc.c are the only places that know the layout.
+ */
+#ifndef SCRAPER_IPC_H
+#define SCRAPER_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define IPC_HEADER_SIZE 16
+#define IPC_MAX_PAYLOAD (16u * 1024 * 1024)
+#define IPC_MAX_LINKS_PER_FRAME 4096
+
+enum ipc_type {
+	/* coordinator -> worker */
+	IPC_SITE = 1,
+	IPC_FETCH,
+	IPC_STOP,
+	/* worker -> coordinator */
+	IPC_ROBOTS,
+	IPC_PAGE,
+	IPC_ITEM,
+	IPC_LINKS,
+	IPC_DONE,
+	IPC_TYPE_MAX
+};
+
+struct ipc_header {
+	uint32_t type;
+	uint32_t len;
+	uint32_t site;
+	uint32_t pid;
+};
+
+/* SITE: what a new worker needs to know about its site. */
+struct ipc_site {
+	const char *site;	  /* "host[:port]" */
+	const char *rules_path;	  /* rule file to load; "" = built-in defaults */
+	int32_t robots_status;	  /* cached robots.txt: HTTP status, -1 = none cached */
+	int64_t robots_fetched_at; /* unix seconds */
+	const char *robots_body;
+	uint32_t log_level;
+	uint32_t max_depth;	/* links from pages this deep are not wanted */
+};
+
+/* FETCH: one URL to fetch.  etag/last_modified non-empty for a conditional request. */
+struct ipc_fetch {
+	uint64_t id;
+	uint32_t depth;
+	uint32_t attempt;	/* 0 for the first try */
+	const char *url;
+	const char *etag;
+	const char *last_modified;
+};
+
+/* ROBOTS: the robots.txt the worker fetched, for the database. */
+struct ipc_robots {
+	int32_t status;		/* HTTP status, -1 when no response */
+	int64_t fetched_at;
+	const char *body;
+};
+
+enum ipc_page_flags {
+	PAGE_RETRYABLE = 1 << 0,    /* failed in a way worth another attempt */
+	PAGE_NOT_MODIFIED = 1 << 1, /* 304 to a conditional request */
+	PAGE_DISALLOWED = 1 << 2,   /* robots.txt forbids it; never requested */
+	PAGE_TRUNCATED = 1 << 3,    /* body cut at max_bytes */
+	PAGE_SLOW_DOWN = 1 << 4,    /* 429/503: the worker is slowing the site */
+};
+
+/* PAGE: the record of one fetch. */
+struct ipc_page {
+	uint64_t id;
+	int32_t status;		/* final HTTP status, -1 when no response came */
+	uint32_t flags;		/* enum ipc_page_flags */
+	uint64_t bytes;		/* body bytes received (decoded) */
+	uint32_t elapsed_ms;
+	int32_t retry_after_ms;	/* from Retry-After, -1 when none */
+	const char *final_url;
+	const char *content_type;
+	const char *error;	/* "" when none */
+	const char *etag;
+	const char *last_modified;
+	const char *charset;	/* the encoding the body was decoded from, and why */
+};
+
+/* ITEM: one extracted item. */
+struct ipc_item {
+	uint64_t id;
+	uint32_t idx;
+	const char *type;
+	const char *data;	/* a JSON object */
+};
+
+enum ipc_link_kind {
+	LINK_FOLLOW = 0,	/* chosen by a follow rule */
+	LINK_REDIRECT = 1,	/* a redirect to another site, handed back */
+};
+
+/* LINKS: absolute canonical URLs found on one page. */
+struct ipc_links {
+	uint64_t id;
+	uint32_t kind;		/* enum ipc_link_kind */
+	uint32_t count;
+	const char *urls[IPC_MAX_LINKS_PER_FRAME];
+};
+
+/* DONE: everything for this URL has been sent. */
+struct ipc_done {
+	uint64_t id;
+	uint32_t problems;	/* extraction problems (items dropped, regex limits) */
+};
+
+struct ipc_msg {
+	struct ipc_header hdr;
+	union {
+		struct ipc_site site;
+		struct ipc_fetch fetch;
+		struct ipc_robots robots;
+		struct ipc_page page;
+		struct ipc_item item;
+		struct ipc_links links;
+		struct ipc_done done;
+	} u;
+};
+
+/*
+ * Encoders: append one complete frame to out.  0, or -1 when the frame would exceed
+ * IPC_MAX_PAYLOAD or out's maximum (out is then unchanged).
+ */
+int ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m);
+int ipc_put_fetch(struct buf *out, uint32_t site, const struct ipc_fetch *m);
+int ipc_put_stop(struct buf *out, uint32_t site);
+int ipc_put_robots(struct buf *out, uint32_t site, const struct ipc_robots *m);
+int ipc_put_page(struct buf *out, uint32_t site, const struct ipc_page *m);
+int ipc_put_item(struct buf *out, uint32_t site, const struct ipc_item *m);
+int ipc_put_links(struct buf *out, uint32_t site, const struct ipc_links *m);
+int ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems);
+
+/*
+ * Take the next frame from the front of in (bytes read from a peer).
+ *  1: a frame was decoded into *m; its strings point into in, valid until in changes;
+ *     *used is the frame's size (buf_consume it when done with *m).
+ *  0: more bytes are needed.
+ * -1: protocol error (bad type, bad length, malformed payload); err says which.
+ */
+int ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
+	     char *err, size_t errlen);
+
+const char *ipc_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * page.c: decode and parse a fetched HTML body (see page.h).
+ */
+#include "config.h"
+
+#include "page.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "charset.h"
+
+#define PARSE_OPTIONS (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
+		       HTML_PARSE_NONET | HTML_PARSE_COMPACT)
+
+bool
+page_is_html(const char *content_type, const char *body, size_t len)
+{
+	size_t i = 0;
+
+	if (content_type != NULL && *content_type != '\0')
+		return strncasecmp(content_type, "text/html", 9) == 0 ||
+		       strncasecmp(content_type, "application/xhtml+xml", 21) == 0;
+	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+		i++;
+	return i < len && body[i] == '<';
+}
+
+xmlDocPtr
+page_parse(htmlParserCtxtPtr ctx, const char *body, size_t len, const char *content_type,
+	   const char *url, char *note, size_t notelen)
+{
+	struct charset_choice cs;
+	struct buf utf8;
+	xmlDocPtr doc;
+
+	charset_detect(content_type, body, len, &cs);
+	charset_describe(&cs, note, notelen);
+	/* Up to 3 bytes of UTF-8 per input byte (U+FFFD for one bad byte). */
+	buf_init(&utf8, len * 3 + 64);
+	/* Valid UTF-8 is parsed where it lies; anything else is converted first. */
+	if (strcmp(cs.name, "UTF-8") != 0 || cs.bom > 0 || !charset_valid_utf8(body, len)) {
+		charset_to_utf8(&cs, body, len, &utf8);
+		body = buf_str(&utf8);
+		len = utf8.len;
+	}
+	if (len > (size_t)0x7fffffff)
+		len = 0x7fffffff;
+	doc = htmlCtxtReadMemory(ctx, len ? body : " ", len ? (int)len : 1, url, "UTF-8",
+				 PARSE_OPTIONS);
+	htmlCtxtReset(ctx);
+	buf_free(&utf8);
+	return doc;
+}

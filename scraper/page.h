@@ -1,0 +1,27 @@
+/*
+ * page.h: from a fetched body to a parsed HTML document.
+ *
+ * Shared by the worker and 'scraper try' so that a page means the same thing in both:
+ * the encoding is decided (charset.h), the bytes are made valid UTF-8, and libxml2's
+ * HTML parser builds the tree, recovering from malformed markup without printing.
+ */
+#ifndef SCRAPER_PAGE_H
+#define SCRAPER_PAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/HTMLparser.h>
+
+/* Is this body HTML: an HTML content type, or none and markup-looking bytes? */
+bool page_is_html(const char *content_type, const char *body, size_t len);
+
+/*
+ * Decode and parse.  ctx is a parser context to reuse (it is reset afterwards); url is
+ * the document's address.  note gets the encoding decision, e.g. "WINDOWS-1252 (meta)".
+ * Returns the document (xmlFreeDoc it) or NULL when libxml2 could not build one.
+ */
+xmlDocPtr page_parse(htmlParserCtxtPtr ctx, const char *body, size_t len,
+		     const char *content_type, const char *url, char *note, size_t notelen);
+
+#endif

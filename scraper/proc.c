@@ -1,0 +1,109 @@
+/*
+ * proc.c: fork+exec of workers (see proc.h).
+ */
+#include "config.h"
+
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+/* Close every descriptor above the channel. */
+static void
+close_others(void)
+{
+	long max;
+
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range(WORKER_CHANNEL_FD + 1, ~0U, 0) == 0)
+		return;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = WORKER_CHANNEL_FD + 1; fd < (max > 0 ? max : 1024); fd++)
+		close((int)fd);
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void
+child_setup(int chan)
+{
+	sigset_t none;
+	int null;
+
+	signal(SIGPIPE, SIG_DFL);
+	/* A terminal's ^C reaches the whole process group; the coordinator decides what
+	 * the workers do about it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (chan != WORKER_CHANNEL_FD) {
+		if (dup2(chan, WORKER_CHANNEL_FD) == -1) /* dup2 clears close-on-exec */
+			_exit(127);
+	} else if (fcntl(chan, F_SETFD, 0) == -1) {
+		_exit(127);
+	}
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+		_exit(127);
+	close_others();
+}
+
+pid_t
+proc_spawn_worker(const char *site, int *fd, char *err, size_t errlen)
+{
+	const char *exe = getenv("SCRAPER_WORKER_EXEC");
+	int sv[2];
+	pid_t pid;
+
+	if (exe == NULL || *exe == '\0')
+		exe = "/proc/self/exe";
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	case 0:
+		close(sv[0]);
+		child_setup(sv[1]);
+		execl(exe, "scraper", "--worker", site, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	*fd = sv[0];
+	return pid;
+}
+
+void
+proc_describe_status(int status, char *out, size_t outlen)
+{
+	if (WIFEXITED(status))
+		snprintf(out, outlen, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, outlen, "killed by signal %d (%s)%s", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(out, outlen, "stopped (status 0x%x)", (unsigned)status);
+}

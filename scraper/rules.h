@@ -1,0 +1,98 @@
+/*
+ * rules.h: rule files (YAML, one per site) loaded into compiled rules.
+ *
+ * A rule file's settings (politeness, limits, scope) are plain fields; its follow and
+ * item rules are compiled into an ex_rules (extractors/extract.h) on load, so a bad
+ * selector or regex is found before any crawling.  Every problem is recorded as a
+ * diagnostic "file:line:col: message" and loading goes on, so 'scraper check' can
+ * list them all.
+ */
+#ifndef SCRAPER_RULES_H
+#define SCRAPER_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "extract.h"
+
+enum scope { SCOPE_SITE, SCOPE_ANY };
+
+struct rule_field {
+	char *name;
+	enum ex_type type;
+	bool all;		/* a JSON array (unless joined) */
+	bool joined;
+};
+
+struct rule_item {
+	char *type;
+	struct rule_field *fields;
+	size_t nfields;
+};
+
+struct site_rules {
+	char *path;		/* the rule file; NULL for the built-in defaults */
+	char **sites;		/* patterns: "host", "host:port", "*.domain" */
+	size_t nsites;
+	int concurrency;
+	double delay;		/* seconds between request starts */
+	bool robots;		/* obey robots.txt */
+	char *user_agent;
+	int max_depth;
+	long max_pages;
+	double timeout;		/* seconds per request */
+	long max_bytes;
+	int retries;
+	char *proxy;		/* NULL: the environment's *_proxy variables */
+	enum scope scope;
+	struct ex_rules *ex;
+	struct rule_item *items;	/* what the items look like, for SQL views */
+	size_t nitems;
+};
+
+struct rule_set {
+	struct site_rules **files;
+	size_t nfiles;
+	struct site_rules *fallback;	/* default.yaml, or the built-in defaults */
+};
+
+struct diag {
+	char *file;
+	int line, col;		/* 1-based; 0 when not known */
+	char *msg;
+};
+
+struct diags {
+	struct diag *v;
+	size_t n;
+};
+
+/* The built-in defaults: store the page record and its <title>, follow nothing. */
+struct site_rules *rules_builtin(void);
+
+/* Load one rule file.  NULL when it has errors (all added to d) or on out of memory. */
+struct site_rules *rules_load_file(const char *path, struct diags *d);
+
+/* The same from YAML text in memory; name is used in diagnostics. */
+struct site_rules *rules_load_mem(const char *name, const char *text, size_t len,
+				  struct diags *d);
+
+/* Load every *.yaml in dir (default.yaml is the fallback).  A missing dir is an error
+ * unless missing_ok.  NULL when any file has errors; every error is in d. */
+struct rule_set *rules_load_dir(const char *dir, bool missing_ok, struct diags *d);
+
+/* The rules for a site ("host[:port]"): an exact host:port pattern, then a host
+ * pattern (any port), then the longest matching "*.domain", then the fallback. */
+const struct site_rules *rules_for_site(const struct rule_set *set, const char *site);
+
+void rules_free(struct site_rules *r);
+void rule_set_free(struct rule_set *set);
+
+void diags_add(struct diags *d, const char *file, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Print every diagnostic, sorted by file, line and column. */
+void diags_print(struct diags *d, FILE *f);
+void diags_free(struct diags *d);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * store.h: the SQLite database: schema, migrations, and the one writer thread.
+ *
+ * The coordinator opens the store, runs the start-up steps (resume, views) on its own
+ * thread, then starts the writer thread, after which only that thread touches the
+ * connection; every change reaches it as a struct store_op through a bounded queue.
+ * The connection is guarded by the store's lock.  A settled URL (its page record,
+ * items and newly discovered links) is applied by one op, and many ops are grouped in
+ * one transaction, so a crash loses at most the uncommitted group and never stores
+ * half a page.  Workers never open the database.
+ */
+#ifndef SCRAPER_STORE_H
+#define SCRAPER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue.h"
+
+enum fstate { FS_QUEUED, FS_INFLIGHT, FS_DONE, FS_FAILED, FS_SKIPPED };
+
+/* A URL taken into the frontier. */
+struct store_link {
+	int64_t id;
+	char *url;
+	char *site;
+	int depth;
+};
+
+struct store_item {
+	char *type;
+	uint32_t idx;
+	char *data;	/* JSON object */
+};
+
+/* A frontier row read back for dispatch. */
+struct store_row {
+	int64_t id;
+	int depth;
+	int attempts;
+	char *url;
+	char *etag;		/* NULL when none stored */
+	char *last_modified;
+};
+
+struct store_id_mark {
+	int64_t id;
+	int attempts;
+};
+
+enum store_op_kind {
+	OP_LINKS,	/* insert links (seeds) as queued */
+	OP_SETTLE,	/* a URL is settled: state, page record, items, links */
+	OP_MARK,	/* set state (inflight, or queued again) and attempts of ids */
+	OP_ROBOTS,	/* save a site's robots.txt */
+	OP_REFILL,	/* read queued rows of a site; answered on the reply queue */
+	OP_SETTLE_QUEUED, /* settle every queued URL (of a site, or all): state, reason */
+};
+
+struct store_page_rec {
+	int status;		/* -1: no response */
+	int64_t bytes;
+	int elapsed_ms;
+	bool not_modified;	/* 304: keep the stored record and items */
+	unsigned extract_errors;
+	char *final_url, *content_type, *error, *etag, *last_modified, *charset;
+};
+
+struct store_op {
+	enum store_op_kind kind;
+	char *site;
+	double when;			/* unix time the op was made */
+
+	/* OP_SETTLE */
+	int64_t id;
+	char *url;
+	int depth;
+	int attempts;
+	enum fstate state;		/* FS_DONE, FS_FAILED or FS_SKIPPED (also
+					 * OP_SETTLE_QUEUED's) */
+	bool has_page;			/* write a pages row */
+	struct store_page_rec page;
+	struct store_item *items;
+	size_t nitems;
+
+	/* OP_SETTLE and OP_LINKS */
+	struct store_link *links;
+	size_t nlinks;
+
+	/* OP_MARK */
+	enum fstate mark_state;
+	struct store_id_mark *marks;
+	size_t nmarks;
+
+	/* OP_ROBOTS */
+	int robots_status;
+	char *robots_body;
+
+	/* OP_REFILL: in; rows: out */
+	uint32_t site_id;
+	int64_t after_id;
+	int limit;
+	struct store_row *rows;
+	size_t nrows;
+
+	/* OP_SETTLE_QUEUED (site NULL = every site) and OP_SETTLE's error text */
+	char *reason;
+};
+
+struct store;
+
+struct store_view_field {
+	const char *name;
+	const char *type;	/* string int number bool url html */
+	bool all;		/* a JSON array */
+};
+
+struct store_view {
+	const char *type;
+	const struct store_view_field *fields;
+	size_t nfields;
+};
+
+/* Open (creating if need be) and migrate the database.  max_mb > 0 caps its size.
+ * NULL with err filled on failure (unwritable, not a database, newer schema...). */
+struct store *store_open(const char *path, long max_mb, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* Start-up steps, on the caller's thread, before store_writer_start. */
+int store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t errlen);
+int store_scan_frontier(struct store *s,
+			void (*each)(void *ctx, const char *url, const char *site,
+				     enum fstate state, int64_t id),
+			void *ctx, char *err, size_t errlen);
+int store_scan_robots(struct store *s,
+		      void (*each)(void *ctx, const char *site, int status,
+				   const char *body, int64_t fetched_at),
+		      void *ctx, char *err, size_t errlen);
+int store_create_views(struct store *s, const struct store_view *views, size_t n,
+		       char *err, size_t errlen);
+
+/* The writer thread: takes ops from in; answers OP_REFILL on replies and writes a
+ * byte to wake_fd whenever it posts a reply or fails. */
+int store_writer_start(struct store *s, struct queue *in, struct queue *replies,
+		       int wake_fd);
+/* Close in, let the writer drain and commit, join it.  0, or -1 if it failed. */
+int store_writer_stop(struct store *s);
+/* Has the writer failed?  Then msg says why (safe from any thread). */
+bool store_failed(struct store *s, char *msg, size_t msglen);
+/* Commits so far (for progress and tests). */
+uint64_t store_commits(struct store *s);
+
+struct store_op *store_op_new(enum store_op_kind kind);
+void store_op_free(void *op);
+/* Rough heap size of an op, for the queue's byte bound. */
+size_t store_op_weight(const struct store_op *op);
+
+const char *fstate_name(enum fstate st);
+void iso8601(double t, char out[32]);
+
+#endif

@@ -1,0 +1,919 @@
+/*
+ * worker.c: one site's fetching, parsing and extraction, in its own process.
+ *
+ * The coordinator starts a worker per active site ("scraper --worker SITE", channel on
+ * descriptor 3) and sends it SITE, then FETCH after FETCH, then STOP.  The worker:
+ *
+ *   - loads its site's rule file and compiles it once;
+ *   - gets robots.txt first (from the coordinator's cache, or fetches it) unless the
+ *     rules say ignore, and answers a disallowed URL at once without requesting it;
+ *   - runs up to `concurrency` transfers at once in one curl multi handle, starting
+ *     them at least `delay` apart (raised by Crawl-delay, and for a while after a 429
+ *     or 503), over kept-alive connections;
+ *   - follows redirects itself: within the site after checking robots.txt, across
+ *     sites by handing the target back as a link;
+ *   - decodes each HTML body to UTF-8, parses it with libxml2, applies the rules, and
+ *     sends PAGE, ITEM..., LINKS..., DONE for the URL, in that order and unbroken.
+ *
+ * It never opens the database and never retries by itself: a failure worth another
+ * try goes back flagged, and the coordinator schedules it.  When the channel closes
+ * (the coordinator died) it exits at once.
+ */
+#include "config.h"
+
+#include "worker.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libxml/HTMLparser.h>
+
+#include "extract.h"
+#include "fetch.h"
+#include "ipc.h"
+#include "log.h"
+#include "page.h"
+#include "robots.h"
+#include "rules.h"
+#include "url.h"
+#include "urlset.h"
+
+#define MAX_REDIRECTS 10
+#define MAX_CRAWL_DELAY 30.0	/* seconds: a larger Crawl-delay is clamped */
+#define SLOW_DOWN_FOR 60.0	/* seconds a 429/503 keeps the site slowed */
+#define STOP_GRACE 2.0		/* seconds in-flight transfers get after STOP */
+#define IN_MAX (IPC_MAX_PAYLOAD + IPC_HEADER_SIZE)
+#define OUT_MAX (64u << 20)
+
+struct job {
+	uint64_t id;
+	uint32_t depth, attempt;
+	char *url, *etag, *last_modified;
+	struct job *next;
+};
+
+struct transfer {
+	struct fetch f;
+	struct job *job;	/* NULL: free, or fetching robots.txt when robots */
+	bool robots;
+	char *url;		/* the URL being fetched now (after redirects) */
+	char *chain[MAX_REDIRECTS + 1];
+	int hops;
+	double elapsed;		/* seconds over all hops */
+};
+
+enum robots_state { ROBOTS_NEEDED, ROBOTS_FETCHING, ROBOTS_WAIT, ROBOTS_READY };
+
+struct worker {
+	int fd;
+	uint32_t site_id;
+	char *site;
+	struct site_rules *rules;
+	CURLM *multi;
+	CURLSH *share;
+	struct transfer *slots;
+	int nslots, active;
+	struct job *head, *tail;	/* waiting to start */
+	struct buf in, out;
+	double next_start;
+	double delay;			/* rules, raised by Crawl-delay */
+	double slow_delay, slow_until;	/* after a 429/503 */
+	struct robots *robots;
+	enum robots_state robots_state;
+	int robots_attempts;
+	double robots_retry_at;
+	char robots_error[256];
+	char scheme[8];			/* of the first URL: robots.txt is fetched so */
+	htmlParserCtxtPtr parser;
+	struct urlset sent;		/* links already sent (the coordinator dedups too) */
+	int max_depth;
+	bool stopping;
+	double stop_deadline;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the channel ---- */
+
+/* Write everything queued in out.  The channel is blocking: if the coordinator is not
+ * reading (its store is busy) the worker waits, which is the back-pressure. */
+static void
+flush_out(struct worker *w)
+{
+	size_t off = 0;
+
+	while (off < w->out.len) {
+		ssize_t n = write(w->fd, w->out.data + off, w->out.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0); /* coordinator gone */
+		off += (size_t)n;
+	}
+	buf_reset(&w->out);
+}
+
+static void
+send_page(struct worker *w, const struct ipc_page *p)
+{
+	if (ipc_put_page(&w->out, w->site_id, p) == -1) {
+		log_error("cannot queue a page record");
+		_exit(1);
+	}
+}
+
+static void
+send_done(struct worker *w, uint64_t id, uint32_t errors)
+{
+	if (ipc_put_done(&w->out, w->site_id, id, errors) == -1)
+		_exit(1);
+}
+
+/* A URL settled without a request (robots.txt, bad URL). */
+static void
+send_unfetched(struct worker *w, const struct job *j, uint32_t flags, const char *error)
+{
+	struct ipc_page p = { .id = j->id, .status = -1, .flags = flags,
+			      .retry_after_ms = -1, .final_url = "", .content_type = "",
+			      .error = error, .etag = "", .last_modified = "", .charset = "" };
+
+	send_page(w, &p);
+	send_done(w, j->id, 0);
+}
+
+/* ---- jobs ---- */
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->url);
+	free(j->etag);
+	free(j->last_modified);
+	free(j);
+}
+
+static void
+job_push(struct worker *w, struct job *j)
+{
+	j->next = NULL;
+	if (w->tail != NULL)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+}
+
+static struct job *
+job_pop(struct worker *w)
+{
+	struct job *j = w->head;
+
+	if (j != NULL && (w->head = j->next) == NULL)
+		w->tail = NULL;
+	return j;
+}
+
+/* The path and query of an absolute URL, for robots.txt matching. */
+static const char *
+url_path(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	p = p != NULL ? strchr(p + 3, '/') : NULL;
+	return p != NULL ? p : "/";
+}
+
+static bool
+robots_forbids(const struct worker *w, const char *url)
+{
+	return w->rules->robots && w->robots != NULL && !robots_allows(w->robots, url_path(url));
+}
+
+/* ---- robots.txt ---- */
+
+/* Rules from a robots.txt response (or the cache): 2xx parsed, 4xx allow all
+ * (RFC 9309 2.3.1.3); Crawl-delay raises the delay, clamped. */
+static void
+robots_use(struct worker *w, int status, const char *body, size_t len)
+{
+	double cd;
+
+	robots_free(w->robots);
+	if ((w->robots = robots_from_status(status, body, len, w->rules->user_agent)) == NULL) {
+		log_error("out of memory parsing robots.txt");
+		_exit(1);
+	}
+	w->robots_state = ROBOTS_READY;
+	if ((cd = robots_crawl_delay(w->robots)) > w->delay) {
+		if (cd > MAX_CRAWL_DELAY) {
+			log_warn("Crawl-delay %g s in robots.txt clamped to %g s", cd, MAX_CRAWL_DELAY);
+			cd = MAX_CRAWL_DELAY;
+		}
+		log_info("Crawl-delay raises the delay between requests from %g to %g s",
+			 w->delay, cd);
+		w->delay = cd;
+	}
+}
+
+/* robots.txt could not be had (5xx, 429, network): the RFC says assume complete
+ * disallow.  It is tried again as a page would be (the rule file's retries, with
+ * backoff); then every URL of the site is answered disallowed. */
+static void
+robots_unavailable(struct worker *w, const char *why)
+{
+	snprintf(w->robots_error, sizeof w->robots_error,
+		 "robots.txt unavailable (%s): RFC 9309 says assume the site disallows crawling",
+		 why);
+	if (++w->robots_attempts <= w->rules->retries) {
+		double wait = pow(2, w->robots_attempts - 1);
+		w->robots_state = ROBOTS_WAIT;
+		w->robots_retry_at = now() + wait;
+		log_info("robots.txt: %s; trying again in %g s", why, wait);
+		return;
+	}
+	log_warn("%s", w->robots_error);
+	robots_free(w->robots);
+	w->robots = robots_disallow_all();
+	w->robots_state = ROBOTS_READY;
+}
+
+static void
+robots_report(struct worker *w, int status, const char *body)
+{
+	struct ipc_robots m = { status, (int64_t)time(NULL), body };
+
+	if (ipc_put_robots(&w->out, w->site_id, &m) == -1)
+		log_warn("robots.txt too large to keep in the database");
+}
+
+/* ---- starting transfers ---- */
+
+static struct transfer *
+free_slot(struct worker *w)
+{
+	for (int i = 0; i < w->nslots; i++) {
+		if (w->slots[i].job == NULL && !w->slots[i].robots)
+			return &w->slots[i];
+	}
+	return NULL;
+}
+
+static double
+current_delay(const struct worker *w, double t)
+{
+	return t < w->slow_until && w->slow_delay > w->delay ? w->slow_delay : w->delay;
+}
+
+static void
+clear_chain(struct transfer *t)
+{
+	for (int i = 0; i <= t->hops && i <= MAX_REDIRECTS; i++) {
+		free(t->chain[i]);
+		t->chain[i] = NULL;
+	}
+	t->hops = 0;
+	t->url = NULL;
+}
+
+static int
+start_transfer(struct worker *w, struct transfer *t, const char *url, bool robots)
+{
+	const char *etag = NULL, *lm = NULL;
+
+	if (!robots && t->hops == 0 && t->job != NULL) {
+		etag = t->job->etag;
+		lm = t->job->last_modified;
+	}
+	if (fetch_prepare(&t->f, url, etag, lm, robots) == -1 ||
+	    curl_multi_add_handle(w->multi, t->f.easy) != CURLM_OK)
+		return -1;
+	w->active++;
+	w->next_start = now() + current_delay(w, now());
+	return 0;
+}
+
+static void
+start_robots(struct worker *w)
+{
+	struct transfer *t = free_slot(w);
+	char url[600];
+
+	if (t == NULL)
+		return;
+	snprintf(url, sizeof url, "%s://%s/robots.txt", w->scheme, w->site);
+	t->robots = true;
+	t->chain[0] = strdup(url);
+	t->url = t->chain[0];
+	t->elapsed = 0;
+	if (t->url == NULL || start_transfer(w, t, url, true) == -1) {
+		t->robots = false;
+		clear_chain(t);
+		robots_unavailable(w, "could not start the request");
+		return;
+	}
+	w->robots_state = ROBOTS_FETCHING;
+}
+
+/* Start what politeness allows: a free slot, the delay since the last start, and
+ * robots.txt known. */
+static void
+schedule(struct worker *w)
+{
+	double t = now();
+	struct transfer *slot;
+	struct job *j;
+
+	if (w->rules->robots && w->robots_state != ROBOTS_READY) {
+		if (w->head == NULL || w->stopping)
+			return;
+		if (w->robots_state == ROBOTS_NEEDED ||
+		    (w->robots_state == ROBOTS_WAIT && t >= w->robots_retry_at))
+			start_robots(w);
+		return;
+	}
+	while (!w->stopping && w->head != NULL && t >= w->next_start &&
+	       (slot = free_slot(w)) != NULL) {
+		j = job_pop(w);
+		if (robots_forbids(w, j->url)) {
+			send_unfetched(w, j, PAGE_DISALLOWED,
+				       w->robots_error[0] ? w->robots_error : "disallowed by robots.txt");
+			job_free(j);
+			continue;
+		}
+		slot->job = j;
+		slot->chain[0] = strdup(j->url);
+		slot->url = slot->chain[0];
+		slot->elapsed = 0;
+		if (slot->url == NULL || start_transfer(w, slot, j->url, false) == -1) {
+			send_unfetched(w, j, 0, "could not start the request");
+			clear_chain(slot);
+			slot->job = NULL;
+			job_free(j);
+		}
+	}
+}
+
+/* ---- finished transfers ---- */
+
+struct page_out {
+	struct worker *w;
+	uint64_t id;
+	uint32_t depth;
+	const char *url;
+	struct buf items;	/* ITEM frames, sent after the PAGE frame */
+	const char **links;
+	size_t nlinks, caplinks;
+	uint32_t problems;
+};
+
+static int
+sink_item(void *ctx, const char *type, unsigned idx, const char *json, size_t len)
+{
+	struct page_out *po = ctx;
+	struct ipc_item m = { po->id, idx, type, json };
+
+	(void)len;
+	if (ipc_put_item(&po->items, po->w->site_id, &m) == -1) {
+		po->problems++;
+		log_warn("%s: item '%s' %u too large to send; dropped", po->url, type, idx);
+	}
+	return 0;
+}
+
+/* Same site: "http://SITE/..." or "https://SITE/..." (links are canonical). */
+static bool
+same_site(const struct worker *w, const char *url)
+{
+	size_t n = strlen(w->site);
+	const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
+			   : strncmp(url, "https://", 8) == 0 ? url + 8
+							      : NULL;
+
+	return rest != NULL && strncmp(rest, w->site, n) == 0 &&
+	       (rest[n] == '/' || rest[n] == '?' || rest[n] == '\0');
+}
+
+static int
+sink_link(void *ctx, const char *url)
+{
+	struct page_out *po = ctx;
+	struct worker *w = po->w;
+	const char **v;
+	char *copy;
+
+	if (w->rules->scope == SCOPE_SITE && !same_site(w, url))
+		return 0;
+	if (urlset_add(&w->sent, url_hash(url, strlen(url))) != 1)
+		return 0;
+	if (po->nlinks == po->caplinks) {
+		size_t cap = po->caplinks ? po->caplinks * 2 : 64;
+		if ((v = realloc(po->links, cap * sizeof *v)) == NULL)
+			return -1;
+		po->links = v;
+		po->caplinks = cap;
+	}
+	if ((copy = strdup(url)) == NULL)
+		return -1;
+	po->links[po->nlinks++] = copy;
+	return 0;
+}
+
+static void
+sink_problem(void *ctx, const char *msg)
+{
+	struct page_out *po = ctx;
+
+	po->problems++;
+	log_debug("%s: %s", po->url, msg);
+}
+
+static void
+send_links(struct worker *w, uint64_t id, uint32_t kind, const char **urls, size_t n)
+{
+	static struct ipc_links m;
+
+	for (size_t off = 0; off < n;) {
+		size_t k = n - off < IPC_MAX_LINKS_PER_FRAME ? n - off : IPC_MAX_LINKS_PER_FRAME;
+		m.id = id;
+		m.kind = kind;
+		m.count = (uint32_t)k;
+		memcpy(m.urls, urls + off, k * sizeof *urls);
+		if (ipc_put_links(&w->out, w->site_id, &m) == -1)
+			log_warn("links of one page too large to send; some dropped");
+		off += k;
+	}
+}
+
+/* Parse and extract; items go out at once, links into po. */
+static void
+extract_page(struct worker *w, struct transfer *t, const char *content_type,
+	     struct page_out *po, char *charset_note, size_t notelen)
+{
+	struct ex_sink sink = { po, sink_item, sink_link, sink_problem };
+	struct ex_stats stats;
+	xmlDocPtr doc;
+
+	doc = page_parse(w->parser, buf_str(&t->f.body), t->f.body.len, content_type, po->url,
+			 charset_note, notelen);
+	if (doc == NULL) {
+		po->problems++;
+		log_debug("%s: libxml2 could not parse the page", po->url);
+		return;
+	}
+	if (po->depth >= (uint32_t)w->max_depth)
+		sink.link = NULL; /* links from here would be too deep */
+	if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats) == -1)
+		log_warn("%s: extraction stopped early (out of memory)", po->url);
+	xmlFreeDoc(doc);
+}
+
+static void
+slow_down(struct worker *w, const struct fetch_result *r)
+{
+	double wait = r->retry_after_ms > 0 ? r->retry_after_ms / 1000.0 : 0;
+	double d = fmax(fmax(w->delay * 2, 1.0), fmin(wait, SLOW_DOWN_FOR));
+
+	if (d > w->slow_delay || now() >= w->slow_until)
+		w->slow_delay = d;
+	w->slow_until = now() + SLOW_DOWN_FOR;
+	/* The next start was planned with the old delay: it waits too. */
+	if (w->next_start < now() + w->slow_delay)
+		w->next_start = now() + w->slow_delay;
+	log_info("HTTP %ld: slowing to one request every %g s for %g s", r->status,
+		 w->slow_delay, SLOW_DOWN_FOR);
+}
+
+static void
+finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
+	   const char *error, const char *redirect_to)
+{
+	struct page_out po = { .w = w, .id = t->job->id, .depth = t->job->depth, .url = t->url };
+	char charset_note[96] = "";
+	struct ipc_page p = {
+		.id = t->job->id, .status = r->status > 0 ? (int32_t)r->status : -1,
+		.bytes = t->f.body.len, .elapsed_ms = (uint32_t)(t->elapsed * 1000),
+		.retry_after_ms = (int32_t)r->retry_after_ms, .final_url = t->url,
+		.content_type = r->content_type ? r->content_type : "", .error = error,
+		.etag = r->etag, .last_modified = r->last_modified, .charset = charset_note,
+	};
+
+	buf_init(&po.items, OUT_MAX);
+	if (fetch_retryable(r) && redirect_to == NULL)
+		p.flags |= PAGE_RETRYABLE;
+	if (r->status == 429 || r->status == 503) {
+		p.flags |= PAGE_SLOW_DOWN;
+		slow_down(w, r);
+	}
+	if (r->status == 304 && (t->job->etag != NULL || t->job->last_modified != NULL))
+		p.flags |= PAGE_NOT_MODIFIED;
+	if (t->f.truncated)
+		p.flags |= PAGE_TRUNCATED;
+	if (r->code == CURLE_OK && r->status >= 200 && r->status < 300 &&
+	    page_is_html(r->content_type, buf_str(&t->f.body), t->f.body.len))
+		extract_page(w, t, r->content_type, &po, charset_note, sizeof charset_note);
+	/* The PAGE frame goes first, then the items extraction produced. */
+	send_page(w, &p);
+	if (buf_append(&w->out, po.items.data, po.items.len) == -1)
+		log_warn("%s: items too large to send; dropped", t->url);
+	buf_free(&po.items);
+	if (redirect_to != NULL)
+		send_links(w, t->job->id, LINK_REDIRECT, &redirect_to, 1);
+	send_links(w, t->job->id, LINK_FOLLOW, po.links, po.nlinks);
+	send_done(w, t->job->id, po.problems);
+	for (size_t i = 0; i < po.nlinks; i++)
+		free((char *)po.links[i]);
+	free(po.links);
+}
+
+/* Is this 3xx to be followed (a Location we can use)? */
+static bool
+is_redirect(const struct fetch_result *r)
+{
+	return r->code == CURLE_OK && r->redirect != NULL &&
+	       (r->status == 301 || r->status == 302 || r->status == 303 || r->status == 307 ||
+		r->status == 308);
+}
+
+/*
+ * A 3xx: follow it within the site (robots.txt permitting), hand it back when it
+ * leaves the site, or end with a clear error.  Returns true when the transfer goes on.
+ */
+static bool
+follow_redirect(struct worker *w, struct transfer *t, const struct fetch_result *r)
+{
+	char error[URL_MAX + 200];
+	const char *target;
+	struct buf canon;
+	bool going_on = false;
+
+	buf_init(&canon, URL_MAX * 4);
+	if (url_canonical(r->redirect, &canon) == -1) {
+		snprintf(error, sizeof error, "redirect to a URL that is not http(s), not followed: %.4000s",
+			 r->redirect);
+		finish_job(w, t, r, error, NULL);
+		goto done;
+	}
+	target = buf_str(&canon);
+	for (int i = 0; i <= t->hops; i++) {
+		if (strcmp(t->chain[i], target) == 0) {
+			snprintf(error, sizeof error, "redirect loop after %d redirects: back to %.4000s",
+				 t->hops + 1, target);
+			finish_job(w, t, r, error, NULL);
+			goto done;
+		}
+	}
+	if (t->hops >= MAX_REDIRECTS) {
+		snprintf(error, sizeof error, "more than %d redirects (last to %.4000s)",
+			 MAX_REDIRECTS, target);
+		finish_job(w, t, r, error, NULL);
+		goto done;
+	}
+	if (!same_site(w, target)) {
+		/* Another site's URL: the coordinator takes it in under that site's rules. */
+		finish_job(w, t, r, "", target);
+		goto done;
+	}
+	if (robots_forbids(w, target)) {
+		snprintf(error, sizeof error, "redirect target disallowed by robots.txt: %.4000s",
+			 target);
+		finish_job(w, t, r, error, NULL);
+		goto done;
+	}
+	if ((t->chain[++t->hops] = strdup(target)) == NULL) {
+		finish_job(w, t, r, "out of memory", NULL);
+		goto done;
+	}
+	t->url = t->chain[t->hops];
+	if (start_transfer(w, t, t->url, false) == -1) {
+		finish_job(w, t, r, "could not start the redirected request", NULL);
+		goto done;
+	}
+	going_on = true;
+done:
+	buf_free(&canon);
+	return going_on;
+}
+
+static void
+finish_robots(struct worker *w, struct transfer *t, const struct fetch_result *r)
+{
+	char why[CURL_ERROR_SIZE + 64];
+
+	if (r->code == CURLE_TOO_MANY_REDIRECTS) {
+		/* More than 5 redirects: unavailable, so no restrictions (RFC 9309
+		 * 2.3.1.2 and 2.3.1.3). */
+		robots_use(w, 302, "", 0);
+		robots_report(w, 302, "");
+		return;
+	}
+	if (r->code == CURLE_OK && r->status >= 200 && r->status < 500 && r->status != 429) {
+		/* 2xx: the rules; other 4xx (and a 3xx curl could not follow): none. */
+		bool ok = r->status < 300;
+		robots_use(w, (int)r->status, buf_str(&t->f.body), ok ? t->f.body.len : 0);
+		robots_report(w, (int)r->status, ok ? buf_str(&t->f.body) : "");
+		return;
+	}
+	if (r->code != CURLE_OK)
+		snprintf(why, sizeof why, "%s", r->error);
+	else
+		snprintf(why, sizeof why, "HTTP %ld", r->status);
+	robots_unavailable(w, why);
+}
+
+/* Collect every transfer curl has finished. */
+static void
+reap_transfers(struct worker *w)
+{
+	struct fetch_result r;
+	struct transfer *t;
+	struct fetch *f;
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+		t = f->owner;
+		curl_multi_remove_handle(w->multi, msg->easy_handle);
+		w->active--;
+		fetch_result(f, msg->data.result, &r);
+		t->elapsed += r.elapsed;
+		if (t->robots) {
+			finish_robots(w, t, &r);
+			t->robots = false;
+		} else if (is_redirect(&r)) {
+			if (follow_redirect(w, t, &r))
+				continue;
+			job_free(t->job);
+			t->job = NULL;
+		} else {
+			finish_job(w, t, &r, r.error, NULL);
+			job_free(t->job);
+			t->job = NULL;
+		}
+		clear_chain(t);
+	}
+}
+
+/* ---- messages from the coordinator ---- */
+
+static int
+on_fetch(struct worker *w, const struct ipc_fetch *m)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (j == NULL || (j->url = strdup(m->url)) == NULL ||
+	    (*m->etag && (j->etag = strdup(m->etag)) == NULL) ||
+	    (*m->last_modified && (j->last_modified = strdup(m->last_modified)) == NULL)) {
+		job_free(j);
+		return -1;
+	}
+	j->id = m->id;
+	j->depth = m->depth;
+	j->attempt = m->attempt;
+	if (w->scheme[0] == '\0')
+		snprintf(w->scheme, sizeof w->scheme, "%s",
+			 strncmp(m->url, "https:", 6) == 0 ? "https" : "http");
+	job_push(w, j);
+	return 0;
+}
+
+/* Act on every complete frame in w->in; false on a protocol error. */
+static bool
+process_frames(struct worker *w)
+{
+	static struct ipc_msg m;
+	char err[256];
+	size_t off = 0, used;
+	int rc;
+
+	while ((rc = ipc_next(&w->in, off, &m, &used, err, sizeof err)) == 1) {
+		off += used;
+		if (m.hdr.type == IPC_FETCH) {
+			if (on_fetch(w, &m.u.fetch) == -1)
+				return false;
+		} else if (m.hdr.type == IPC_STOP) {
+			w->stopping = true;
+			w->stop_deadline = now() + STOP_GRACE;
+		} else {
+			log_error("unexpected %s message", ipc_type_name(m.hdr.type));
+			return false;
+		}
+	}
+	if (rc == -1) {
+		log_error("bad frame from the coordinator: %s", err);
+		return false;
+	}
+	buf_consume(&w->in, off);
+	return true;
+}
+
+/* Read what the coordinator sent; false when the channel is closed or broken. */
+static bool
+read_channel(struct worker *w)
+{
+	ssize_t n;
+
+	if (buf_reserve(&w->in, 65536) == -1)
+		return false;
+	n = read(w->fd, w->in.data + w->in.len, w->in.cap - w->in.len - 1);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	w->in.len += (size_t)n;
+	return process_frames(w);
+}
+
+/* The first message: SITE.  Blocking. */
+static int
+read_site(struct worker *w, struct ipc_msg *m)
+{
+	char err[256];
+	size_t used;
+	int rc;
+
+	for (;;) {
+		ssize_t n;
+		if (buf_reserve(&w->in, 65536) == -1)
+			return -1;
+		n = read(w->fd, w->in.data + w->in.len, w->in.cap - w->in.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		w->in.len += (size_t)n;
+		if ((rc = ipc_next(&w->in, 0, m, &used, err, sizeof err)) == 0)
+			continue;
+		if (rc == -1 || m->hdr.type != IPC_SITE) {
+			log_error("expected SITE from the coordinator: %s", rc == -1 ? err : ipc_type_name(m->hdr.type));
+			return -1;
+		}
+		return (int)used;
+	}
+}
+
+/* ---- set-up and the loop ---- */
+
+static int
+setup(struct worker *w, const struct ipc_site *s)
+{
+	struct fetch_conf conf;
+	struct diags d = { 0 };
+
+	w->rules = s->rules_path[0] ? rules_load_file(s->rules_path, &d) : rules_builtin();
+	if (w->rules == NULL) {
+		diags_print(&d, stderr);
+		diags_free(&d);
+		return -1;
+	}
+	w->delay = w->rules->delay;
+	w->max_depth = (int)s->max_depth;
+	w->nslots = w->rules->concurrency;
+	conf = (struct fetch_conf){ w->rules->user_agent, w->rules->timeout,
+				    w->rules->max_bytes, w->rules->proxy };
+	if ((w->multi = curl_multi_init()) == NULL || (w->share = fetch_share_new()) == NULL ||
+	    (w->slots = calloc((size_t)w->nslots, sizeof *w->slots)) == NULL ||
+	    (w->parser = htmlNewParserCtxt()) == NULL)
+		return -1;
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)w->nslots);
+	curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	for (int i = 0; i < w->nslots; i++) {
+		if (fetch_init(&w->slots[i].f, w->share, &conf) == -1)
+			return -1;
+		w->slots[i].f.owner = &w->slots[i];
+	}
+	if (!w->rules->robots) {
+		w->robots_state = ROBOTS_READY;
+	} else if (s->robots_status >= 0 && time(NULL) - s->robots_fetched_at < ROBOTS_MAX_AGE) {
+		robots_use(w, s->robots_status, s->robots_body, strlen(s->robots_body));
+		log_debug("robots.txt from the cache (fetched %lld s ago)",
+			  (long long)(time(NULL) - s->robots_fetched_at));
+	}
+	return 0;
+}
+
+/* How long curl_multi_poll may sleep, in ms. */
+static int
+poll_timeout(struct worker *w)
+{
+	long curl_ms = -1;
+	double t = now(), wait = 1.0;
+
+	curl_multi_timeout(w->multi, &curl_ms);
+	if (curl_ms >= 0 && curl_ms / 1000.0 < wait)
+		wait = curl_ms / 1000.0;
+	/* A start that only waits for the clock: the delay, or a robots.txt retry.
+	 * (While robots.txt is being fetched, curl's own timeout governs.) */
+	if (w->head != NULL && !w->stopping && free_slot(w) != NULL) {
+		double until = -1;
+		if (w->robots_state == ROBOTS_READY || !w->rules->robots)
+			until = w->next_start;
+		else if (w->robots_state == ROBOTS_WAIT)
+			until = w->robots_retry_at;
+		if (until >= 0 && until - t < wait)
+			wait = until - t;
+	}
+	if (w->stopping && w->stop_deadline - t < wait)
+		wait = w->stop_deadline - t;
+	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
+}
+
+static void
+cleanup(struct worker *w)
+{
+	struct job *j;
+
+	for (int i = 0; w->slots != NULL && i < w->nslots; i++) {
+		if (w->slots[i].f.easy != NULL && (w->slots[i].job != NULL || w->slots[i].robots))
+			curl_multi_remove_handle(w->multi, w->slots[i].f.easy);
+		job_free(w->slots[i].job);
+		clear_chain(&w->slots[i]);
+		fetch_cleanup(&w->slots[i].f);
+	}
+	free(w->slots);
+	while ((j = job_pop(w)) != NULL)
+		job_free(j);
+	curl_multi_cleanup(w->multi);
+	curl_share_cleanup(w->share);
+	if (w->parser != NULL)
+		htmlFreeParserCtxt(w->parser);
+	robots_free(w->robots);
+	rules_free(w->rules);
+	urlset_free(&w->sent);
+	buf_free(&w->in);
+	buf_free(&w->out);
+	free(w->site);
+}
+
+int
+worker_main(int argc, char **argv)
+{
+	static struct ipc_msg m;
+	struct worker w = { .fd = WORKER_CHANNEL_FD };
+	struct curl_waitfd chan = { .fd = WORKER_CHANNEL_FD, .events = CURL_WAIT_POLLIN };
+	int used, running;
+
+	if (argc != 3) {
+		fprintf(stderr, "scraper --worker is started by 'scraper crawl', not by hand\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	log_init("worker", argv[2], LOGL_WARN);
+	buf_init(&w.in, IN_MAX);
+	buf_init(&w.out, OUT_MAX);
+	urlset_init(&w.sent);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return 1;
+	ex_init();
+	if ((used = read_site(&w, &m)) < 0)
+		goto out;
+	log_init("worker", argv[2], (enum log_level)m.u.site.log_level);
+	w.site_id = m.hdr.site;
+	w.site = strdup(m.u.site.site);
+	if (w.site == NULL || setup(&w, &m.u.site) == -1) {
+		log_error("cannot set up the worker");
+		goto out;
+	}
+	/* FETCH frames read together with SITE are waiting behind it. */
+	buf_consume(&w.in, (size_t)used);
+	if (!process_frames(&w))
+		goto out;
+	for (;;) {
+		chan.revents = 0;
+		schedule(&w);
+		curl_multi_perform(w.multi, &running);
+		reap_transfers(&w);
+		schedule(&w);
+		flush_out(&w);
+		if (w.stopping && (w.active == 0 || now() >= w.stop_deadline))
+			break;
+		curl_multi_poll(w.multi, &chan, 1, poll_timeout(&w), NULL);
+		if ((chan.revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) && !read_channel(&w))
+			break; /* the coordinator is gone (or broken): stop at once */
+	}
+out:
+	flush_out(&w);
+	cleanup(&w);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,43 @@
+# charset.sh: pages in legacy, undeclared and mislabelled encodings reach the database
+# as correct (or, where the bytes are wrong, safely replaced) UTF-8, with the decision
+# recorded per page.
+. "$top_srcdir/tests/lib.sh"
+
+plan 7
+
+mkdir -p "$T/root" "$T/rules"
+# page HEAD TITLE: TITLE's backslash escapes are bytes (\351 is one byte 0xE9).
+page() {
+	printf '<html><head>%s<title>' "$1"
+	printf "$2"
+	printf '</title></head><body></body></html>'
+}
+page '' 'Caf\351 cr\350me \200' >"$T/root/latin1.html"
+page '<meta charset="shift_jis">' "$(printf '日本語のページ' | iconv -f UTF-8 -t SHIFT_JIS)" >"$T/root/sjis.html"
+page '' 'Caf\351 sans label' >"$T/root/undeclared.html"
+page '<meta charset="utf-8">' 'Caf\351 mislabelled' >"$T/root/liar.html"
+page '' 'x' >"$T/root/klingon.html"
+cat >"$T/routes" <<'ROUTES'
+/latin1.html file=latin1.html type="text/html; charset=iso-8859-1"
+/sjis.html file=sjis.html type=text/html
+/undeclared.html file=undeclared.html type=text/html
+/liar.html file=liar.html type=text/html
+/klingon.html file=klingon.html type="text/html; charset=x-klingon"
+ROUTES
+start_server S --root "$T/root" --routes "$T/routes"
+for p in latin1 sjis undeclared liar klingon; do
+	echo "http://127.0.0.1:$S/$p.html"
+done >"$T/urls"
+printf 'site: "127.0.0.1"\ndelay: 0\nitems:\n  page:\n    fields:\n      title: "css: title::text"\n' >"$T/rules/r.yaml"
+
+run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/db" "$T/urls"
+is "$status" 0 "the crawl exits 0"
+row() { sql "$T/db" "SELECT title || ' | ' || charset FROM page JOIN pages USING (url) WHERE url LIKE '%/$1.html'"; }
+is "$(row latin1)" "Café crème € | WINDOWS-1252 (header)" "Latin-1 by the header (as windows-1252, like browsers)"
+is "$(row sjis)" "日本語のページ | CP932 (meta)" "Shift_JIS by <meta>"
+is "$(row undeclared)" "Café sans label | WINDOWS-1252 (default)" "undeclared and not UTF-8: windows-1252"
+is "$(row liar)" "Caf� mislabelled | UTF-8 (meta)" "declared UTF-8 but not: the bad byte becomes U+FFFD"
+is "$(row klingon)" "x | UTF-8 (unknown charset x-klingon in header)" "an unknown charset: read as UTF-8, and said so"
+is "$(sql "$T/db" "SELECT count(*) FROM items WHERE NOT json_valid(data)")" 0 "every stored item is valid JSON"
+
+done_testing

@@ -1,0 +1,46 @@
+# dbfail.sh: a database that cannot be written, and one that fills up mid-crawl.  The
+# run stops cleanly with exit 1 and a clear message, and what was committed is intact
+# and consistent (no half pages).
+. "$top_srcdir/tests/lib.sh"
+
+plan 9
+
+start_server S --gen 300 --gen-bytes 20000 --log "$T/s.log"
+echo "http://127.0.0.1:$S/gen/0.html" >"$T/urls"
+gen_rules "$T/rules"
+# Store each page's markup too, so the database grows fast.
+cat >>"$T/rules/gen.yaml" <<'YAML'
+      body: { css: "body", type: html }
+YAML
+
+# Read-only: as root, file modes do not stop writes, so run the crawl as nobody.
+run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/ro.db" --max-pages 3 "$T/urls"
+chmod 755 "$T" && chmod 444 "$T/ro.db" && chmod 555 "$T/rules"
+before=$(cksum <"$T/ro.db")
+if [ "$(id -u)" = 0 ]; then
+	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+else
+	as_user=
+fi
+run $as_user "$SCRAPER" crawl -q -c "$T/rules" -d "$T/ro.db" "$T/urls"
+is "$status" 1 "read-only database: exit 1"
+like "$err" "read-only" "read-only database: the message says so"
+is "$(cksum <"$T/ro.db")" "$before" "read-only database: unchanged"
+
+# Full: --max-db-mb caps the database (SQLite's max_page_count), as a full disk would.
+run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-db-mb 1 "$T/urls"
+is "$status" 1 "full database: exit 1"
+like "$err" "database or disk is full" "full database: the message says so"
+is "$(sql "$T/full.db" "PRAGMA integrity_check")" ok "full database: integrity_check ok"
+pages=$(sql "$T/full.db" "SELECT count(*) FROM pages WHERE status = 200")
+if [ "$pages" -gt 0 ] && [ "$pages" -lt 300 ]; then
+	ok "full database: the pages committed before it filled are kept ($pages)"
+else
+	not_ok "full database: the pages committed before it filled are kept ($pages)"
+fi
+is "$(sql "$T/full.db" "SELECT count(*) FROM gen")" "$pages" "full database: every stored page has its item"
+is "$(sql "$T/full.db" "SELECT count(*) FROM frontier f WHERE state = 'done'
+                         AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.url = f.url)")" 0 \
+   "full database: no URL is done without its page"
+
+done_testing

@@ -1,0 +1,105 @@
+/*
+ * test_charset.c: encoding decisions and conversion to UTF-8 (scraper/charset.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "charset.h"
+#include "unit.h"
+
+static void
+decide(const char *ctype, const char *body, size_t len, const char *want)
+{
+	struct charset_choice cs;
+	char note[128];
+
+	charset_detect(ctype, body, len, &cs);
+	charset_describe(&cs, note, sizeof note);
+	assert_string_equal(note, want);
+}
+
+static void
+convert(const char *ctype, const char *body, size_t len, const char *want)
+{
+	struct charset_choice cs;
+	struct buf out;
+
+	buf_init(&out, 1 << 16);
+	charset_detect(ctype, body, len, &cs);
+	assert_int_equal(charset_to_utf8(&cs, body, len, &out), 0);
+	assert_string_equal(buf_str(&out), want);
+	assert_true(charset_valid_utf8(out.data, out.len));
+	buf_free(&out);
+}
+
+#define S(x) x, sizeof(x) - 1
+
+static void
+test_decision_order(void **state)
+{
+	/* The header wins over the meta tag and the bytes. */
+	decide("text/html; charset=ISO-8859-1", S("<meta charset=utf-8>caf\xc3\xa9"),
+	       "WINDOWS-1252 (header)");
+	decide("text/html;charset=\"Shift_JIS\"", S("x"), "CP932 (header)");
+	/* Then a byte-order mark. */
+	decide("text/html", S("\xef\xbb\xbf<meta charset=latin1>"), "UTF-8 (bom)");
+	decide(NULL, S("\xff\xfe<\0h\0"), "UTF-16LE (bom)");
+	/* Then <meta>, in both spellings. */
+	decide("text/html", S("<html><head><meta charset=\"euc-jp\">"), "EUC-JP (meta)");
+	decide("text/html", S("<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=windows-1251\">"),
+	       "WINDOWS-1251 (meta)");
+	/* A page cannot say in ASCII that it is UTF-16. */
+	decide("text/html", S("<meta charset=utf-16>"), "UTF-8 (meta)");
+	/* Then the bytes: valid UTF-8, else windows-1252. */
+	decide("text/html", S("caf\xc3\xa9"), "UTF-8 (default)");
+	decide("text/html", S("caf\xe9"), "WINDOWS-1252 (default)");
+}
+
+static void
+test_unknown_label_read_as_utf8(void **state)
+{
+	decide("text/html; charset=x-klingon", S("abc"), "UTF-8 (unknown charset x-klingon in header)");
+	convert("text/html; charset=x-klingon", S("ok\xff"), "ok\xef\xbf\xbd");
+}
+
+static void
+test_meta_only_in_first_kilobyte(void **state)
+{
+	char body[2048];
+
+	memset(body, ' ', sizeof body);
+	memcpy(body + 1500, "<meta charset=euc-jp>", 21);
+	decide("text/html", body, sizeof body, "UTF-8 (default)");
+}
+
+static void
+test_conversions(void **state)
+{
+	convert("text/html; charset=iso-8859-1", S("Caf\xe9 cr\xe8me \x80"), "Café crème €");
+	convert("text/html; charset=shift_jis", S("\x93\xfa\x96\x7b\x8c\xea"), "日本語");
+	convert(NULL, S("\xef\xbb\xbfhello"), "hello");
+	convert(NULL, S("\xff\xfeh\0i\0"), "hi");
+}
+
+static void
+test_invalid_bytes_replaced(void **state)
+{
+	/* Declared UTF-8 but Latin-1 bytes: each bad byte is one U+FFFD. */
+	convert("text/html; charset=utf-8", S("Caf\xe9!"), "Caf\xef\xbf\xbd!");
+	/* Invalid Shift_JIS: a lead byte with a bad trail byte, and one cut off at the end. */
+	convert("text/html; charset=shift_jis", S("a\x81\x20" "b\x82"), "a\xef\xbf\xbd b\xef\xbf\xbd");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decision_order),
+		cmocka_unit_test(test_unknown_label_read_as_utf8),
+		cmocka_unit_test(test_meta_only_in_first_kilobyte),
+		cmocka_unit_test(test_conversions),
+		cmocka_unit_test(test_invalid_bytes_replaced),
+	};
+	return RUN(tests);
+}

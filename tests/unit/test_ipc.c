@@ -1,0 +1,229 @@
+/*
+ * test_ipc.c: frame encoding and decoding (scraper/ipc.c), including hostile frames.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "unit.h"
+
+static char err[256];
+
+static void
+test_fetch_roundtrip(void **state)
+{
+	struct ipc_fetch f = { 42, 3, 1, "http://a.example/x", "\"e1\"", "" };
+	struct ipc_msg m;
+	struct buf b;
+	size_t used;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(ipc_put_fetch(&b, 7, &f), 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+	assert_int_equal(used, b.len);
+	assert_int_equal(m.hdr.type, IPC_FETCH);
+	assert_int_equal(m.hdr.site, 7);
+	assert_int_equal(m.hdr.pid, (uint32_t)getpid());
+	assert_int_equal(m.u.fetch.id, 42);
+	assert_int_equal(m.u.fetch.depth, 3);
+	assert_int_equal(m.u.fetch.attempt, 1);
+	assert_string_equal(m.u.fetch.url, "http://a.example/x");
+	assert_string_equal(m.u.fetch.etag, "\"e1\"");
+	assert_string_equal(m.u.fetch.last_modified, "");
+	buf_free(&b);
+}
+
+static void
+test_every_type_roundtrips(void **state)
+{
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", 200, 1700000000, "User-agent: *\n", 2, 7 };
+	struct ipc_robots r = { 404, 1700000001, "" };
+	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
+			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
+	struct ipc_item it = { 9, 2, "book", "{\"t\":\"x\"}" };
+	static struct ipc_links l = { 9, LINK_REDIRECT, 2, { "http://a/1", "http://b/2" } };
+	static struct ipc_msg m;
+	struct buf b;
+	size_t off = 0, used;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(ipc_put_site(&b, 1, &s), 0);
+	assert_int_equal(ipc_put_robots(&b, 1, &r), 0);
+	assert_int_equal(ipc_put_page(&b, 1, &p), 0);
+	assert_int_equal(ipc_put_item(&b, 1, &it), 0);
+	assert_int_equal(ipc_put_links(&b, 1, &l), 0);
+	assert_int_equal(ipc_put_done(&b, 1, 9, 3), 0);
+	assert_int_equal(ipc_put_stop(&b, 1), 0);
+
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_SITE);
+	assert_string_equal(m.u.site.site, "127.0.0.1:8081");
+	assert_string_equal(m.u.site.rules_path, "/c/a.yaml");
+	assert_int_equal(m.u.site.robots_status, 200);
+	assert_int_equal(m.u.site.robots_fetched_at, 1700000000);
+	assert_string_equal(m.u.site.robots_body, "User-agent: *\n");
+	assert_int_equal(m.u.site.log_level, 2);
+	assert_int_equal(m.u.site.max_depth, 7);
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_ROBOTS);
+	assert_int_equal(m.u.robots.status, 404);
+	assert_string_equal(m.u.robots.body, "");
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_PAGE);
+	assert_int_equal(m.u.page.bytes, 123456789012ULL);
+	assert_int_equal(m.u.page.retry_after_ms, -1);
+	assert_int_equal(m.u.page.flags, PAGE_TRUNCATED);
+	assert_string_equal(m.u.page.charset, "utf-8 (header)");
+	assert_string_equal(m.u.page.error, "cut");
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_ITEM);
+	assert_int_equal(m.u.item.idx, 2);
+	assert_string_equal(m.u.item.data, "{\"t\":\"x\"}");
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_LINKS);
+	assert_int_equal(m.u.links.kind, LINK_REDIRECT);
+	assert_int_equal(m.u.links.count, 2);
+	assert_string_equal(m.u.links.urls[1], "http://b/2");
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_DONE);
+	assert_int_equal(m.u.done.id, 9);
+	assert_int_equal(m.u.done.problems, 3);
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_STOP);
+	assert_int_equal(m.hdr.len, 0);
+	off += used;
+	assert_int_equal(off, b.len);
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 0);
+	buf_free(&b);
+}
+
+static void
+test_partial_frames_wait(void **state)
+{
+	struct ipc_fetch f = { 1, 0, 0, "http://a/", "", "" };
+	struct ipc_msg m;
+	struct buf whole, part;
+	size_t used;
+
+	buf_init(&whole, 4096);
+	buf_init(&part, 4096);
+	ipc_put_fetch(&whole, 1, &f);
+	for (size_t n = 0; n < whole.len; n++) {
+		buf_reset(&part);
+		buf_append(&part, whole.data, n);
+		assert_int_equal(ipc_next(&part, 0, &m, &used, err, sizeof err), 0);
+	}
+	buf_free(&whole);
+	buf_free(&part);
+}
+
+static void
+raw_frame(struct buf *b, uint32_t type, uint32_t len, const void *payload, size_t n)
+{
+	struct ipc_header h = { type, len, 1, 1 };
+
+	buf_reset(b);
+	buf_append(b, &h, sizeof h);
+	buf_append(b, payload, n);
+}
+
+static void
+test_hostile_frames_rejected(void **state)
+{
+	struct ipc_msg m;
+	struct buf b;
+	size_t used;
+	uint64_t id = 5;
+	char bad[64];
+
+	buf_init(&b, 4096);
+	/* Oversized length: refused from the header alone, no payload needed. */
+	raw_frame(&b, IPC_PAGE, IPC_MAX_PAYLOAD + 1, NULL, 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "over the limit"));
+	raw_frame(&b, 0xffffffffu, 0xffffffffu, NULL, 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	/* Unknown types. */
+	raw_frame(&b, 0, 0, NULL, 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	raw_frame(&b, IPC_TYPE_MAX, 0, NULL, 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "unknown message type"));
+	/* DONE with a short payload, and with one byte too many. */
+	raw_frame(&b, IPC_DONE, 4, &id, 4);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	memset(bad, 0, sizeof bad);
+	memcpy(bad, &id, 8);
+	bad[12] = 'x';
+	raw_frame(&b, IPC_DONE, 13, bad, 13);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "longer than its fields"));
+	/* An ITEM whose string length runs past the payload. */
+	{
+		uint32_t big = 1000;
+		memset(bad, 0, sizeof bad);
+		memcpy(bad, &id, 8);
+		memcpy(bad + 12, &big, 4);
+		raw_frame(&b, IPC_ITEM, 24, bad, 24);
+		assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+		assert_non_null(strstr(err, "bad string length"));
+	}
+	/* A string without its NUL. */
+	{
+		uint32_t one = 1;
+		memset(bad, 0, sizeof bad);
+		memcpy(bad, &id, 8);
+		memcpy(bad + 12, &one, 4);
+		bad[16] = 'a';
+		bad[17] = 'b'; /* where the NUL should be */
+		raw_frame(&b, IPC_ITEM, 18, bad, 18);
+		assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	}
+	/* LINKS claiming more URLs than a frame may carry. */
+	{
+		uint32_t kind = 0, count = IPC_MAX_LINKS_PER_FRAME + 1;
+		memcpy(bad, &id, 8);
+		memcpy(bad + 8, &kind, 4);
+		memcpy(bad + 12, &count, 4);
+		raw_frame(&b, IPC_LINKS, 16, bad, 16);
+		assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	}
+	buf_free(&b);
+}
+
+static void
+test_encoder_respects_limits(void **state)
+{
+	struct ipc_item it = { 1, 0, "t", NULL };
+	struct buf b;
+	static char big[1 << 16];
+
+	memset(big, 'x', sizeof big - 1);
+	it.data = big;
+	buf_init(&b, 1024); /* smaller than the frame */
+	buf_puts(&b, "keep");
+	assert_int_equal(ipc_put_item(&b, 1, &it), -1);
+	assert_string_equal(buf_str(&b), "keep");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fetch_roundtrip),
+		cmocka_unit_test(test_every_type_roundtrips),
+		cmocka_unit_test(test_partial_frames_wait),
+		cmocka_unit_test(test_hostile_frames_rejected),
+		cmocka_unit_test(test_encoder_respects_limits),
+	};
+	return RUN(tests);
+}
