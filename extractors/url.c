@@ -255,3 +255,15 @@ done:
 	curl_url_cleanup(h);
 	return rc;
 }
+
+bool
+url_on_site(const char *url, const char *site)
+{
+	size_t n = strlen(site);
+	const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
+			   : strncmp(url, "https://", 8) == 0 ? url + 8
+							      : NULL;
+
+	return rest != NULL && strncmp(rest, site, n) == 0 &&
+	       (rest[n] == '/' || rest[n] == '?' || rest[n] == '\0');
+}

@@ -12,6 +12,7 @@
 #ifndef SCRAPER_URL_H
 #define SCRAPER_URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -38,5 +39,9 @@ int url_canonical(const char *abs, struct buf *out);
  * ("example.com", "127.0.0.1:8081", "[::1]:8080").  Lower-cased.  0, or -1 when abs is
  * not an http(s) URL or the site does not fit in outlen. */
 int url_site(const char *abs, char *out, size_t outlen);
+
+/* Is the canonical URL url on site ("http(s)://SITE/...")?  A cheap test for URLs that
+ * are already canonical (the site's case and default port are as url_site makes them). */
+bool url_on_site(const char *url, const char *site);
 
 #endif

@@ -691,19 +691,6 @@ on_item(struct wproc *w, const struct ipc_item *m)
 	return 0;
 }
 
-/* Same site as the page: "http(s)://SITE/" (links are canonical: see url.h). */
-static bool
-on_site(const char *url, const char *site)
-{
-	size_t n = strlen(site);
-	const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
-			   : strncmp(url, "https://", 8) == 0 ? url + 8
-							      : NULL;
-
-	return rest != NULL && strncmp(rest, site, n) == 0 &&
-	       (rest[n] == '/' || rest[n] == '?' || rest[n] == '\0');
-}
-
 enum take { TAKEN, SEEN, OUT_OF_SCOPE, TOO_DEEP };
 
 /* Take one link in: scope, depth, dedup; a new one becomes a frontier row in op and
@@ -716,7 +703,7 @@ take_link(struct coord *c, struct wproc *w, const char *url, int depth)
 	char name[512];
 	struct qurl *q;
 
-	if (!on_site(url, src->name)) {
+	if (!url_on_site(url, src->name)) {
 		if (src->rules->scope == SCOPE_SITE || url_site(url, name, sizeof name) == -1)
 			return OUT_OF_SCOPE;
 		dst = site_get(c, name);

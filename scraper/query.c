@@ -128,9 +128,9 @@ query_db_has(struct query_db *q, const char *name)
 	sqlite3_stmt *st;
 	bool found = false;
 
-	if (sqlite3_prepare_v2(q->db,
-			       "SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view')"
-			       " AND name = ?1", -1, &st, NULL) != SQLITE_OK)
+	/* Tables, views and indexes share one namespace. */
+	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM sqlite_schema WHERE name = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;

@@ -40,7 +40,7 @@ int query_db_open(struct query_db *q, const char *path, char *err, size_t errlen
  * using the database.  Safe on a zeroed or failed struct. */
 void query_db_close(struct query_db *q);
 
-/* Does the database have a table or view of this name? */
+/* Does the database have a table, view or index of this name? */
 bool query_db_has(struct query_db *q, const char *name);
 
 /* The value of column col of the current row, in csv (RFC 4180: quoted when it holds

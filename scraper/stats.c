@@ -161,21 +161,6 @@ prepare(struct stats *s, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
-static bool
-has_index(struct stats *s, const char *name)
-{
-	sqlite3_stmt *st;
-	bool found;
-
-	if (sqlite3_prepare_v2(s->q.db, "SELECT 1 FROM sqlite_schema WHERE type = 'index'"
-				       " AND name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
 static int
 prepare_by_site(struct stats *s)
 {
@@ -199,7 +184,7 @@ prepare_by_site(struct stats *s)
 			 " FROM pages NOT INDEXED WHERE error IS NOT NULL"
 			 " GROUP BY site, kind ORDER BY site, n DESC, kind";
 	/* Schema 2 has them in order in an index; schema 1 sorts (not index by index). */
-	sql[BY_TIMES] = has_index(s, "pages_site_elapsed") ?
+	sql[BY_TIMES] = query_db_has(&s->q, "pages_site_elapsed") ?
 				"SELECT site, elapsed_ms FROM pages INDEXED BY pages_site_elapsed"
 				" WHERE elapsed_ms IS NOT NULL ORDER BY site, elapsed_ms" :
 				"SELECT site, elapsed_ms FROM pages NOT INDEXED"

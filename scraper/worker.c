@@ -398,19 +398,6 @@ sink_item(void *ctx, const char *type, unsigned idx, const char *json, size_t le
 	return 0;
 }
 
-/* Same site: "http://SITE/..." or "https://SITE/..." (links are canonical). */
-static bool
-same_site(const struct worker *w, const char *url)
-{
-	size_t n = strlen(w->site);
-	const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
-			   : strncmp(url, "https://", 8) == 0 ? url + 8
-							      : NULL;
-
-	return rest != NULL && strncmp(rest, w->site, n) == 0 &&
-	       (rest[n] == '/' || rest[n] == '?' || rest[n] == '\0');
-}
-
 static int
 sink_link(void *ctx, const char *url)
 {
@@ -419,7 +406,7 @@ sink_link(void *ctx, const char *url)
 	const char **v;
 	char *copy;
 
-	if (w->rules->scope == SCOPE_SITE && !same_site(w, url))
+	if (w->rules->scope == SCOPE_SITE && !url_on_site(url, w->site))
 		return 0;
 	if (urlset_add(&w->sent, url_hash(url, strlen(url))) != 1)
 		return 0;
@@ -586,7 +573,7 @@ follow_redirect(struct worker *w, struct transfer *t, const struct fetch_result 
 		finish_job(w, t, r, error, NULL);
 		goto done;
 	}
-	if (!same_site(w, target)) {
+	if (!url_on_site(target, w->site)) {
 		/* Another site's URL: the coordinator takes it in under that site's rules. */
 		finish_job(w, t, r, "", target);
 		goto done;

@@ -146,6 +146,20 @@ test_site(void **state)
 }
 
 static void
+test_on_site(void **state)
+{
+	assert_true(url_on_site("http://a.example/x", "a.example"));
+	assert_true(url_on_site("https://a.example/", "a.example"));
+	assert_true(url_on_site("http://127.0.0.1:8081/p?q", "127.0.0.1:8081"));
+	assert_true(url_on_site("http://a.example?q", "a.example"));
+	assert_false(url_on_site("http://a.example.evil/x", "a.example"));
+	assert_false(url_on_site("http://a.example:8080/x", "a.example"));
+	assert_false(url_on_site("http://127.0.0.1:80811/", "127.0.0.1:8081"));
+	assert_false(url_on_site("ftp://a.example/x", "a.example"));
+	assert_false(url_on_site("http://b.a.example/", "a.example"));
+}
+
+static void
 test_too_long(void **state)
 {
 	char url[URL_MAX + 64];
@@ -170,6 +184,7 @@ main(void)
 		cmocka_unit_test(test_resolve_refuses_other_schemes),
 		cmocka_unit_test(test_base_refuses),
 		cmocka_unit_test(test_site),
+		cmocka_unit_test(test_on_site),
 		cmocka_unit_test(test_too_long),
 	};
 	return RUN(tests);
