@@ -11,6 +11,7 @@
 #define CONNECT_TIMEOUT 10.0	/* seconds, at most */
 #define LOW_SPEED_BYTES 64	/* a server slower than this ... */
 #define LOW_SPEED_SECONDS 15	/* ... for this long is cut off */
+#define KEEP_BODY_BUFFER (1u << 20) /* body buffers larger than this are freed after use */
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -104,6 +105,9 @@ int
 fetch_prepare(struct fetch *f, const char *url, const char *etag,
 	      const char *last_modified, bool follow)
 {
+	/* A huge page's buffer is not kept for the next, ordinary one. */
+	if (f->body.cap > KEEP_BODY_BUFFER)
+		buf_free(&f->body);
 	buf_reset(&f->body);
 	f->truncated = false;
 	f->errbuf[0] = '\0';
