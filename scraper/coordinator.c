@@ -43,6 +43,7 @@
 #include "proc.h"
 #include "queue.h"
 #include "rules.h"
+#include "sitequeue.h"
 #include "store.h"
 #include "url.h"
 #include "urlset.h"
@@ -61,17 +62,6 @@
 #define CHANNEL_OUT_MAX (8u << 20)
 #define SEED_BATCH 1000
 
-/* A URL waiting in a site's queue, or in flight. */
-struct qurl {
-	int64_t id;
-	int depth;
-	int attempts;		/* tries that failed and were retried */
-	int crashes;		/* workers that died with it in flight */
-	bool counted;		/* counted against the page limits */
-	double not_before;	/* a retry waits until then */
-	char *url, *etag, *last_modified;
-};
-
 struct wproc;
 
 struct site {
@@ -80,15 +70,7 @@ struct site {
 	const struct site_rules *rules;
 	int window, max_depth;
 	long max_pages;
-	struct qurl **q;	/* ring of URLs ready to go */
-	size_t qhead, qlen;
-	size_t qcap;		/* new URLs beyond this many wait in the database */
-	size_t qalloc;		/* ring size: qcap plus a window for requeued URLs */
-	size_t spilled;		/* queued in the database only */
-	int64_t cursor;		/* every URL in memory has id <= cursor */
-	bool refilling;
-	struct qurl **retry;	/* min-heap on not_before */
-	size_t nretry, cretry;
+	struct sitequeue sq;	/* its URLs: ready, spilled, waiting to retry */
 	long taken;		/* URLs counted against max_pages */
 	bool limited;		/* max_pages reached: the rest is skipped */
 	struct wproc *w;
@@ -210,17 +192,6 @@ grow(void *v, size_t *cap, size_t n, size_t elem)
 	return v;
 }
 
-static void
-qurl_free(struct qurl *q)
-{
-	if (q == NULL)
-		return;
-	free(q->url);
-	free(q->etag);
-	free(q->last_modified);
-	free(q);
-}
-
 /* ---- sites ---- */
 
 static void
@@ -272,10 +243,8 @@ site_get(struct coord *c, const char *name)
 	if (c->o->max_depth >= 0 && c->o->max_depth < s->max_depth)
 		s->max_depth = c->o->max_depth;
 	s->max_pages = s->rules->max_pages;
-	s->qcap = (size_t)s->window * QUEUE_PER_WINDOW;
-	if (s->qcap < 64)
-		s->qcap = 64;
-	s->qalloc = s->qcap + (size_t)s->window + 1;
+	sq_init(&s->sq, (size_t)s->window * QUEUE_PER_WINDOW < 64 ? 64
+			: (size_t)s->window * QUEUE_PER_WINDOW, (size_t)s->window);
 	s->robots_status = -1;
 	c->sites = grow(c->sites, &c->csites, c->nsites, sizeof *c->sites);
 	c->sites[c->nsites++] = s;
@@ -295,9 +264,9 @@ site_has_work(const struct coord *c, const struct site *s)
 {
 	if (s->limited || c->stop_signal)
 		return false;
-	if (s->nretry > 0)
+	if (s->sq.nretry > 0)
 		return true; /* retries were counted already: limits do not stop them */
-	return !global_limit(c) && (s->qlen > 0 || s->spilled > 0 || s->refilling);
+	return !global_limit(c) && (s->sq.len > 0 || s->sq.spilled > 0 || s->sq.refilling);
 }
 
 static void
@@ -314,109 +283,26 @@ site_wait(struct coord *c, struct site *s)
 	c->wait_tail = s;
 }
 
-static void
-ring_push(struct site *s, struct qurl *q, bool front)
-{
-	if (s->q == NULL)
-		s->q = xcalloc(s->qalloc, sizeof *s->q);
-	if (s->qlen >= s->qalloc) {
-		log_error("internal error: queue of %s overflowed", s->name);
-		abort();
-	}
-	if (front) {
-		s->qhead = (s->qhead + s->qalloc - 1) % s->qalloc;
-		s->q[s->qhead] = q;
-	} else {
-		s->q[(s->qhead + s->qlen) % s->qalloc] = q;
-	}
-	s->qlen++;
-}
-
-static struct qurl *
-ring_pop(struct site *s)
-{
-	struct qurl *q;
-
-	if (s->qlen == 0)
-		return NULL;
-	q = s->q[s->qhead];
-	s->qhead = (s->qhead + 1) % s->qalloc;
-	s->qlen--;
-	return q;
-}
-
 /* A URL newly taken into the frontier (its row is in an op already queued). */
 static void
 site_enqueue(struct coord *c, struct site *s, struct qurl *q)
 {
-	if (s->limited || s->spilled > 0 || s->qlen >= s->qcap) {
-		/* The database has it; it comes back through a refill. */
-		s->spilled++;
+	if (s->limited) {
+		/* The database has it; the end of the crawl settles it as skipped. */
+		s->sq.spilled++;
 		qurl_free(q);
 	} else {
-		ring_push(s, q, false);
-		if (q->id > s->cursor)
-			s->cursor = q->id;
+		sq_add(&s->sq, q);
 	}
 	site_wait(c, s);
 }
 
-/* A URL going back to the front of its queue (its worker died or stopped).  There is
- * always room: the ring keeps a window's worth beyond qcap for these. */
+/* A URL going back to the front of its queue (its worker died or stopped). */
 static void
 site_requeue(struct coord *c, struct site *s, struct qurl *q)
 {
-	ring_push(s, q, true);
+	sq_put_back(&s->sq, q);
 	site_wait(c, s);
-}
-
-/* ---- retry heap ---- */
-
-static void
-heap_swap(struct qurl **h, size_t a, size_t b)
-{
-	struct qurl *t = h[a];
-
-	h[a] = h[b];
-	h[b] = t;
-}
-
-static void
-retry_push(struct site *s, struct qurl *q)
-{
-	size_t i;
-
-	s->retry = grow(s->retry, &s->cretry, s->nretry, sizeof *s->retry);
-	i = s->nretry++;
-	s->retry[i] = q;
-	while (i > 0 && s->retry[(i - 1) / 2]->not_before > s->retry[i]->not_before) {
-		heap_swap(s->retry, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static struct qurl *
-retry_pop_due(struct site *s, double t)
-{
-	struct qurl *top;
-	size_t i = 0;
-
-	if (s->nretry == 0 || s->retry[0]->not_before > t)
-		return NULL;
-	top = s->retry[0];
-	s->retry[0] = s->retry[--s->nretry];
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->nretry && s->retry[l]->not_before < s->retry[m]->not_before)
-			m = l;
-		if (r < s->nretry && s->retry[r]->not_before < s->retry[m]->not_before)
-			m = r;
-		if (m == i)
-			break;
-		heap_swap(s->retry, i, m);
-		i = m;
-	}
-	return top;
 }
 
 /* ---- store ops, always in order ---- */
@@ -824,7 +710,7 @@ on_done(struct coord *c, struct wproc *w, const struct ipc_done *m)
 			  q->not_before - mono());
 		c->retries++;
 		mark_queued(c, q);
-		retry_push(s, q);
+		sq_retry_later(&s->sq, q);
 		/* Links found on a failed response are kept all the same. */
 		if (op->nlinks > 0) {
 			struct store_op *links = new_op(OP_LINKS);
@@ -963,17 +849,15 @@ worker_lost(struct coord *c, struct wproc *w, const char *why)
 			 s->deaths, s->last_death[0] ? s->last_death : why);
 		log_error("%s: giving up on the site: %s", s->name, reason);
 		s->limited = true;
-		for (struct qurl *q; (q = ring_pop(s)) != NULL;)
+		for (struct qurl *q; (q = sq_drain(&s->sq)) != NULL; qurl_free(q))
 			settle_unfetched(c, s, q, FS_FAILED, reason);
-		for (struct qurl *q; (q = retry_pop_due(s, INFINITY)) != NULL;)
-			settle_unfetched(c, s, q, FS_FAILED, reason);
-		if (s->spilled > 0) {
+		if (s->sq.spilled > 0) {
 			struct store_op *op = new_op(OP_SETTLE_QUEUED);
 			op->site = xstrdup(s->name);
 			op->state = FS_FAILED;
 			op->reason = xstrdup(reason);
 			submit(c, op);
-			s->spilled = 0;
+			s->sq.spilled = 0;
 		}
 		return;
 	}
@@ -1084,16 +968,17 @@ static void
 refill(struct coord *c, struct site *s)
 {
 	struct store_op *op;
+	int64_t after;
+	size_t limit;
 
-	if (s->refilling || s->spilled == 0 || s->limited || s->qlen * 2 > s->qcap ||
-	    c->refills >= STORE_QUEUE_OPS / 2)
+	if (s->limited || c->refills >= STORE_QUEUE_OPS / 2 ||
+	    !sq_refill_wanted(&s->sq, &after, &limit))
 		return;
 	op = new_op(OP_REFILL);
 	op->site = xstrdup(s->name);
 	op->site_id = s->id;
-	op->after_id = s->cursor;
-	op->limit = (int)(s->qcap - s->qlen);
-	s->refilling = true;
+	op->after_id = after;
+	op->limit = (int)limit;
 	c->refills++;
 	submit(c, op);
 }
@@ -1102,16 +987,17 @@ static void
 on_refill(struct coord *c, struct store_op *op)
 {
 	struct site *s = op->site_id >= 1 && op->site_id <= c->nsites ? c->sites[op->site_id - 1] : NULL;
+	struct qurl **rows;
 
 	c->refills--;
 	if (s == NULL) {
 		store_op_free(op);
 		return;
 	}
-	s->refilling = false;
+	rows = xcalloc(op->nrows + 1, sizeof *rows);
 	for (size_t i = 0; i < op->nrows; i++) {
 		struct store_row *r = &op->rows[i];
-		struct qurl *q = xcalloc(1, sizeof *q);
+		struct qurl *q = rows[i] = xcalloc(1, sizeof *q);
 		q->id = r->id;
 		q->depth = r->depth;
 		q->attempts = r->attempts;
@@ -1119,31 +1005,11 @@ on_refill(struct coord *c, struct store_op *op)
 		q->etag = r->etag;
 		q->last_modified = r->last_modified;
 		r->url = r->etag = r->last_modified = NULL;
-		if (s->limited) {
-			qurl_free(q);
-			continue;
-		}
-		ring_push(s, q, false);
-		if (q->id > s->cursor)
-			s->cursor = q->id;
 	}
-	/* Fewer than asked for: the database has no more (the store applies ops in
-	 * order, so every spilled row was written before this read). */
-	if (op->nrows < (size_t)op->limit)
-		s->spilled = 0;
-	else
-		s->spilled = s->spilled > op->nrows ? s->spilled - op->nrows : 0;
+	sq_refilled(&s->sq, rows, op->nrows, (size_t)op->limit, !s->limited);
+	free(rows);
 	store_op_free(op);
 	site_wait(c, s);
-}
-
-/* The next URL for w's site: a retry that is due, else the head of the queue. */
-static struct qurl *
-next_url(struct site *s, double now)
-{
-	struct qurl *q = retry_pop_due(s, now);
-
-	return q != NULL ? q : ring_pop(s);
 }
 
 static bool
@@ -1182,7 +1048,7 @@ dispatch(struct coord *c, struct wproc *w, double now)
 	struct qurl *q;
 
 	while (!w->stopping && !w->gone && w->ninflight < (size_t)s->window && !quarantined(w)) {
-		if (!(q = next_url(s, now))) {
+		if (!(q = sq_next(&s->sq, now))) {
 			refill(c, s);
 			break;
 		}
@@ -1324,7 +1190,7 @@ queued_count(const struct coord *c)
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nsites; i++)
-		n += c->sites[i]->qlen + c->sites[i]->spilled + c->sites[i]->nretry;
+		n += sq_count(&c->sites[i]->sq);
 	return n;
 }
 
@@ -1396,7 +1262,7 @@ scan_row(void *ctx, const char *url, const char *site, enum fstate state, int64_
 	if (id >= c->next_id)
 		c->next_id = id + 1;
 	if (state == FS_QUEUED) {
-		s->spilled++;
+		s->sq.spilled++;
 	} else if (state == FS_DONE || state == FS_FAILED) {
 		s->taken++;
 		c->taken++;
@@ -1567,8 +1433,8 @@ next_timeout(struct coord *c, double t)
 
 	for (size_t i = 0; i < c->nsites; i++) {
 		struct site *s = c->sites[i];
-		if (s->w != NULL && s->nretry > 0 && s->retry[0]->not_before < until)
-			until = s->retry[0]->not_before;
+		if (s->w != NULL && s->sq.nretry > 0 && s->sq.retry[0]->not_before < until)
+			until = s->sq.retry[0]->not_before;
 	}
 	for (size_t i = 0; i < c->nworkers; i++) {
 		struct wproc *w = c->workers[i];
@@ -1704,12 +1570,7 @@ drain_store(struct coord *c)
 static void
 free_site(struct site *s)
 {
-	for (struct qurl *q; (q = ring_pop(s)) != NULL;)
-		qurl_free(q);
-	for (size_t i = 0; i < s->nretry; i++)
-		qurl_free(s->retry[i]);
-	free(s->retry);
-	free(s->q);
+	sq_free(&s->sq);
 	free(s->name);
 	free(s->robots_body);
 	free(s);
@@ -1781,7 +1642,7 @@ start_up(struct coord *c)
 		return EXIT_FAILED;
 	}
 	for (size_t i = 0; i < c->nsites; i++) {
-		queued += (long)c->sites[i]->spilled;
+		queued += (long)c->sites[i]->sq.spilled;
 		site_wait(c, c->sites[i]);
 	}
 	if (c->next_id == 0)
