@@ -87,6 +87,7 @@ run() {
 	status=$?
 	out=$(cat "$T/out")
 	err=$(cat "$T/err")
+	cat "$T/err" >>"$T/stderr.all" # for done_testing's sanitizer check
 }
 
 # sql DB STATEMENT: one query through the sqlite3 shell, list mode.
@@ -115,7 +116,18 @@ start_server() {
 }
 
 # done_testing: exit status for the TAP driver (it reads the plan and the lines).
+# A sanitizer report from any process of the test (the crawl's workers included, whose
+# exit status only reaches the coordinator's log) fails the test: every stderr the
+# test kept is under $T.
 done_testing() {
+	_reports=$(grep -rlaE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T" 2>/dev/null | head -3)
+	if [ -n "$_reports" ]; then
+		for _f in $_reports; do
+			diag "sanitizer report in $(basename "$_f"):" "$(grep -aE -m3 -A6 'Sanitizer|runtime error:' "$_f")"
+		done
+		echo "Bail out! sanitizer report in $(echo $_reports | tr ' ' ',')"
+		return 1
+	fi
 	[ "$_failed" -eq 0 ]
 }
 
