@@ -265,7 +265,7 @@ store_open(const char *path, long max_mb, char *err, size_t errlen)
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
 	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			"PRAGMA foreign_keys = OFF; PRAGMA cache_size = -8192", err, errlen) == -1 ||
+			"PRAGMA foreign_keys = OFF; PRAGMA cache_size = -2048", err, errlen) == -1 ||
 	    migrate(s, err, errlen) == -1 || prepare_all(s, err, errlen) == -1) {
 		store_close(s);
 		return NULL;
