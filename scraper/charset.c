@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -106,9 +107,18 @@ int
 charset_valid_utf8(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	uint64_t word;
 	size_t k;
 
 	while (p < end) {
+		/* Most of a page is ASCII: eight bytes at a time while it is. */
+		if ((size_t)(end - p) >= 8) {
+			memcpy(&word, p, 8);
+			if ((word & 0x8080808080808080ULL) == 0) {
+				p += 8;
+				continue;
+			}
+		}
 		if (*p < 0x80) {
 			p++;
 			continue;

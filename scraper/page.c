@@ -29,8 +29,8 @@ page_is_html(const char *content_type, const char *body, size_t len)
 }
 
 xmlDocPtr
-page_parse(htmlParserCtxtPtr ctx, const char *body, size_t len, const char *content_type,
-	   const char *url, char *note, size_t notelen)
+page_parse(const char *body, size_t len, const char *content_type, const char *url,
+	   char *note, size_t notelen)
 {
 	struct charset_choice cs;
 	struct buf utf8;
@@ -48,9 +48,8 @@ page_parse(htmlParserCtxtPtr ctx, const char *body, size_t len, const char *cont
 	}
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
-	doc = htmlCtxtReadMemory(ctx, len ? body : " ", len ? (int)len : 1, url, "UTF-8",
-				 PARSE_OPTIONS);
-	htmlCtxtReset(ctx);
+	/* A parser context of its own per page: in a worker it lives in the page's arena. */
+	doc = htmlReadMemory(len ? body : " ", len ? (int)len : 1, url, "UTF-8", PARSE_OPTIONS);
 	buf_free(&utf8);
 	return doc;
 }

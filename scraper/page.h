@@ -17,11 +17,11 @@
 bool page_is_html(const char *content_type, const char *body, size_t len);
 
 /*
- * Decode and parse.  ctx is a parser context to reuse (it is reset afterwards); url is
- * the document's address.  note gets the encoding decision, e.g. "WINDOWS-1252 (meta)".
- * Returns the document (xmlFreeDoc it) or NULL when libxml2 could not build one.
+ * Decode and parse.  url is the document's address.  note gets the encoding decision,
+ * e.g. "WINDOWS-1252 (meta)".  Returns the document (xmlFreeDoc it, unless it was made
+ * in a worker's arena: xmlarena.h) or NULL when libxml2 could not build one.
  */
-xmlDocPtr page_parse(htmlParserCtxtPtr ctx, const char *body, size_t len,
-		     const char *content_type, const char *url, char *note, size_t notelen);
+xmlDocPtr page_parse(const char *body, size_t len, const char *content_type,
+		     const char *url, char *note, size_t notelen);
 
 #endif

@@ -169,7 +169,6 @@ try_run(const struct try_opts *o)
 	const char *url;
 	struct ex_stats stats;
 	struct buf body;
-	htmlParserCtxtPtr ctx = NULL;
 	xmlDocPtr doc = NULL;
 	int rc = EXIT_FAILED;
 
@@ -200,8 +199,7 @@ try_run(const struct try_opts *o)
 	if (!page_is_html(ctype, buf_str(&body), body.len))
 		log_warn("%s is %s, not HTML: a crawl records it but does not parse it", final,
 			 ctype[0] ? ctype : "not HTML");
-	if ((ctx = htmlNewParserCtxt()) == NULL ||
-	    (doc = page_parse(ctx, buf_str(&body), body.len, ctype, final, charset,
+	if ((doc = page_parse(buf_str(&body), body.len, ctype, final, charset,
 			      sizeof charset)) == NULL) {
 		log_error("%s: libxml2 could not parse the page", final);
 		goto out;
@@ -220,8 +218,6 @@ try_run(const struct try_opts *o)
 out:
 	if (doc != NULL)
 		xmlFreeDoc(doc);
-	if (ctx != NULL)
-		htmlFreeParserCtxt(ctx);
 	buf_free(&t.items);
 	buf_free(&t.links);
 	buf_free(&t.problems);

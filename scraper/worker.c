@@ -31,11 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <libxml/HTMLparser.h>
+#include <libxml/xpath.h>
 
 #include "extract.h"
 #include "fetch.h"
@@ -46,12 +48,14 @@
 #include "rules.h"
 #include "url.h"
 #include "urlset.h"
+#include "xmlarena.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_CRAWL_DELAY 30.0	/* seconds: a larger Crawl-delay is clamped */
 #define SLOW_DOWN_FOR 60.0	/* seconds a 429/503 keeps the site slowed */
 #define STOP_GRACE 2.0		/* seconds in-flight transfers get after STOP */
 #define IN_MAX (IPC_MAX_PAYLOAD + IPC_HEADER_SIZE)
+#define ARENA_RESERVE (512u << 20) /* address space for one page's libxml2 memory */
 #define OUT_MAX (64u << 20)
 
 struct job {
@@ -93,7 +97,6 @@ struct worker {
 	double robots_retry_at;
 	char robots_error[256];
 	char scheme[8];			/* of the first URL: robots.txt is fetched so */
-	htmlParserCtxtPtr parser;
 	struct urlset sent;		/* links already sent (the coordinator dedups too) */
 	int max_depth;
 	bool stopping;
@@ -449,7 +452,7 @@ send_links(struct worker *w, uint64_t id, uint32_t kind, const char **urls, size
 	}
 }
 
-/* Parse and extract; items go out at once, links into po. */
+/* Parse and extract, in the page's arena; items go out at once, links into po. */
 static void
 extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	     struct page_out *po, char *charset_note, size_t notelen)
@@ -458,18 +461,23 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	struct ex_stats stats;
 	xmlDocPtr doc;
 
-	doc = page_parse(w->parser, buf_str(&t->f.body), t->f.body.len, content_type, po->url,
+	xmlarena_begin();
+	doc = page_parse(buf_str(&t->f.body), t->f.body.len, content_type, po->url,
 			 charset_note, notelen);
 	if (doc == NULL) {
 		po->problems++;
 		log_debug("%s: libxml2 could not parse the page", po->url);
-		return;
+	} else {
+		if (po->depth >= (uint32_t)w->max_depth)
+			sink.link = NULL; /* links from here would be too deep */
+		if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats) == -1)
+			log_warn("%s: extraction stopped early (out of memory)", po->url);
+		/* All in the arena: it goes at once.  Else free the heap's part. */
+		if (!xmlarena_owns_page())
+			xmlFreeDoc(doc);
 	}
-	if (po->depth >= (uint32_t)w->max_depth)
-		sink.link = NULL; /* links from here would be too deep */
-	if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats) == -1)
-		log_warn("%s: extraction stopped early (out of memory)", po->url);
-	xmlFreeDoc(doc);
+	xmlResetLastError(); /* its strings may be in the arena */
+	xmlarena_end();
 }
 
 static void
@@ -779,8 +787,7 @@ setup(struct worker *w, const struct ipc_site *s)
 	conf = (struct fetch_conf){ w->rules->user_agent, w->rules->timeout,
 				    w->rules->max_bytes, w->rules->proxy };
 	if ((w->multi = curl_multi_init()) == NULL || (w->share = fetch_share_new()) == NULL ||
-	    (w->slots = calloc((size_t)w->nslots, sizeof *w->slots)) == NULL ||
-	    (w->parser = htmlNewParserCtxt()) == NULL)
+	    (w->slots = calloc((size_t)w->nslots, sizeof *w->slots)) == NULL)
 		return -1;
 	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)w->nslots);
 	curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -842,14 +849,45 @@ cleanup(struct worker *w)
 		job_free(j);
 	curl_multi_cleanup(w->multi);
 	curl_share_cleanup(w->share);
-	if (w->parser != NULL)
-		htmlFreeParserCtxt(w->parser);
 	robots_free(w->robots);
 	rules_free(w->rules);
 	urlset_free(&w->sent);
 	buf_free(&w->in);
 	buf_free(&w->out);
 	free(w->site);
+}
+
+/* libxml2's allocations per page go to an arena (xmlarena.h), except under
+ * AddressSanitizer, which must see them to check them. */
+static void
+arena_setup(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return;
+#endif
+#endif
+	if (xmlarena_install(ARENA_RESERVE) == -1)
+		log_warn("no arena for libxml2 (%s): using malloc", strerror(errno));
+}
+
+/* Let libxml2 make its lazily created globals now, outside any page's arena. */
+static void
+warm_up(void)
+{
+	static const char html[] = "<html><head><title>t</title></head><body><p>x</p></body></html>";
+	char note[96];
+	xmlDocPtr doc = page_parse(html, sizeof html - 1, "text/html", "http://localhost/",
+				   note, sizeof note);
+	xmlXPathContextPtr xc = doc != NULL ? xmlXPathNewContext(doc) : NULL;
+
+	if (xc != NULL)
+		xmlXPathFreeObject(xmlXPathEvalExpression((const xmlChar *)"//p/text()", xc));
+	xmlXPathFreeContext(xc);
+	xmlFreeDoc(doc);
+	xmlResetLastError();
 }
 
 int
@@ -865,13 +903,17 @@ worker_main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Exec'd as /proc/self/exe, a worker would show as "exe" in ps and top. */
+	prctl(PR_SET_NAME, "scraper-worker", 0, 0, 0);
 	log_init("worker", argv[2], LOGL_WARN);
 	buf_init(&w.in, IN_MAX);
 	buf_init(&w.out, OUT_MAX);
 	urlset_init(&w.sent);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
+	arena_setup();
 	ex_init();
+	warm_up();
 	if ((used = read_site(&w, &m)) < 0)
 		goto out;
 	log_init("worker", argv[2], (enum log_level)m.u.site.log_level);

@@ -91,6 +91,29 @@ test_invalid_bytes_replaced(void **state)
 	convert("text/html; charset=shift_jis", S("a\x81\x20" "b\x82"), "a\xef\xbf\xbd b\xef\xbf\xbd");
 }
 
+static void
+test_valid_utf8_word_boundaries(void **state)
+{
+	char buf[64];
+
+	/* A two-byte character at every offset around the 8-byte words. */
+	for (size_t at = 0; at + 2 <= sizeof buf; at++) {
+		memset(buf, 'a', sizeof buf);
+		memcpy(buf + at, "\xc3\xa9", 2);
+		assert_true(charset_valid_utf8(buf, sizeof buf));
+		buf[at + 1] = 'x'; /* a lead byte without its continuation */
+		assert_false(charset_valid_utf8(buf, sizeof buf));
+	}
+	/* A lone bad byte after a long ASCII run, and at the very end. */
+	memset(buf, 'a', sizeof buf);
+	buf[40] = (char)0xff;
+	assert_false(charset_valid_utf8(buf, sizeof buf));
+	memset(buf, 'a', sizeof buf);
+	buf[63] = (char)0xc3; /* cut short */
+	assert_false(charset_valid_utf8(buf, sizeof buf));
+	assert_true(charset_valid_utf8(buf, 63));
+}
+
 int
 main(void)
 {
@@ -100,6 +123,7 @@ main(void)
 		cmocka_unit_test(test_meta_only_in_first_kilobyte),
 		cmocka_unit_test(test_conversions),
 		cmocka_unit_test(test_invalid_bytes_replaced),
+		cmocka_unit_test(test_valid_utf8_word_boundaries),
 	};
 	return RUN(tests);
 }
