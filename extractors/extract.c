@@ -426,18 +426,6 @@ fail:
 	return -1;
 }
 
-size_t
-ex_item_count(const struct ex_rules *r)
-{
-	return r->nitems;
-}
-
-size_t
-ex_follow_count(const struct ex_rules *r)
-{
-	return r->nfollows;
-}
-
 /* ---- applying ---- */
 
 static void problem(struct apply *a, const char *fmt, ...)

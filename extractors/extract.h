@@ -83,9 +83,6 @@ int ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
 int ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *allow,
 		  const char *deny, struct ex_error *err, enum ex_part *part);
 
-size_t ex_item_count(const struct ex_rules *r);
-size_t ex_follow_count(const struct ex_rules *r);
-
 struct ex_sink {
 	void *ctx;
 	/* An item: its type, index on the page, and a JSON object of its fields. */

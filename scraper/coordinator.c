@@ -530,7 +530,7 @@ drop_inflight(struct wproc *w, size_t i)
 }
 
 static int
-on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
+on_page(struct wproc *w, const struct ipc_page *m)
 {
 	struct store_op *op;
 	int i;
@@ -557,7 +557,6 @@ on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
 	w->cur_flags = m->flags;
 	w->cur_retry_after = m->retry_after_ms;
 	w->cur = op;
-	(void)c;
 	return 0;
 }
 
@@ -769,7 +768,7 @@ on_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m)
 	if (m->hdr.site != w->site->id || m->hdr.pid != (uint32_t)w->pid)
 		return -1;
 	switch (m->hdr.type) {
-	case IPC_PAGE: return on_page(c, w, &m->u.page);
+	case IPC_PAGE: return on_page(w, &m->u.page);
 	case IPC_ITEM: return on_item(w, &m->u.item);
 	case IPC_LINKS: return on_links(c, w, &m->u.links);
 	case IPC_DONE: return on_done(c, w, &m->u.done);
@@ -781,7 +780,7 @@ on_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m)
 /* ---- losing workers ---- */
 
 static void
-reap_one(struct coord *c, struct wproc *w, int status)
+reap_one(struct wproc *w, int status)
 {
 	char how[128];
 
@@ -791,7 +790,6 @@ reap_one(struct coord *c, struct wproc *w, int status)
 		log_warn("worker %d for %s %s", (int)w->pid, w->site->name, how);
 		snprintf(w->site->last_death, sizeof w->site->last_death, "%s", how);
 	}
-	(void)c;
 }
 
 /*
@@ -815,7 +813,7 @@ worker_lost(struct coord *c, struct wproc *w, const char *why)
 		/* Make sure it is dead, and learn how it died. */
 		kill(w->pid, SIGKILL);
 		if (waitpid(w->pid, &status, 0) == w->pid)
-			reap_one(c, w, status);
+			reap_one(w, status);
 	}
 	if (crashed)
 		log_warn("worker for %s lost (%s)%s", s->name, why,
@@ -915,7 +913,7 @@ reap_children(struct coord *c)
 		for (size_t i = 0; i < c->nworkers; i++) {
 			struct wproc *w = c->workers[i];
 			if (w->pid == pid && !w->reaped)
-				reap_one(c, w, status);
+				reap_one(w, status);
 		}
 	}
 }

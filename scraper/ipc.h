@@ -78,7 +78,6 @@ enum ipc_page_flags {
 	PAGE_NOT_MODIFIED = 1 << 1, /* 304 to a conditional request */
 	PAGE_DISALLOWED = 1 << 2,   /* robots.txt forbids it; never requested */
 	PAGE_TRUNCATED = 1 << 3,    /* body cut at max_bytes */
-	PAGE_SLOW_DOWN = 1 << 4,    /* 429/503: the worker is slowing the site */
 };
 
 /* PAGE: the record of one fetch. */

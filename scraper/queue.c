@@ -141,14 +141,3 @@ queue_close(struct queue *q)
 	pthread_cond_broadcast(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
 }
-
-size_t
-queue_length(struct queue *q)
-{
-	size_t n;
-
-	pthread_mutex_lock(&q->lock);
-	n = q->len;
-	pthread_mutex_unlock(&q->lock);
-	return n;
-}

@@ -34,6 +34,4 @@ void *queue_pop(struct queue *q, int timeout_ms);
 /* Producer: no more entries will come; wakes a waiting consumer. */
 void queue_close(struct queue *q);
 
-size_t queue_length(struct queue *q);
-
 #endif

@@ -555,7 +555,7 @@ static const char *const reserved_types[] = {
 };
 
 static void
-record_field(struct loader *L, struct rule_item *ri, const struct ex_field_spec *spec)
+record_field(struct rule_item *ri, const struct ex_field_spec *spec)
 {
 	struct rule_field *v = realloc(ri->fields, (ri->nfields + 1) * sizeof *v);
 
@@ -565,7 +565,6 @@ record_field(struct loader *L, struct rule_item *ri, const struct ex_field_spec 
 	v[ri->nfields] = (struct rule_field){ strdup(spec->name), spec->type, spec->all,
 					      spec->join != NULL };
 	ri->nfields++;
-	(void)L;
 }
 
 /* The mapping form of a field. */
@@ -650,7 +649,7 @@ read_field(struct loader *L, struct rule_item *ri, int item, const yaml_node_t *
 		return;
 	}
 	if (usable)
-		record_field(L, ri, &spec);
+		record_field(ri, &spec);
 }
 
 static void

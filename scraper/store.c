@@ -96,7 +96,6 @@ struct store {
 	int wake_fd;
 	bool failed;		/* under lock */
 	char failure[512];	/* under lock */
-	uint64_t commits;	/* under lock */
 };
 
 /* ---- small helpers ---- */
@@ -840,7 +839,6 @@ write_batch(struct store *s, struct store_op *first)
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
-	s->commits++;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -901,15 +899,4 @@ store_failed(struct store *s, char *msg, size_t msglen)
 		snprintf(msg, msglen, "%s", s->failure);
 	pthread_mutex_unlock(&s->lock);
 	return failed;
-}
-
-uint64_t
-store_commits(struct store *s)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->commits;
-	pthread_mutex_unlock(&s->lock);
-	return n;
 }

@@ -148,8 +148,6 @@ int store_writer_start(struct store *s, struct queue *in, struct queue *replies,
 int store_writer_stop(struct store *s);
 /* Has the writer failed?  Then msg says why (safe from any thread). */
 bool store_failed(struct store *s, char *msg, size_t msglen);
-/* Commits so far (for progress and tests). */
-uint64_t store_commits(struct store *s);
 
 struct store_op *store_op_new(enum store_op_kind kind);
 void store_op_free(void *op);

@@ -513,10 +513,8 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	buf_init(&po.items, OUT_MAX);
 	if (fetch_retryable(r) && redirect_to == NULL)
 		p.flags |= PAGE_RETRYABLE;
-	if (r->status == 429 || r->status == 503) {
-		p.flags |= PAGE_SLOW_DOWN;
+	if (r->status == 429 || r->status == 503)
 		slow_down(w, r);
-	}
 	if (r->status == 304 && (t->job->etag != NULL || t->job->last_modified != NULL))
 		p.flags |= PAGE_NOT_MODIFIED;
 	if (t->f.truncated)
