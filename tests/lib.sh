@@ -178,3 +178,18 @@ count_paths() {
 dup_paths() {
 	cut -f5 "$1" | sort | uniq -d | wc -l
 }
+
+# exited PID: has the process ended (gone, or a zombie nobody has reaped yet: orphans
+# are reaped by init, on its own schedule)?
+exited() {
+	[ ! -e "/proc/$1/stat" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# wait_exit PID SECONDS: wait until PID has ended; false if it has not within SECONDS.
+wait_exit() {
+	_deadline=$(($(date +%s%N) + $2 * 1000000000))
+	until exited "$1"; do
+		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
+		sleep 0.02
+	done
+}

@@ -27,7 +27,7 @@ for k in $KILLS; do
 	# Orphaned workers see their channel close and exit at once.
 	late=0
 	for w in $workers; do
-		timeout 2 tail -s 0.05 --pid="$w" -f /dev/null || late=$((late + 1))
+		wait_exit "$w" 2 || late=$((late + 1))
 	done
 	is "$late" 0 "kill $i: every worker exits within 2 s of its coordinator's death"
 	is "$(sql "$T/db" "PRAGMA integrity_check")" ok "kill $i: integrity_check ok"
