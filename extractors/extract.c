@@ -74,6 +74,7 @@ struct ex_rules {
 	struct ex_follow *follows;
 	size_t nfollows;
 	pcre2_match_context *mctx;
+	xmlXPathCompExprPtr base;	/* <base href>, compiled once */
 };
 
 /* What one ex_apply call works with. */
@@ -249,6 +250,10 @@ ex_rules_new(void)
 	}
 	pcre2_set_match_limit(r->mctx, RE_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, RE_DEPTH_LIMIT);
+	if ((r->base = xmlXPathCompile((const xmlChar *)"(//base[@href])[1]/@href")) == NULL) {
+		ex_rules_free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -285,6 +290,7 @@ ex_rules_free(struct ex_rules *r)
 	}
 	free(r->follows);
 	pcre2_match_context_free(r->mctx);
+	xmlXPathFreeCompExpr(r->base);
 	free(r);
 }
 
@@ -805,7 +811,7 @@ apply_follows(struct apply *a)
 
 /* The page's base URL: <base href> resolved against url, else url itself. */
 static struct url_base *
-page_base(xmlXPathContextPtr xc, const char *url)
+page_base(const struct ex_rules *r, xmlXPathContextPtr xc, const char *url)
 {
 	struct url_base *page = url_base_new(url), *based = NULL;
 	xmlXPathObjectPtr res;
@@ -813,8 +819,8 @@ page_base(xmlXPathContextPtr xc, const char *url)
 
 	if (page == NULL)
 		return NULL;
-	xc->node = NULL;
-	res = xmlXPathEvalExpression((const xmlChar *)"(//base[@href])[1]/@href", xc);
+	xc->node = (xmlNodePtr)xc->doc;
+	res = xmlXPathCompiledEval(r->base, xc);
 	if (res != NULL && res->nodesetval != NULL && res->nodesetval->nodeNr == 1) {
 		xmlChar *href = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
 		buf_init(&abs, URL_MAX * 4);
@@ -840,7 +846,7 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	memset(stats, 0, sizeof *stats);
 	if (doc == NULL || (a.xc = xmlXPathNewContext(doc)) == NULL)
 		return -1;
-	a.base = page_base(a.xc, url);
+	a.base = page_base(r, a.xc, url);
 	buf_init(&a.raw, MAX_VALUE);
 	buf_init(&a.val, MAX_VALUE);
 	buf_init(&a.tmp, MAX_VALUE);

@@ -1429,13 +1429,13 @@ next_timeout(struct coord *c, double t)
 {
 	double until = t + (c->tty ? STATUS_EVERY : 1.0);
 
-	for (size_t i = 0; i < c->nsites; i++) {
-		struct site *s = c->sites[i];
-		if (s->w != NULL && s->sq.nretry > 0 && s->sq.retry[0]->not_before < until)
-			until = s->sq.retry[0]->not_before;
-	}
+	/* Only sites with a worker can have a retry due (the others are waiting for a
+	 * slot, which a worker's exit wakes us for). */
 	for (size_t i = 0; i < c->nworkers; i++) {
 		struct wproc *w = c->workers[i];
+		struct sitequeue *sq = &w->site->sq;
+		if (!w->gone && w->site->w == w && sq->nretry > 0 && sq->retry[0]->not_before < until)
+			until = sq->retry[0]->not_before;
 		if (w->stopping && !w->gone && w->stop_at + STOP_GRACE < until)
 			until = w->stop_at + STOP_GRACE;
 	}
@@ -1521,8 +1521,8 @@ tend(struct coord *c)
 			if (!c->workers[i]->gone)
 				dispatch(c, c->workers[i], t);
 		}
-		for (size_t i = 0; i < c->nsites; i++)
-			stop_idle(c, c->sites[i]);
+		for (size_t i = 0; i < c->nworkers; i++)
+			stop_idle(c, c->workers[i]->site);
 	}
 	flush_marks(c);
 	flush_ops(c);
