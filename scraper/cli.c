@@ -17,7 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/exitcode.h"
+#include "base/log.h"
+#include "crawl/crawl.h"
+#include "read/export.h"
+#include "read/query.h"
+#include "read/stats.h"
+#include "rules/check.h"
+#include "worker/try.h"
 
 static const char usage_main[] =
 "usage: scraper COMMAND [options] [args]\n"
@@ -54,6 +61,7 @@ static const char usage_crawl[] =
 "      --fresh          forget the old frontier and start again\n"
 "      --recrawl        fetch done pages again with conditional requests\n"
 "      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
+"      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
 "  -q, --quiet          no status line and no summary\n"
 "  -v, --verbose        per-site summary lines; twice for debug logging\n"
 "  -h, --help           this text\n";
@@ -179,7 +187,7 @@ parse_format(const char *s, enum out_format *out)
 static int
 cmd_crawl(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB };
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -189,6 +197,7 @@ cmd_crawl(int argc, char **argv)
 		{ "fresh", no_argument, NULL, O_FRESH },
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
+		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -200,6 +209,7 @@ cmd_crawl(int argc, char **argv)
 		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
 		.workers = 64,
 		.max_depth = -1,
+		.progress_fd = -1,
 	};
 	long v;
 	int c;
@@ -231,6 +241,11 @@ cmd_crawl(int argc, char **argv)
 				return usage_error("crawl", "--max-db-mb wants a positive number, not '%s'", optarg);
 			o.max_db_mb = v;
 			break;
+		case O_PROGRESS_FD:
+			if (parse_long(optarg, 3, 65535, &v) == -1)
+				return usage_error("crawl", "--progress-fd wants a descriptor number of 3 or more, not '%s'", optarg);
+			o.progress_fd = (int)v;
+			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
 		default: BAD_OPTION("crawl");
@@ -242,7 +257,7 @@ cmd_crawl(int argc, char **argv)
 		return usage_error("crawl", "%s", "--fresh and --recrawl do not go together");
 	o.url_files = argv + optind;
 	o.n_url_files = argc - optind;
-	return coordinator_run(&o);
+	return crawl_run(&o);
 }
 
 static int

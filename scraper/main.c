@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "worker.h"
+#include "worker/worker.h"
 
 int
 main(int argc, char **argv)

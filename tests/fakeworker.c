@@ -24,8 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipc.h"
-#include "worker.h"
+#include "ipc/ipc.h"
+#include "worker/worker.h"
 
 static void
 put(const void *p, size_t n)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipc.h"
+#include "ipc/ipc.h"
 
 static struct ipc_msg m;
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_robots.c: parse arbitrary bytes as robots.txt (scraper/robots.c) for a few
+ * fuzz_robots.c: parse arbitrary bytes as robots.txt (scraper/worker/robots.c) for a few
  * user agents and ask about a few paths, the input's own first line among them.  Must
  * never crash, read out of bounds or leak; a few invariants are checked too:
  * /robots.txt is always allowed, a Crawl-delay is negative or finite.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robots.h"
+#include "worker/robots.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "extract.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 static int
 sink_item(void *ctx, const char *type, unsigned idx, const char *json, size_t len)

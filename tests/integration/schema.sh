@@ -10,7 +10,7 @@ mkdir -p "$T/db"
 DB="$T/db/old.db"
 "$SQLITE3" "$DB" <"$G/schema1.sql" >/dev/null || { echo "Bail out! cannot build $DB"; exit 99; }
 : >"$T/empty.urls"
-current=$(sed -n 's/^#define SCHEMA_VERSION \([0-9]*\).*/\1/p' "$top_srcdir/scraper/schema.h")
+current=$(sed -n 's/^#define SCHEMA_VERSION \([0-9]*\).*/\1/p' "$top_srcdir/scraper/store/schema.h")
 
 # Everything a table holds, in a fixed order, to compare before and after.
 rows() {

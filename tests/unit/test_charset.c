@@ -1,11 +1,11 @@
 /*
- * test_charset.c: encoding decisions and conversion to UTF-8 (scraper/charset.c).
+ * test_charset.c: encoding decisions and conversion to UTF-8 (scraper/worker/charset.c).
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "charset.h"
+#include "worker/charset.h"
 #include "unit.h"
 
 static void

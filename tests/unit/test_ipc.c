@@ -1,12 +1,12 @@
 /*
- * test_ipc.c: frame encoding and decoding (scraper/ipc.c), including hostile frames.
+ * test_ipc.c: frame encoding and decoding (scraper/ipc/ipc.c), including hostile frames.
  */
 #include "config.h"
 
 #include <string.h>
 #include <unistd.h>
 
-#include "ipc.h"
+#include "ipc/ipc.h"
 #include "unit.h"
 
 static char err[256];

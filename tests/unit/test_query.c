@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "query.h"
+#include "read/query.h"
 
 static void
 check_csv(const char *in, size_t n, const char *want)

@@ -1,5 +1,5 @@
 /*
- * test_robots.c: robots.txt parsing and matching (scraper/robots.c).
+ * test_robots.c: robots.txt parsing and matching (scraper/worker/robots.c).
  *
  * Every expectation of tests/fixtures/robots/cases.txt (the RFC 9309 case table,
  * format described at its top) is one TAP test case named "BLOCK: allow /path", run
@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "robots.h"
+#include "worker/robots.h"
 #include "unit.h"
 
 /* ---- the case table ---- */

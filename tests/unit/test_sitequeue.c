@@ -1,5 +1,5 @@
 /*
- * test_sitequeue.c: a site's queue: ring, spills, refills, retries (scraper/sitequeue.c).
+ * test_sitequeue.c: a site's queue: ring, spills, refills, retries (scraper/crawl/sitequeue.c).
  * The refill tests replay, step by step, the orders in which the coordinator's
  * requests and the store's answers can interleave.
  */
@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "sitequeue.h"
+#include "crawl/sitequeue.h"
 #include "unit.h"
 
 static struct qurl *

@@ -1,5 +1,5 @@
 /*
- * test_xmlarena.c: libxml2 on the per-page arena (scraper/xmlarena.c): documents
+ * test_xmlarena.c: libxml2 on the per-page arena (scraper/worker/xmlarena.c): documents
  * parse and evaluate the same, frees are harmless, growing buffers grow in place, a
  * page too big for the arena falls back to malloc and says so, and pages reuse the
  * region.
@@ -13,7 +13,7 @@
 #include <libxml/xpath.h>
 
 #include "unit.h"
-#include "xmlarena.h"
+#include "worker/xmlarena.h"
 
 #define REGION (1u << 20)
 

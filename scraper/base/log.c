@@ -4,7 +4,7 @@
  * The whole line is formatted first and written with one write(2), so lines from the
  * coordinator and its workers, which share stderr, never interleave mid-line.
  */
-#include "log.h"
+#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

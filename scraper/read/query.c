@@ -17,7 +17,7 @@
  */
 #include "config.h"
 
-#include "query.h"
+#include "read/query.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,9 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "base/exitcode.h"
 #include "json.h"
-#include "log.h"
+#include "base/log.h"
 
 #define ROW_MAX (512u << 20)	 /* the most one row of output may take */
 #define CELL_MAX 60		 /* display columns of a table cell, at most */

@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include "proc.h"
+#include "ipc/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 /* Close every descriptor above the channel. */
 static void

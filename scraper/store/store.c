@@ -10,7 +10,9 @@
  */
 #include "config.h"
 
-#include "store.h"
+#include "store/store.h"
+
+#include "base/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,7 +25,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
-#include "schema.h"
+#include "store/schema.h"
 
 enum stmt_id {
 	ST_PAGE,
@@ -119,15 +121,6 @@ iso8601(double t, char out[32])
 	gmtime_r(&secs, &tm);
 	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
-}
-
-static double
-now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -309,7 +302,7 @@ store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t e
 	char sql[512];
 	int rc;
 
-	iso8601(now_unix(), now);
+	iso8601(clock_wall(), now);
 	pthread_mutex_lock(&s->lock);
 	rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
 	if (rc == 0 && fresh)
@@ -495,7 +488,7 @@ store_op_new(enum store_op_kind kind)
 
 	if (op != NULL) {
 		op->kind = kind;
-		op->when = now_unix();
+		op->when = clock_wall();
 		op->page.status = -1;
 	}
 	return op;
@@ -809,7 +802,7 @@ static int
 write_batch(struct store *s, struct store_op *first)
 {
 	struct store_op *op = first;
-	double start = now_unix();
+	double start = clock_wall();
 	int n = 0;
 
 	pthread_mutex_lock(&s->lock);
@@ -828,7 +821,7 @@ write_batch(struct store *s, struct store_op *first)
 			return -1;
 		}
 		finish_op(s, op);
-		if (++n >= 5000 || now_unix() - start > 0.25)
+		if (++n >= 5000 || clock_wall() - start > 0.25)
 			break;
 		if ((op = queue_pop(s->in, 0)) == NULL)
 			break;

@@ -3,14 +3,14 @@
  */
 #include "config.h"
 
-#include "page.h"
+#include "worker/page.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "buf.h"
-#include "charset.h"
+#include "worker/charset.h"
 
 #define PARSE_OPTIONS (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
 		       HTML_PARSE_NONET | HTML_PARSE_COMPACT)

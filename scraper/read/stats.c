@@ -38,10 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "base/exitcode.h"
+#include "read/stats.h"
 #include "json.h"
-#include "log.h"
-#include "query.h"
+#include "base/log.h"
+#include "read/query.h"
 
 #define SHOW_ERRORS 10		/* error kinds listed per section in the table */
 #define KIND_MAX 120		/* bytes of an error kind, at most */

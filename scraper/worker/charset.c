@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include "charset.h"
+#include "worker/charset.h"
 
 #include <ctype.h>
 #include <errno.h>

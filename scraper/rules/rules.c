@@ -8,9 +8,10 @@
  */
 #include "config.h"
 
-#include "rules.h"
+#include "rules/rules.h"
 
-#include "cli.h"
+#include "base/exitcode.h"
+#include "rules/check.h"
 
 #include <ctype.h>
 #include <dirent.h>

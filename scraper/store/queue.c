@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "queue.h"
+#include "store/queue.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "schema.h"
+#include "store/schema.h"
 
 #include <stddef.h>
 

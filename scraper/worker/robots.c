@@ -17,7 +17,7 @@
  * start of the path, each later one at its leftmost place after the previous, found
  * with Knuth-Morris-Pratt, so one match costs O(path + pattern) whatever the pattern.
  */
-#include "robots.h"
+#include "worker/robots.h"
 
 #include <math.h>
 #include <stdint.h>

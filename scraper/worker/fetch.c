@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include "fetch.h"
+#include "worker/fetch.h"
 
 #include <stdio.h>
 #include <string.h>

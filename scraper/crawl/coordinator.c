@@ -36,15 +36,18 @@
 
 #include <curl/curl.h>
 
-#include "cli.h"
+#include "base/exitcode.h"
+#include "crawl/crawl.h"
 #include "extract.h"
-#include "ipc.h"
-#include "log.h"
-#include "proc.h"
-#include "queue.h"
-#include "rules.h"
-#include "sitequeue.h"
-#include "store.h"
+#include "ipc/ipc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/oom.h"
+#include "ipc/proc.h"
+#include "store/queue.h"
+#include "rules/rules.h"
+#include "crawl/sitequeue.h"
+#include "store/store.h"
 #include "url.h"
 #include "urlset.h"
 
@@ -145,53 +148,6 @@ struct coord {
 	bool tty;
 };
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL) {
-		log_error("out of memory");
-		exit(EXIT_FAILED);
-	}
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = s != NULL ? strdup(s) : NULL;
-
-	if (s != NULL && p == NULL) {
-		log_error("out of memory");
-		exit(EXIT_FAILED);
-	}
-	return p;
-}
-
-/* Grow an array of elem-sized entries to hold n+1. */
-static void *
-grow(void *v, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap ? *cap * 2 : 16;
-	if ((v = realloc(v, *cap * elem)) == NULL) {
-		log_error("out of memory");
-		exit(EXIT_FAILED);
-	}
-	return v;
-}
-
 /* ---- sites ---- */
 
 static void
@@ -246,7 +202,7 @@ site_get(struct coord *c, const char *name)
 	sq_init(&s->sq, (size_t)s->window * QUEUE_PER_WINDOW < 64 ? 64
 			: (size_t)s->window * QUEUE_PER_WINDOW, (size_t)s->window);
 	s->robots_status = -1;
-	c->sites = grow(c->sites, &c->csites, c->nsites, sizeof *c->sites);
+	c->sites = xgrow(c->sites, &c->csites, c->nsites, sizeof *c->sites);
 	c->sites[c->nsites++] = s;
 	index_put(c, s);
 	return s;
@@ -463,7 +419,7 @@ spawn(struct coord *c, struct site *s)
 	if (ipc_put_site(&w->out, s->id, &m) == -1)
 		send_frame_failed(w);
 	s->w = w;
-	c->workers = grow(c->workers, &c->cworkers, c->nworkers, sizeof *c->workers);
+	c->workers = xgrow(c->workers, &c->cworkers, c->nworkers, sizeof *c->workers);
 	c->workers[c->nworkers++] = w;
 	log_debug("started worker %d for %s", (int)w->pid, s->name);
 	return w;
@@ -477,7 +433,7 @@ send_stop(struct wproc *w)
 	if (ipc_put_stop(&w->out, w->site->id) == -1)
 		send_frame_failed(w);
 	w->stopping = true;
-	w->stop_at = mono();
+	w->stop_at = clock_mono();
 }
 
 /* Write what is buffered for w, as much as the channel takes now. */
@@ -607,7 +563,7 @@ take_link(struct coord *c, struct wproc *w, const char *url, int depth)
 		exit(EXIT_FAILED);
 	}
 	op->links[op->nlinks++] = (struct store_link){ q->id, xstrdup(url), xstrdup(dst->name), depth };
-	w->news = grow(w->news, &w->cnews, w->nnews, sizeof *w->news);
+	w->news = xgrow(w->news, &w->cnews, w->nnews, sizeof *w->news);
 	w->news[w->nnews++] = (struct newurl){ dst, q };
 	return TAKEN;
 }
@@ -703,10 +659,10 @@ on_done(struct coord *c, struct wproc *w, const struct ipc_done *m)
 	if (retry) {
 		/* The URL waits in the frontier (memory and database), not in a worker. */
 		q->attempts++;
-		q->not_before = mono() + retry_delay(q->attempts, retry_after);
+		q->not_before = clock_mono() + retry_delay(q->attempts, retry_after);
 		log_debug("%s: %s; retry %d in %.1f s", q->url,
 			  op->page.error && *op->page.error ? op->page.error : "failed", q->attempts,
-			  q->not_before - mono());
+			  q->not_before - clock_mono());
 		c->retries++;
 		mark_queued(c, q);
 		sq_retry_later(&s->sq, q);
@@ -1031,7 +987,7 @@ send_fetch(struct coord *c, struct wproc *w, struct qurl *q)
 		return;
 	}
 	w->inflight[w->ninflight++] = q;
-	c->marks = grow(c->marks, &c->cmarks, c->nmarks, sizeof *c->marks);
+	c->marks = xgrow(c->marks, &c->cmarks, c->nmarks, sizeof *c->marks);
 	c->marks[c->nmarks++] = (struct store_id_mark){ q->id, q->attempts };
 }
 
@@ -1221,7 +1177,7 @@ draw_status(struct coord *c, double t)
 static void
 summary(struct coord *c)
 {
-	double el = mono() - c->started;
+	double el = clock_mono() - c->started;
 
 	clear_status();
 	if (c->o->quiet)
@@ -1294,7 +1250,7 @@ create_views(struct coord *c, char *err, size_t errlen)
 			for (size_t k = 0; k < nviews && v == NULL; k++)
 				v = strcmp(views[k].type, it->type) == 0 ? &views[k] : NULL;
 			if (v == NULL) {
-				views = grow(views, &cviews, nviews, sizeof *views);
+				views = xgrow(views, &cviews, nviews, sizeof *views);
 				v = &views[nviews++];
 				*v = (struct store_view){ it->type, NULL, 0 };
 			}
@@ -1484,7 +1440,7 @@ poll_once(struct coord *c, struct pollfd *fds, size_t nfds_max)
 			ev |= POLLOUT;
 		fds[n++] = (struct pollfd){ .fd = w->gone ? -1 : w->fd, .events = ev };
 	}
-	rc = poll(fds, n, next_timeout(c, mono()));
+	rc = poll(fds, n, next_timeout(c, clock_mono()));
 	if (rc < 0 && errno != EINTR) {
 		log_error("poll: %s", strerror(errno));
 		exit(EXIT_FAILED);
@@ -1511,7 +1467,7 @@ poll_once(struct coord *c, struct pollfd *fds, size_t nfds_max)
 static void
 tend(struct coord *c)
 {
-	double t = mono();
+	double t = clock_mono();
 
 	reap_children(c);
 	enforce_stops(c, t);
@@ -1663,7 +1619,7 @@ start_up(struct coord *c)
 }
 
 int
-coordinator_run(const struct crawl_opts *o)
+crawl_run(const struct crawl_opts *o)
 {
 	struct coord c = { .o = o, .wake = { -1, -1 }, .sig = { -1, -1 } };
 	int rc;
@@ -1672,7 +1628,7 @@ coordinator_run(const struct crawl_opts *o)
 	ex_init();
 	urlset_init(&c.seen);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	c.started = mono();
+	c.started = clock_mono();
 	c.tty = !o->quiet && isatty(STDERR_FILENO);
 	if ((rc = start_up(&c)) >= 0) {
 		free_coord(&c);

@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include "sitequeue.h"
+#include "crawl/sitequeue.h"
 
 #include <stdio.h>
 #include <stdlib.h>

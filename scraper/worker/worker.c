@@ -21,7 +21,7 @@
  */
 #include "config.h"
 
-#include "worker.h"
+#include "worker/worker.h"
 
 #include <errno.h>
 #include <math.h>
@@ -40,15 +40,16 @@
 #include <libxml/xpath.h>
 
 #include "extract.h"
-#include "fetch.h"
-#include "ipc.h"
-#include "log.h"
-#include "page.h"
-#include "robots.h"
-#include "rules.h"
+#include "worker/fetch.h"
+#include "ipc/ipc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "worker/page.h"
+#include "worker/robots.h"
+#include "rules/rules.h"
 #include "url.h"
 #include "urlset.h"
-#include "xmlarena.h"
+#include "worker/xmlarena.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_CRAWL_DELAY 30.0	/* seconds: a larger Crawl-delay is clamped */
@@ -102,15 +103,6 @@ struct worker {
 	bool stopping;
 	double stop_deadline;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the channel ---- */
 
@@ -248,7 +240,7 @@ robots_unavailable(struct worker *w, const char *why)
 	if (++w->robots_attempts <= w->rules->retries) {
 		double wait = pow(2, w->robots_attempts - 1);
 		w->robots_state = ROBOTS_WAIT;
-		w->robots_retry_at = now() + wait;
+		w->robots_retry_at = clock_mono() + wait;
 		log_info("robots.txt: %s; trying again in %g s", why, wait);
 		return;
 	}
@@ -309,7 +301,7 @@ start_transfer(struct worker *w, struct transfer *t, const char *url, bool robot
 	    curl_multi_add_handle(w->multi, t->f.easy) != CURLM_OK)
 		return -1;
 	w->active++;
-	w->next_start = now() + current_delay(w, now());
+	w->next_start = clock_mono() + current_delay(w, clock_mono());
 	return 0;
 }
 
@@ -340,7 +332,7 @@ start_robots(struct worker *w)
 static void
 schedule(struct worker *w)
 {
-	double t = now();
+	double t = clock_mono();
 	struct transfer *slot;
 	struct job *j;
 
@@ -486,12 +478,12 @@ slow_down(struct worker *w, const struct fetch_result *r)
 	double wait = r->retry_after_ms > 0 ? r->retry_after_ms / 1000.0 : 0;
 	double d = fmax(fmax(w->delay * 2, 1.0), fmin(wait, SLOW_DOWN_FOR));
 
-	if (d > w->slow_delay || now() >= w->slow_until)
+	if (d > w->slow_delay || clock_mono() >= w->slow_until)
 		w->slow_delay = d;
-	w->slow_until = now() + SLOW_DOWN_FOR;
+	w->slow_until = clock_mono() + SLOW_DOWN_FOR;
 	/* The next start was planned with the old delay: it waits too. */
-	if (w->next_start < now() + w->slow_delay)
-		w->next_start = now() + w->slow_delay;
+	if (w->next_start < clock_mono() + w->slow_delay)
+		w->next_start = clock_mono() + w->slow_delay;
 	log_info("HTTP %ld: slowing to one request every %g s for %g s", r->status,
 		 w->slow_delay, SLOW_DOWN_FOR);
 }
@@ -706,7 +698,7 @@ process_frames(struct worker *w)
 				return false;
 		} else if (m.hdr.type == IPC_STOP) {
 			w->stopping = true;
-			w->stop_deadline = now() + STOP_GRACE;
+			w->stop_deadline = clock_mono() + STOP_GRACE;
 		} else {
 			log_error("unexpected %s message", ipc_type_name(m.hdr.type));
 			return false;
@@ -809,7 +801,7 @@ static int
 poll_timeout(struct worker *w)
 {
 	long curl_ms = -1;
-	double t = now(), wait = 1.0;
+	double t = clock_mono(), wait = 1.0;
 
 	curl_multi_timeout(w->multi, &curl_ms);
 	if (curl_ms >= 0 && curl_ms / 1000.0 < wait)
@@ -932,7 +924,7 @@ worker_main(int argc, char **argv)
 		reap_transfers(&w);
 		schedule(&w);
 		flush_out(&w);
-		if (w.stopping && (w.active == 0 || now() >= w.stop_deadline))
+		if (w.stopping && (w.active == 0 || clock_mono() >= w.stop_deadline))
 			break;
 		curl_multi_poll(w.multi, &chan, 1, poll_timeout(&w), NULL);
 		if ((chan.revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) && !read_channel(&w))

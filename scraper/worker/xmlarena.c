@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "xmlarena.h"
+#include "worker/xmlarena.h"
 
 #include <stdint.h>
 #include <stdlib.h>

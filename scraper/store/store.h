@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "queue.h"
+#include "store/queue.h"
 
 enum fstate { FS_QUEUED, FS_INFLIGHT, FS_DONE, FS_FAILED, FS_SKIPPED };
 

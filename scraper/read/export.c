@@ -30,10 +30,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "base/exitcode.h"
+#include "read/export.h"
 #include "json.h"
-#include "log.h"
-#include "query.h"
+#include "base/log.h"
+#include "read/query.h"
 
 #define FIELDS_MAX 10000	/* distinct field names of one type, at most */
 #define VALUE_MAX (256u << 20)	/* one field's value as output text */

@@ -19,13 +19,14 @@
 #include <libxml/HTMLparser.h>
 
 #include "buf.h"
-#include "cli.h"
+#include "base/exitcode.h"
+#include "worker/try.h"
 #include "extract.h"
-#include "fetch.h"
+#include "worker/fetch.h"
 #include "json.h"
-#include "log.h"
-#include "page.h"
-#include "rules.h"
+#include "base/log.h"
+#include "worker/page.h"
+#include "rules/rules.h"
 #include "url.h"
 
 struct try_out {

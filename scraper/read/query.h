@@ -25,6 +25,16 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "read/format.h"
+
+struct query_opts {
+	const char *db_path;
+	enum out_format format;
+	const char *sql;
+};
+
+/* The `query` command; returns an enum exit_code. */
+int query_run(const struct query_opts *o);
 
 struct query_db {
 	sqlite3 *db;

@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "ipc.h"
+#include "ipc/ipc.h"
 
 #include <stdio.h>
 #include <string.h>

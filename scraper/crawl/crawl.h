@@ -1,0 +1,29 @@
+/*
+ * crawl.h: the `crawl` command's options and its entry point (crawl/coordinator.c).
+ */
+#ifndef SCRAPER_CRAWL_H
+#define SCRAPER_CRAWL_H
+
+#include <stdbool.h>
+
+struct crawl_opts {
+	const char *config_dir;
+	bool config_given;	/* -c or SCRAPER_CONFIG: the folder must exist */
+	const char *db_path;
+	long max_db_mb;		/* --max-db-mb: stop cleanly when the database reaches it */
+	char **url_files;	/* "-" is standard input */
+	int n_url_files;
+	int workers;		/* most worker processes at once */
+	long max_pages;		/* crawl-wide page cap, 0 = none */
+	int max_depth;		/* cap over every rule file's max_depth, -1 = none */
+	bool fresh;		/* forget the old frontier */
+	bool recrawl;		/* fetch done pages again, conditionally */
+	bool quiet;		/* no status line, no summary */
+	int verbose;		/* -v: per-site summary lines; -vv: debug */
+	int progress_fd;	/* --progress-fd: JSON progress lines written here, -1 = none */
+};
+
+/* The whole crawl; returns an enum exit_code. */
+int crawl_run(const struct crawl_opts *o);
+
+#endif
