@@ -896,6 +896,10 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	memset(stats, 0, sizeof *stats);
 	if (doc == NULL || (a.xc = xmlXPathNewContext(doc)) == NULL)
 		return -1;
+	if (css_xpath_register(a.xc) == -1) {
+		xmlXPathFreeContext(a.xc);
+		return -1;
+	}
 	a.base = page_base(r, a.xc, url);
 	buf_init(&a.raw, MAX_VALUE);
 	buf_init(&a.val, MAX_VALUE);
