@@ -52,7 +52,10 @@ field_space_len(const char *str, size_t n)
 	if (s[0] == 0xe1)
 		return s[1] == 0x9a && s[2] == 0x80 ? 3 : 0;	/* U+1680 */
 	if (s[0] == 0xe2 && s[1] == 0x80)			/* U+2000-200A, 2028, 2029, 202F */
-		return s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf ? 3 : 0;
+		return (s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 ||
+			       s[2] == 0xaf
+			   ? 3
+			   : 0;
 	if (s[0] == 0xe2 && s[1] == 0x81)
 		return s[2] == 0x9f ? 3 : 0;			/* U+205F */
 	if (s[0] == 0xe3)

@@ -77,6 +77,9 @@ test_unicode_white_space(void **state)
 	/* Truncated sequences are not white space (and not read past the end). */
 	assert_int_equal(field_space_len("\xe3\x80", 2), 0);
 	assert_int_equal(field_space_len("\xc2", 1), 0);
+	/* Nor is a broken one whose last byte is not a continuation byte (fuzz find). */
+	assert_int_equal(field_space_len("\xe2\x80" "n", 3), 0);
+	norm("\xe2\x80" "nn", "\xe2\x80" "nn");
 }
 
 static void
