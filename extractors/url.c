@@ -74,6 +74,15 @@ host_ascii(const char *host)
 		    idn2_lookup_u8((const uint8_t *)host, (uint8_t **)&out,
 				   IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK)
 			return NULL;
+		/* The mapping can make characters a host may not hold (U+2000 becomes a
+		 * space): the URL standard's forbidden host code points fail. */
+		for (const char *p = out; *p; p++) {
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+			    strchr("#%/:<>?@[\\]^|", *p) != NULL) {
+				free(out);
+				return NULL;
+			}
+		}
 	} else if ((out = strdup(host)) == NULL) {
 		return NULL;
 	}

@@ -101,6 +101,9 @@ test_value_as_the_url_standard(void **state)
 	value(B, "ftp://files.example/a b", "ftp://files.example/a%20b");
 	value(B, " \t x\n y ", "http://ex.com/a/x%20y");
 	value(B, "http://", NULL);
+	value(B, "http://a\xe2\x80\x80" "b/", NULL); /* U+2000 maps to a space (fuzz find) */
+	value(B, "http://a\xef\xbc\x8f" "b/", NULL); /* U+FF0F maps to '/' */
+	value(B, "http://\xef\xbc\xa1.com/", "http://a.com/"); /* full-width A */
 	value(B, "http://exa mple.com/", NULL);
 }
 
