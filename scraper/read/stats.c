@@ -513,8 +513,9 @@ table_section(struct stats *s, const struct section *x)
 	rc |= buf_printf(b, "  %-11s %12lld\n", "errors", x->nerrors);
 	rc |= buf_append(b, x->error_list.data, x->error_list.len);
 	if (x->error_kinds > SHOW_ERRORS)
-		rc |= buf_printf(b, "  %-11s %12s  ... and %lld more kinds (-f json lists all)\n",
-				 "", "", x->error_kinds - SHOW_ERRORS);
+		rc |= buf_printf(b, "  %-11s %12s  ... and %lld more kind%s (-f json lists all)\n",
+				 "", "", x->error_kinds - SHOW_ERRORS,
+				 x->error_kinds - SHOW_ERRORS == 1 ? "" : "s");
 	return rc | buf_putc(b, '\n');
 }
 

@@ -3,7 +3,7 @@
 # and the errors of a missing or foreign database.
 . "$top_srcdir/tests/lib.sh"
 
-plan 26
+plan 27
 
 G="$FIXTURES/query"
 mkdir -p "$T/db"
@@ -57,6 +57,14 @@ is "$status:$(printf '%s' "$out" | head -2 | tr -s ' ')" "0:total: 0 sites
 run "$SCRAPER" stats -d "$T/db/empty.db" -f json
 like "$out" '^\{"sites":\[\],' "an empty database as JSON: no sites"
 like "$out" '"elapsed_ms":\{"count":0,"median":null,"p95":null\}' "and no fetch times"
+
+# More error kinds than the table lists: the rest counted, with the right plural.
+run "$SCRAPER" crawl -q -c "$top_srcdir/config/demo" -d "$T/db/kinds.db" "$T/empty.urls"
+"$SQLITE3" "$T/db/kinds.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 11)
+	INSERT INTO pages(url, site, status, depth, fetched_at, error)
+	SELECT 'http://k.test/' || i, 'k.test', NULL, 0, '2026-03-01T10:00:00.000Z', 'kind ' || i FROM n"
+run "$SCRAPER" stats -d "$T/db/kinds.db"
+like "$out" '\.\.\. and 1 more kind \(-f json lists all\)' "one kind beyond the ten listed: '1 more kind'"
 
 # Errors of the database itself.
 run "$SCRAPER" stats -d "$T/db/missing.db"
