@@ -466,8 +466,23 @@ problem(struct apply *a, const char *fmt, ...)
 }
 
 /*
- * Run re over s.  1 and the match (first capture group if any) in [*start, *end);
- * 0 for no match; -1 when the regex hit its match or depth limit.
+ * Does re match anywhere in s?  1 yes, 0 no, -1 when the regex hit its match or depth
+ * limit.  For URL filters (match:, allow:, deny:): a capture group that did not take
+ * part does not make a match fail ("/(index\\.html)?$" matches "http://host/").
+ */
+static int
+regex_test(const struct ex_rules *r, const struct ex_regex *re, const char *s, size_t n)
+{
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, re->md, r->mctx);
+
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return rc < 0 ? -1 : 1;
+}
+
+/*
+ * Run a field's re over s.  1 and the match (first capture group if any) in
+ * [*start, *end); 0 for no match; -1 when the regex hit its match or depth limit.
  */
 static int
 regex_match(const struct ex_rules *r, const struct ex_regex *re, const char *s, size_t n,
@@ -778,11 +793,10 @@ static int
 apply_item(struct apply *a, const struct ex_item *it, const char *url)
 {
 	xmlXPathObjectPtr res;
-	size_t start, end;
 	int rc = 0;
 
 	if (it->match != NULL) {
-		int m = regex_match(a->r, it->match, url, strlen(url), &start, &end);
+		int m = regex_test(a->r, it->match, url, strlen(url));
 		if (m < 0) {
 			a->stats->errors++;
 			problem(a, "item '%s': match regex gave up (match limit)", it->type);
@@ -802,22 +816,35 @@ apply_item(struct apply *a, const struct ex_item *it, const char *url)
 	return rc;
 }
 
+/* A follow rule's allow: or deny: regex gave up on a URL: reported like a field's re. */
+static void
+limit_hit(struct apply *a, const char *which, const char *url)
+{
+	a->stats->errors++;
+	problem(a, "follow rule: %s regex gave up (match limit) on %.200s", which, url);
+}
+
 /* A followed link: resolved, http(s), allowed, not denied, once per page. */
 static int
 offer_link(struct apply *a, const struct ex_follow *fl, const char *href,
 	   struct urlset *seen)
 {
 	struct buf abs;
-	size_t s, e;
-	int rc = 0;
+	int rc = 0, m;
 
 	buf_init(&abs, URL_MAX * 4);
 	if (url_resolve(a->base, href, &abs) == -1)
 		goto done;
-	if (fl->allow != NULL && regex_match(a->r, fl->allow, abs.data, abs.len, &s, &e) != 1)
+	if (fl->allow != NULL && (m = regex_test(a->r, fl->allow, abs.data, abs.len)) != 1) {
+		if (m < 0)
+			limit_hit(a, "allow", abs.data);
 		goto done;
-	if (fl->deny != NULL && regex_match(a->r, fl->deny, abs.data, abs.len, &s, &e) != 0)
+	}
+	if (fl->deny != NULL && (m = regex_test(a->r, fl->deny, abs.data, abs.len)) != 0) {
+		if (m < 0)
+			limit_hit(a, "deny", abs.data); /* denied: the safe side */
 		goto done;
+	}
 	if (urlset_add(seen, url_hash(abs.data, abs.len)) != 1 ||
 	    a->stats->links >= MAX_LINKS_PER_PAGE)
 		goto done;

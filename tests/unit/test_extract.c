@@ -377,6 +377,25 @@ test_match_on_url(void **state)
 	ex_rules_free(r);
 }
 
+/* A URL filter matches when its regex matches, whether or not a capture group took
+ * part; only a field's re takes the first group. */
+static void
+test_url_filters_ignore_unused_groups(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec f = { .name = "v", .sel = CSS("title") };
+	struct ex_selector next = CSS("ul.pager li.next a::attr(href)");
+	struct ex_error e;
+	enum ex_part part;
+
+	ex_add_item(r, "opt", "/catalogue/(index\\.html)?page-[0-9]+\\.html$", NULL, &e, &part);
+	ex_add_field(r, 0, &f, &e, &part);
+	assert_int_equal(ex_add_follow(r, &next, "/(index\\.html)?catalogue/page", "(x)?nomatch", &e, &part), 0);
+	assert_string_equal(buf_str(&apply(r)->items), "opt#0 {\"v\":\"The Shop\"}\n");
+	assert_string_equal(buf_str(&apply(r)->links), "http://books.example/catalogue/page-2.html\n");
+	ex_rules_free(r);
+}
+
 static void
 test_follow_links(void **state)
 {
@@ -472,6 +491,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_is_normalised),
+		cmocka_unit_test(test_url_filters_ignore_unused_groups),
 		cmocka_unit_test(test_own_text_drops_blanks_and_all),
 		cmocka_unit_test(test_first_value_without_all),
 		cmocka_unit_test(test_re_capture_and_whole_match),
