@@ -12,6 +12,8 @@
  * array, or a string with join).  No value: the default, else null; a required field
  * without one drops its item.  Items whose fields are all null are not produced.
  */
+#include "config.h"
+
 #include "extract.h"
 
 #include <stdarg.h>
@@ -96,8 +98,9 @@ silent(void *ctx, const char *msg, ...)
 	(void)msg;
 }
 
+/* libxml2 2.12 made the error const in this callback (configure finds out). */
 static void
-silent_structured(void *ctx, xmlErrorPtr e)
+silent_structured(void *ctx, SCRAPER_XML_ERROR_CONST xmlError *e)
 {
 	(void)ctx;
 	(void)e;
@@ -156,7 +159,7 @@ static xmlXPathCompExprPtr
 compile_xpath(const char *expr, struct ex_error *err)
 {
 	xmlXPathCompExprPtr xp;
-	xmlErrorPtr e;
+	const xmlError *e;	/* const from libxml2 2.12 on; fine before */
 
 	xmlResetLastError();
 	if ((xp = xmlXPathCompile((const xmlChar *)expr)) != NULL)
