@@ -508,6 +508,11 @@ crawl_run(const struct crawl_opts *o)
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	c.started = clock_mono();
 	c.tty = !o->quiet && isatty(STDERR_FILENO);
+	if (o->progress_fd >= 0 && fcntl(o->progress_fd, F_GETFL) == -1) {
+		log_error("--progress-fd %d: that descriptor is not open", o->progress_fd);
+		free_coord(&c);
+		return EXIT_USAGE;
+	}
 	progress_start(&c);
 	if ((rc = start_up(&c)) >= 0) {
 		progress_end(&c, rc);

@@ -3,7 +3,7 @@
 # test server hold pages until the test says, so nothing here depends on timing.
 . "$top_srcdir/tests/lib.sh"
 
-plan 36
+plan 42
 
 # rules DIR [LINES...]: a rule file for the test server's --gen pages with the given
 # settings (every link followed, one item per page).
@@ -191,5 +191,19 @@ run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/app.db" "$T/urls"
 is "$status" 1 "another program's database: exit 1"
 like "$err" "is not a scraper database \\(it holds users\\)" "another program's database: it says so"
 check "another program's database: not a byte changed" cmp -s "$T/app.db" "$T/app.before"
+
+# --progress-fd: JSON lines for programs that watch a crawl (the service does).
+run "$SCRAPER" crawl -q --progress-fd 3 -c "$T/rules" -d "$T/progress.db" "$T/urls" 3>"$T/progress.jsonl"
+is "$status" 0 "--progress-fd: the crawl finishes"
+like "$(head -n 1 "$T/progress.jsonl")" '^\{"event":"start","pid":[0-9]+,"db":".*progress.db"\}$' \
+     "--progress-fd: the first line says the crawl started"
+like "$(tail -n 1 "$T/progress.jsonl")" '^\{"event":"end","exit":0,"elapsed_s":[0-9.e+-]+,"done":40,"ok":40,"queued":0,"failed":0,' \
+     "--progress-fd: the last line has the exit status and the totals"
+is "$(grep -vc '^{"event":"\(start\|progress\|end\)",.*}$' "$T/progress.jsonl")" 0 \
+   "--progress-fd: every line is one JSON object"
+run "$SCRAPER" crawl -q --progress-fd 9 -c "$T/rules" -d "$T/progress2.db" "$T/urls"
+is "$status" 2 "--progress-fd on a descriptor that is not open: exit 2"
+run "$SCRAPER" crawl -q --progress-fd 1x -c "$T/rules" -d "$T/progress2.db" "$T/urls"
+is "$status" 2 "--progress-fd with a bad number: exit 2"
 
 done_testing
