@@ -3,7 +3,7 @@
 # test server hold pages until the test says, so nothing here depends on timing.
 . "$top_srcdir/tests/lib.sh"
 
-plan 42
+plan 44
 
 # rules DIR [LINES...]: a rule file for the test server's --gen pages with the given
 # settings (every link followed, one item per page).
@@ -191,6 +191,24 @@ run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/app.db" "$T/urls"
 is "$status" 1 "another program's database: exit 1"
 like "$err" "is not a scraper database \\(it holds users\\)" "another program's database: it says so"
 check "another program's database: not a byte changed" cmp -s "$T/app.db" "$T/app.before"
+
+# 11. Rule lists were cut at 256 entries without a word: the 257th field was dropped.
+mkdir -p "$T/rules-wide"
+{
+	echo 'site: "127.0.0.1"'
+	echo 'items:'
+	echo '  wide:'
+	echo '    fields:'
+	i=0
+	while [ $i -lt 300 ]; do
+		echo "      f$i: \"css: h1::text\""
+		i=$((i + 1))
+	done
+} >"$T/rules-wide/wide.yaml"
+run "$SCRAPER" check -c "$T/rules-wide"
+is "$status" 2 "a rule file with 300 fields: check refuses it (exit 2)"
+like "$err$out" "wide.yaml:[0-9]+:[0-9]+: fields has more than 256 entries" \
+     "a rule file with 300 fields: it says where and why"
 
 # --progress-fd: JSON lines for programs that watch a crawl (the service does).
 run "$SCRAPER" crawl -q --progress-fd 3 -c "$T/rules" -d "$T/progress.db" "$T/urls" 3>"$T/progress.jsonl"
