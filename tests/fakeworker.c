@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
-#include "worker/worker.h"
+#include "ipc/proc.h"
 
 static void
 put(const void *p, size_t n)

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "worker/worker.h"
+
 
 /* Close every descriptor above the channel. */
 static void

@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The worker's descriptor to the coordinator, set up here before exec. */
+#define WORKER_CHANNEL_FD 3
+
 /* Start a worker for site.  On success returns its pid and sets *fd to the
  * coordinator's end of the channel (non-blocking, close-on-exec); -1 with err set on
  * failure.  The environment variable SCRAPER_WORKER_EXEC names another program to run

@@ -43,6 +43,7 @@
 #include "worker/fetch.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
+#include "ipc/proc.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "worker/page.h"
