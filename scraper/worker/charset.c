@@ -8,12 +8,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "json.h"
+
+#define PRESCAN_BYTES 1024	/* the HTML standard's prescan window */
 
 /* WHATWG labels that do not mean what iconv would take them to mean. */
 static const struct {
@@ -83,22 +86,30 @@ find_charset_param(const char *s, size_t n, size_t *len)
 	return NULL;
 }
 
-/* The <meta> prescan, simplified: a <meta ...> tag in the first 1024 bytes with a
- * charset attribute, or an http-equiv whose content names a charset. */
+/* The first <meta ...> tag in body[from..limit) with a charset attribute, or an
+ * http-equiv whose content names a charset; its label, or NULL.  *at is the tag's
+ * offset.  The scan stops at a <body> tag: a declaration is in the head. */
 static const char *
-meta_charset(const char *body, size_t len, size_t *n)
+meta_charset(const char *body, size_t len, size_t from, size_t limit, size_t *n, size_t *at)
 {
-	size_t limit = len < 1024 ? len : 1024;
-
-	for (size_t i = 0; i + 5 < limit; i++) {
-		if (body[i] != '<' || strncasecmp(body + i + 1, "meta", 4) != 0 ||
+	if (limit > len)
+		limit = len;
+	for (size_t i = from; i + 5 < limit; i++) {
+		if (body[i] != '<')
+			continue;
+		if (strncasecmp(body + i + 1, "body", 4) == 0 &&
+		    (isspace((unsigned char)body[i + 5]) || body[i + 5] == '>'))
+			return NULL;
+		if (strncasecmp(body + i + 1, "meta", 4) != 0 ||
 		    !(isspace((unsigned char)body[i + 5]) || body[i + 5] == '/'))
 			continue;
 		const char *end = memchr(body + i, '>', len - i);
 		size_t tag = end != NULL ? (size_t)(end - (body + i)) : len - i;
 		const char *cs = find_charset_param(body + i, tag, n);
-		if (cs != NULL)
+		if (cs != NULL) {
+			*at = i;
 			return cs;
+		}
 	}
 	return NULL;
 }
@@ -154,8 +165,45 @@ charset_describe(const struct charset_choice *cs, char *out, size_t outlen)
 {
 	if (strcmp(cs->source, "unknown") == 0)
 		snprintf(out, outlen, "%s (unknown charset %s)", cs->name, cs->label);
+	else if (strcmp(cs->source, "content") == 0)
+		snprintf(out, outlen, "UTF-8 (valid UTF-8, though a meta tag says %s)", cs->label);
+	else if (strcmp(cs->source, "late meta") == 0)
+		snprintf(out, outlen, "%s (meta at byte %zu, after the first %d)", cs->name,
+			 cs->meta_at, PRESCAN_BYTES);
 	else
 		snprintf(out, outlen, "%s (%s)", cs->name, cs->source);
+}
+
+/* Does the body hold bytes past ASCII, all of them valid UTF-8? */
+static bool
+utf8_beyond_ascii(const char *body, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)body[i] >= 0x80)
+			return charset_valid_utf8(body, len);
+	}
+	return false;
+}
+
+/* A <meta> declaration was found at byte at: take it, unless the page says UTF-16
+ * (it cannot, in its own ASCII-compatible bytes) or says some legacy encoding while
+ * every byte is valid UTF-8 beyond ASCII (real pages do: a template declaring euc-kr
+ * around UTF-8 text; a legacy text that is also valid UTF-8 is vanishingly rare). */
+static void
+take_meta(struct charset_choice *out, const char *body, size_t len, const char *label,
+	  size_t n, size_t at)
+{
+	set_name(out, label, n);
+	out->meta_at = at;
+	out->source = at < PRESCAN_BYTES ? "meta" : "late meta";
+	if (strncmp(out->name, "UTF-16", 6) == 0)
+		snprintf(out->name, sizeof out->name, "UTF-8");
+	check_known(out, label, n);
+	if (strcmp(out->name, "UTF-8") != 0 && utf8_beyond_ascii(body, len)) {
+		snprintf(out->label, sizeof out->label, "%.*s", (int)(n < 40 ? n : 40), label);
+		snprintf(out->name, sizeof out->name, "UTF-8");
+		out->source = "content";
+	}
 }
 
 void
@@ -163,13 +211,22 @@ charset_detect(const char *content_type, const char *body, size_t len,
 	       struct charset_choice *out)
 {
 	const char *label;
-	size_t n;
+	size_t n, at;
 
 	out->bom = 0;
+	out->meta_at = 0;
+	out->label[0] = '\0';
+	/* A byte-order mark wins over everything (the HTML standard's BOM sniffing). */
 	if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
 		out->bom = 3;
 	else if (len >= 2 && (memcmp(body, "\xff\xfe", 2) == 0 || memcmp(body, "\xfe\xff", 2) == 0))
 		out->bom = 2;
+	if (out->bom > 0) {
+		snprintf(out->name, sizeof out->name, "%s",
+			 out->bom == 3 ? "UTF-8" : body[0] == '\xff' ? "UTF-16LE" : "UTF-16BE");
+		out->source = "bom";
+		return;
+	}
 	if (content_type != NULL &&
 	    (label = find_charset_param(content_type, strlen(content_type), &n)) != NULL) {
 		set_name(out, label, n);
@@ -177,19 +234,16 @@ charset_detect(const char *content_type, const char *body, size_t len,
 		check_known(out, label, n);
 		return;
 	}
-	if (out->bom > 0) {
-		snprintf(out->name, sizeof out->name, "%s",
-			 out->bom == 3 ? "UTF-8" : body[0] == '\xff' ? "UTF-16LE" : "UTF-16BE");
-		out->source = "bom";
+	if ((label = meta_charset(body, len, 0, PRESCAN_BYTES, &n, &at)) != NULL) {
+		take_meta(out, body, len, label, n, at);
 		return;
 	}
-	if ((label = meta_charset(body, len, &n)) != NULL) {
-		set_name(out, label, n);
-		/* A page cannot declare itself UTF-16 in its own ASCII-compatible bytes. */
-		if (strncmp(out->name, "UTF-16", 6) == 0)
-			snprintf(out->name, sizeof out->name, "UTF-8");
-		out->source = "meta";
-		check_known(out, label, n);
+	/* Still a guess: a declaration later in the head changes the encoding, and the
+	 * page is decoded in it (the HTML standard's "change the encoding", done here
+	 * before the one decode rather than by decoding twice). */
+	if ((label = meta_charset(body, len, PRESCAN_BYTES > 5 ? PRESCAN_BYTES - 5 : 0, len,
+				  &n, &at)) != NULL) {
+		take_meta(out, body, len, label, n, at);
 		return;
 	}
 	snprintf(out->name, sizeof out->name, "%s",

@@ -3,7 +3,7 @@
 # recorded per page.
 . "$top_srcdir/tests/lib.sh"
 
-plan 7
+plan 9
 
 mkdir -p "$T/root" "$T/rules"
 # page HEAD TITLE: TITLE's backslash escapes are bytes (\351 is one byte 0xE9).
@@ -17,15 +17,27 @@ page '<meta charset="shift_jis">' "$(printf '日本語のページ' | iconv -f U
 page '' 'Caf\351 sans label' >"$T/root/undeclared.html"
 page '<meta charset="utf-8">' 'Caf\351 mislabelled' >"$T/root/liar.html"
 page '' 'x' >"$T/root/klingon.html"
+# A Chinese news page's shape: a long script in the head, gb2312 declared at byte 1180.
+{
+	printf '<html><head><script>'
+	head -c 1151 /dev/zero | tr '\0' ' '
+	printf '</script><meta charset="gb2312"><title>'
+	printf '中文新闻' | iconv -f UTF-8 -t GB18030
+	printf '</title></head><body></body></html>'
+} >"$T/root/late.html"
+# A template that says euc-kr around UTF-8 text.
+page '<meta charset="euc-kr">' '한국어 페이지' >"$T/root/euckr.html"
 cat >"$T/routes" <<'ROUTES'
 /latin1.html file=latin1.html type="text/html; charset=iso-8859-1"
 /sjis.html file=sjis.html type=text/html
 /undeclared.html file=undeclared.html type=text/html
 /liar.html file=liar.html type=text/html
 /klingon.html file=klingon.html type="text/html; charset=x-klingon"
+/late.html file=late.html type=text/html
+/euckr.html file=euckr.html type=text/html
 ROUTES
 start_server S --root "$T/root" --routes "$T/routes"
-for p in latin1 sjis undeclared liar klingon; do
+for p in latin1 sjis undeclared liar klingon late euckr; do
 	echo "http://127.0.0.1:$S/$p.html"
 done >"$T/urls"
 printf 'site: "127.0.0.1"\ndelay: 0\nitems:\n  page:\n    fields:\n      title: "css: title::text"\n' >"$T/rules/r.yaml"
@@ -38,6 +50,10 @@ is "$(row sjis)" "日本語のページ | CP932 (meta)" "Shift_JIS by <meta>"
 is "$(row undeclared)" "Café sans label | WINDOWS-1252 (default)" "undeclared and not UTF-8: windows-1252"
 is "$(row liar)" "Caf� mislabelled | UTF-8 (meta)" "declared UTF-8 but not: the bad byte becomes U+FFFD"
 is "$(row klingon)" "x | UTF-8 (unknown charset x-klingon in header)" "an unknown charset: read as UTF-8, and said so"
+is "$(row late)" "中文新闻 | GB18030 (meta at byte 1180, after the first 1024)" \
+   "a <meta> after the first 1024 bytes changes the guess, and the page is read in it"
+is "$(row euckr)" "한국어 페이지 | UTF-8 (valid UTF-8, though a meta tag says euc-kr)" \
+   "a page that says euc-kr but is UTF-8 is read as UTF-8, and said so"
 is "$(sql "$T/db" "SELECT count(*) FROM items WHERE NOT json_valid(data)")" 0 "every stored item is valid JSON"
 
 done_testing

@@ -38,13 +38,13 @@ convert(const char *ctype, const char *body, size_t len, const char *want)
 static void
 test_decision_order(void **state)
 {
-	/* The header wins over the meta tag and the bytes. */
+	/* A byte-order mark wins over everything. */
+	decide("text/html; charset=ISO-8859-1", S("\xef\xbb\xbf<meta charset=latin1>"), "UTF-8 (bom)");
+	decide(NULL, S("\xff\xfe<\0h\0"), "UTF-16LE (bom)");
+	/* Then the header, over the meta tag and the bytes. */
 	decide("text/html; charset=ISO-8859-1", S("<meta charset=utf-8>caf\xc3\xa9"),
 	       "WINDOWS-1252 (header)");
 	decide("text/html;charset=\"Shift_JIS\"", S("x"), "CP932 (header)");
-	/* Then a byte-order mark. */
-	decide("text/html", S("\xef\xbb\xbf<meta charset=latin1>"), "UTF-8 (bom)");
-	decide(NULL, S("\xff\xfe<\0h\0"), "UTF-16LE (bom)");
 	/* Then <meta>, in both spellings. */
 	decide("text/html", S("<html><head><meta charset=\"euc-jp\">"), "EUC-JP (meta)");
 	decide("text/html", S("<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=windows-1251\">"),
@@ -63,14 +63,47 @@ test_unknown_label_read_as_utf8(void **state)
 	convert("text/html; charset=x-klingon", S("ok\xff"), "ok\xef\xbf\xbd");
 }
 
+/* The shapes of real pages: gb2312 declared at byte 1180, windows-1250 at 2045 (after
+ * long scripts in the head), and a template that says euc-kr around UTF-8 text. */
 static void
-test_meta_only_in_first_kilobyte(void **state)
+test_late_meta_changes_the_guess(void **state)
 {
-	char body[2048];
+	static const char gb[] = "<meta charset=\"gb2312\"></head><body>\xd6\xd0\xce\xc4";
+	static const char w1250[] = "<META http-equiv=Content-Type content=\"text/html; "
+				    "charset=windows-1250\"><body>\xb9";
+	char body[4096];
+	struct buf out;
+	struct charset_choice cs;
+	size_t n;
 
 	memset(body, ' ', sizeof body);
-	memcpy(body + 1500, "<meta charset=euc-jp>", 21);
-	decide("text/html", body, sizeof body, "UTF-8 (default)");
+	memcpy(body, "<html><head><script>", 20);
+	memcpy(body + 1180, gb, sizeof gb - 1);
+	n = 1180 + sizeof gb - 1;
+	decide("text/html", body, n, "GB18030 (meta at byte 1180, after the first 1024)");
+	buf_init(&out, 1 << 16);
+	charset_detect("text/html", body, n, &cs);
+	assert_int_equal(charset_to_utf8(&cs, body, n, &out), 0);
+	assert_non_null(strstr(buf_str(&out), "\xe4\xb8\xad\xe6\x96\x87")); /* the two characters, right */
+	buf_free(&out);
+
+	memset(body, ' ', sizeof body);
+	memcpy(body + 2045, w1250, sizeof w1250 - 1);
+	n = 2045 + sizeof w1250 - 1;
+	decide(NULL, body, n, "WINDOWS-1250 (meta at byte 2045, after the first 1024)");
+	buf_init(&out, 1 << 16);
+	charset_detect(NULL, body, n, &cs);
+	assert_int_equal(charset_to_utf8(&cs, body, n, &out), 0);
+	assert_non_null(strstr(buf_str(&out), "\xc4\x85")); /* 0xb9 in windows-1250: a with ogonek */
+	buf_free(&out);
+
+	decide("text/html", S("<meta charset=\"euc-kr\"><p>\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4</p>"),
+	       "UTF-8 (valid UTF-8, though a meta tag says euc-kr)");
+	decide("text/html", S("<meta charset=\"euc-kr\"><p>\xc7\xd1\xb1\xb9</p>"), "CP949 (meta)");
+	/* In the body it is too late: not a declaration. */
+	memset(body, ' ', sizeof body);
+	memcpy(body + 1500, "<body><meta charset=euc-jp>", 27);
+	decide("text/html", body, 1500 + 27, "UTF-8 (default)");
 }
 
 static void
@@ -120,7 +153,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decision_order),
 		cmocka_unit_test(test_unknown_label_read_as_utf8),
-		cmocka_unit_test(test_meta_only_in_first_kilobyte),
+		cmocka_unit_test(test_late_meta_changes_the_guess),
 		cmocka_unit_test(test_conversions),
 		cmocka_unit_test(test_invalid_bytes_replaced),
 		cmocka_unit_test(test_valid_utf8_word_boundaries),
