@@ -1,0 +1,1 @@
+/* app.js: the dashboard (to come). */
