@@ -8,15 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void *
-must(void *p)
-{
-	if (p == NULL) {
-		fputs("scraper: out of memory\n", stderr);
-		exit(1);
-	}
-	return p;
-}
+#include "base/oom.h"
 
 void
 qurl_free(struct qurl *q)
@@ -51,7 +43,7 @@ static void
 ring_push(struct sitequeue *sq, struct qurl *q, bool front)
 {
 	if (sq->ring == NULL)
-		sq->ring = must(calloc(sq->alloc, sizeof *sq->ring));
+		sq->ring = xcalloc(sq->alloc, sizeof *sq->ring);
 	if (sq->len >= sq->alloc) {
 		fputs("scraper: internal error: a site queue overflowed\n", stderr);
 		abort();
@@ -114,10 +106,7 @@ sq_retry_later(struct sitequeue *sq, struct qurl *q)
 {
 	size_t i;
 
-	if (sq->nretry == sq->cretry) {
-		sq->cretry = sq->cretry ? sq->cretry * 2 : 16;
-		sq->retry = must(realloc(sq->retry, sq->cretry * sizeof *sq->retry));
-	}
+	sq->retry = xgrow(sq->retry, &sq->cretry, sq->nretry, sizeof *sq->retry);
 	i = sq->nretry++;
 	sq->retry[i] = q;
 	while (i > 0 && sq->retry[(i - 1) / 2]->not_before > sq->retry[i]->not_before) {
@@ -145,6 +134,14 @@ retry_pop(struct sitequeue *sq)
 		i = m;
 	}
 	return top;
+}
+
+struct qurl *
+sq_peek(const struct sitequeue *sq, double now)
+{
+	if (sq->nretry > 0 && sq->retry[0]->not_before <= now)
+		return sq->retry[0];
+	return sq->len > 0 ? sq->ring[sq->head] : NULL;
 }
 
 struct qurl *

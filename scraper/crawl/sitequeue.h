@@ -57,8 +57,11 @@ bool sq_add(struct sitequeue *sq, struct qurl *q);
  * `extra` URLs are ever put back while the ring is full. */
 void sq_put_back(struct sitequeue *sq, struct qurl *q);
 
-/* The next URL: a retry that is due at time now, else the head of the ring; NULL. */
+/* The next URL: a retry that is due at time now, else the head of the ring; NULL.
+ * sq_peek says which without taking it (so a URL that may not go yet stays where it
+ * was: a retry in the heap, a new URL at the ring's head). */
 struct qurl *sq_next(struct sitequeue *sq, double now);
+struct qurl *sq_peek(const struct sitequeue *sq, double now);
 
 /* Wait in the retry heap until q->not_before. */
 void sq_retry_later(struct sitequeue *sq, struct qurl *q);

@@ -83,7 +83,8 @@ ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
 
 	enc_begin(&e, out, IPC_SITE, site);
 	enc_str(&e, m->site);
-	enc_str(&e, m->rules_path);
+	enc_str(&e, m->rules_name);
+	enc_str(&e, m->rules_text);
 	enc_i32(&e, m->robots_status);
 	enc_i64(&e, m->robots_fetched_at);
 	enc_str(&e, m->robots_body);
@@ -238,7 +239,8 @@ static void
 dec_site(struct dec *d, struct ipc_site *m)
 {
 	m->site = dec_str(d);
-	m->rules_path = dec_str(d);
+	m->rules_name = dec_str(d);
+	m->rules_text = dec_str(d);
 	m->robots_status = dec_i32(d);
 	m->robots_fetched_at = dec_i64(d);
 	m->robots_body = dec_str(d);

@@ -23,6 +23,9 @@
 #define IPC_HEADER_SIZE 16
 #define IPC_MAX_PAYLOAD (16u * 1024 * 1024)
 #define IPC_MAX_LINKS_PER_FRAME 4096
+/* The longest Retry-After honoured, in seconds: a worker fails a URL whose server asks
+ * for longer, and the coordinator never waits longer between attempts. */
+#define IPC_RETRY_AFTER_MAX_S 300
 
 enum ipc_type {
 	/* coordinator -> worker */
@@ -48,7 +51,9 @@ struct ipc_header {
 /* SITE: what a new worker needs to know about its site. */
 struct ipc_site {
 	const char *site;	  /* "host[:port]" */
-	const char *rules_path;	  /* rule file to load; "" = built-in defaults */
+	const char *rules_name;	  /* the rule file's path, for messages; "" = built-in */
+	const char *rules_text;	  /* its YAML, as the coordinator loaded it; "" = built-in
+				   * defaults.  Workers never read the rule folder. */
 	int32_t robots_status;	  /* cached robots.txt: HTTP status, -1 = none cached */
 	int64_t robots_fetched_at; /* unix seconds */
 	const char *robots_body;

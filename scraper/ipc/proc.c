@@ -40,10 +40,10 @@ child_setup(int chan)
 	int null;
 
 	signal(SIGPIPE, SIG_DFL);
-	/* A terminal's ^C reaches the whole process group; the coordinator decides what
-	 * the workers do about it. */
+	/* A terminal's ^C, and timeout(1)'s SIGTERM, reach the whole process group; the
+	 * coordinator decides what the workers do about it (STOP, then SIGKILL). */
 	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
+	signal(SIGTERM, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -465,6 +465,11 @@ pairs(struct loader *L, const yaml_node_t *n, const char *what,
 				ok = false;
 			}
 		}
+		if (ok && count == max) {
+			err_at(L, k, EX_NO_POS, "%s has more than %d entries", what, max);
+			ok = false;
+			max = -1; /* said once */
+		}
 		if (ok && count < max)
 			out[count++] = (struct pair){ key, k, v };
 	}
@@ -863,7 +868,8 @@ rules_load_mem(const char *name, const char *text, size_t len, struct diags *d)
 	struct loader L = { .path = name, .d = d };
 	yaml_node_t *root;
 
-	if ((L.r = rules_defaults()) == NULL || (L.r->path = strdup(name)) == NULL) {
+	if ((L.r = rules_defaults()) == NULL || (L.r->path = strdup(name)) == NULL ||
+	    (L.r->text = strndup(text, len)) == NULL) {
 		rules_free(L.r);
 		return NULL;
 	}
@@ -1082,6 +1088,7 @@ rules_free(struct site_rules *r)
 	if (r == NULL)
 		return;
 	free(r->path);
+	free(r->text);
 	for (size_t i = 0; i < r->nsites; i++)
 		free(r->sites[i]);
 	free(r->sites);

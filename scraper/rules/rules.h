@@ -33,6 +33,7 @@ struct rule_item {
 
 struct site_rules {
 	char *path;		/* the rule file; NULL for the built-in defaults */
+	char *text;		/* its YAML as loaded (sent to workers); NULL for the defaults */
 	char **sites;		/* patterns: "host", "host:port", "*.domain" */
 	size_t nsites;
 	int concurrency;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,21 @@ enum stmt_id {
 	ST_MARK,
 	ST_ROBOTS,
 	ST_REFILL,
+	ST_ROBOTS_READ,
 	ST_SKIP_PAGES_SITE,
 	ST_SKIP_SITE,
 	ST_SKIP_PAGES_ALL,
 	ST_SKIP_ALL,
 	ST_COUNT
 };
+
+/* The state and error of a queued URL being settled unfetched: what its stored page
+ * says when it has one with a response, else STATE and REASON. */
+#define SKIP_STATE(STATE, REASON) \
+	" (state, error) = (SELECT CASE WHEN p.status IS NULL THEN " STATE \
+	"   WHEN p.status < 400 THEN 'done' ELSE 'failed' END," \
+	"   CASE WHEN p.status IS NULL THEN " REASON " ELSE p.error END" \
+	"   FROM pages p WHERE p.url = frontier.url)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PAGE] =
@@ -72,18 +82,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT f.id, f.depth, f.attempts, f.url, p.etag, p.last_modified"
 	" FROM frontier f LEFT JOIN pages p ON p.url = f.url"
 	" WHERE f.site = ?1 AND f.state = 'queued' AND f.id > ?2 ORDER BY f.id LIMIT ?3",
+	[ST_ROBOTS_READ] = "SELECT body FROM robots WHERE site = ?1",
+	/* Settling what is still queued (a page limit, a site given up): a URL that has a
+	 * page from an earlier crawl (queued again by --recrawl) keeps that page and goes
+	 * back to what the page says; the others get a page row that says why. */
 	[ST_SKIP_PAGES_SITE] =
-	"INSERT OR REPLACE INTO pages(url, site, depth, fetched_at, error)"
+	"INSERT OR IGNORE INTO pages(url, site, depth, fetched_at, error)"
 	" SELECT url, site, depth, ?2, ?3 FROM frontier"
 	" WHERE site = ?1 AND state = 'queued'",
 	[ST_SKIP_SITE] =
-	"UPDATE frontier SET state = ?4, error = ?3, updated_at = ?2"
+	"UPDATE frontier SET updated_at = ?2," SKIP_STATE("?4", "?3")
 	" WHERE site = ?1 AND state = 'queued'",
 	[ST_SKIP_PAGES_ALL] =
-	"INSERT OR REPLACE INTO pages(url, site, depth, fetched_at, error)"
+	"INSERT OR IGNORE INTO pages(url, site, depth, fetched_at, error)"
 	" SELECT url, site, depth, ?1, ?2 FROM frontier WHERE state = 'queued'",
 	[ST_SKIP_ALL] =
-	"UPDATE frontier SET state = ?3, error = ?2, updated_at = ?1"
+	"UPDATE frontier SET updated_at = ?1," SKIP_STATE("?3", "?2")
 	" WHERE state = 'queued'",
 };
 
@@ -96,8 +110,10 @@ struct store {
 	bool running;
 	struct queue *in, *replies;
 	int wake_fd;
-	bool failed;		/* under lock */
-	char failure[512];	/* under lock */
+	/* Set once by the writer, after failure is written; read without the lock (the
+	 * coordinator must never wait for a batch to finish just to ask). */
+	_Atomic bool failed;
+	char failure[512];	/* written before failed is set, never after */
 };
 
 /* ---- small helpers ---- */
@@ -215,6 +231,51 @@ migrate(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A database with no schema version and tables of its own belongs to some other
+ * program: adding our tables to it would be a surprise nobody asked for.  Checked
+ * before anything is written (WAL mode included).
+ */
+static int
+check_ours(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int version = 0, rc;
+	char names[200] = "";
+	int n = 0;
+
+	if (pragma_int(s, "PRAGMA user_version", &version) == -1) {
+		snprintf(err, errlen, "cannot read %s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (version != 0)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE name NOT LIKE"
+			       " 'sqlite\\_%' ESCAPE '\\' ORDER BY name", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read %s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		size_t len = strlen(names);
+		if (n++ < 5 && len < sizeof names - 2)
+			snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", name);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "cannot read %s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (n > 0) {
+		snprintf(err, errlen,
+			 "%s is not a scraper database (it holds %s%s); scraper will not add its "
+			 "tables to another program's database: give -d a new file", s->path,
+			 names, n > 5 ? ", ..." : "");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 prepare_all(struct store *s, char *err, size_t errlen)
 {
@@ -256,6 +317,10 @@ store_open(const char *path, long max_mb, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
+	if (check_ours(s, err, errlen) == -1) {
+		store_close(s);
+		return NULL;
+	}
 	if (exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			"PRAGMA foreign_keys = OFF; PRAGMA cache_size = -2048", err, errlen) == -1 ||
 	    migrate(s, err, errlen) == -1 || prepare_all(s, err, errlen) == -1) {
@@ -362,21 +427,19 @@ store_scan_frontier(struct store *s,
 }
 
 int
-store_scan_robots(struct store *s,
-		  void (*each)(void *, const char *, int, const char *, int64_t),
+store_scan_robots(struct store *s, void (*each)(void *, const char *, int, int64_t),
 		  void *ctx, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	rc = sqlite3_prepare_v2(s->db, "SELECT site, status, body, fetched_unix FROM robots",
+	rc = sqlite3_prepare_v2(s->db, "SELECT site, status, fetched_unix FROM robots",
 				-1, &st, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *body = (const char *)sqlite3_column_text(st, 2);
 		each(ctx, (const char *)sqlite3_column_text(st, 0),
 		     sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1),
-		     body ? body : "", sqlite3_column_int64(st, 3));
+		     sqlite3_column_int64(st, 2));
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE)
@@ -712,6 +775,21 @@ apply_refill(struct store *s, struct store_op *op)
 }
 
 static int
+apply_robots_read(struct store *s, struct store_op *op)
+{
+	sqlite3_stmt *st = s->st[ST_ROBOTS_READ];
+	int rc;
+
+	bind_text(st, 1, op->site);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && (op->robots_body = column_strdup(st, 0)) == NULL &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		rc = SQLITE_NOMEM;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
 apply_skip(struct store *s, const struct store_op *op, const char *now)
 {
 	sqlite3_stmt *pages, *frontier;
@@ -749,6 +827,7 @@ apply(struct store *s, struct store_op *op)
 	case OP_MARK: return apply_mark(s, op, now);
 	case OP_ROBOTS: return apply_robots(s, op, now);
 	case OP_REFILL: return apply_refill(s, op);
+	case OP_ROBOTS_READ: return apply_robots_read(s, op);
 	case OP_SETTLE_QUEUED: return apply_skip(s, op, now);
 	}
 	return -1;
@@ -769,15 +848,15 @@ static void
 fail(struct store *s, const char *what)
 {
 	/* Called with the lock held. */
-	if (!s->failed) {
+	if (!atomic_load_explicit(&s->failed, memory_order_relaxed)) {
 		int code = sqlite3_extended_errcode(s->db);
-		s->failed = true;
 		if (code == SQLITE_FULL)
 			snprintf(s->failure, sizeof s->failure,
 				 "%s: database or disk is full (%s)", s->path, what);
 		else
 			snprintf(s->failure, sizeof s->failure, "%s: %s: %s", s->path, what,
 				 sqlite3_errmsg(s->db));
+		atomic_store_explicit(&s->failed, true, memory_order_release);
 	}
 }
 
@@ -785,7 +864,7 @@ fail(struct store *s, const char *what)
 static void
 finish_op(struct store *s, struct store_op *op)
 {
-	if (op->kind != OP_REFILL) {
+	if (op->kind != OP_REFILL && op->kind != OP_ROBOTS_READ) {
 		store_op_free(op);
 		return;
 	}
@@ -861,11 +940,15 @@ writer_main(void *arg)
 int
 store_writer_start(struct store *s, struct queue *in, struct queue *replies, int wake_fd)
 {
+	int rc;
+
 	s->in = in;
 	s->replies = replies;
 	s->wake_fd = wake_fd;
-	if (pthread_create(&s->thread, NULL, writer_main, s) != 0)
+	if ((rc = pthread_create(&s->thread, NULL, writer_main, s)) != 0) {
+		errno = rc; /* pthread_create returns its error; it does not set errno */
 		return -1;
+	}
 	s->running = true;
 	return 0;
 }
@@ -884,12 +967,9 @@ store_writer_stop(struct store *s)
 bool
 store_failed(struct store *s, char *msg, size_t msglen)
 {
-	bool failed;
+	bool failed = atomic_load_explicit(&s->failed, memory_order_acquire);
 
-	pthread_mutex_lock(&s->lock);
-	failed = s->failed;
 	if (failed && msg != NULL)
 		snprintf(msg, msglen, "%s", s->failure);
-	pthread_mutex_unlock(&s->lock);
 	return failed;
 }

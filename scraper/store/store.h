@@ -56,6 +56,7 @@ enum store_op_kind {
 	OP_ROBOTS,	/* save a site's robots.txt */
 	OP_REFILL,	/* read queued rows of a site; answered on the reply queue */
 	OP_SETTLE_QUEUED, /* settle every queued URL (of a site, or all): state, reason */
+	OP_ROBOTS_READ,	/* read a site's robots.txt body; answered on the reply queue */
 };
 
 struct store_page_rec {
@@ -82,22 +83,22 @@ struct store_op {
 	bool has_page;			/* write a pages row */
 	struct store_page_rec page;
 	struct store_item *items;
-	size_t nitems;
+	size_t nitems, citems;
 
 	/* OP_SETTLE and OP_LINKS */
 	struct store_link *links;
-	size_t nlinks;
+	size_t nlinks, clinks;
 
 	/* OP_MARK */
 	enum fstate mark_state;
 	struct store_id_mark *marks;
 	size_t nmarks;
 
-	/* OP_ROBOTS */
+	/* OP_ROBOTS; OP_ROBOTS_READ's answer */
 	int robots_status;
 	char *robots_body;
 
-	/* OP_REFILL: in; rows: out */
+	/* OP_REFILL: in; rows: out.  site_id also names OP_ROBOTS_READ's site. */
 	uint32_t site_id;
 	int64_t after_id;
 	int limit;
@@ -133,14 +134,15 @@ int store_scan_frontier(struct store *s,
 			void (*each)(void *ctx, const char *url, const char *site,
 				     enum fstate state, int64_t id),
 			void *ctx, char *err, size_t errlen);
+/* What is known of each site's robots.txt; the bodies stay in the database
+ * (OP_ROBOTS_READ reads one when a worker needs it). */
 int store_scan_robots(struct store *s,
-		      void (*each)(void *ctx, const char *site, int status,
-				   const char *body, int64_t fetched_at),
+		      void (*each)(void *ctx, const char *site, int status, int64_t fetched_at),
 		      void *ctx, char *err, size_t errlen);
 int store_create_views(struct store *s, const struct store_view *views, size_t n,
 		       char *err, size_t errlen);
 
-/* The writer thread: takes ops from in; answers OP_REFILL on replies and writes a
+/* The writer thread: takes ops from in; answers OP_REFILL and OP_ROBOTS_READ on replies and writes a
  * byte to wake_fd whenever it posts a reply or fails. */
 int store_writer_start(struct store *s, struct queue *in, struct queue *replies,
 		       int wake_fd);

@@ -52,7 +52,8 @@ fetch_init(struct fetch *f, CURLSH *share, const struct fetch_conf *c)
 	long connect_ms = (long)((c->timeout < CONNECT_TIMEOUT ? c->timeout : CONNECT_TIMEOUT) * 1000);
 
 	memset(f, 0, sizeof *f);
-	buf_init(&f->body, (size_t)c->max_bytes);
+	f->max_bytes = (size_t)c->max_bytes;
+	buf_init(&f->body, f->max_bytes);
 	if ((f->easy = e = curl_easy_init()) == NULL)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, f);
@@ -103,12 +104,13 @@ add_header(struct fetch *f, const char *name, const char *value)
 
 int
 fetch_prepare(struct fetch *f, const char *url, const char *etag,
-	      const char *last_modified, bool follow)
+	      const char *last_modified, bool follow, size_t limit)
 {
 	/* A huge page's buffer is not kept for the next, ordinary one. */
 	if (f->body.cap > KEEP_BODY_BUFFER)
 		buf_free(&f->body);
 	buf_reset(&f->body);
+	f->body.max = limit > 0 && limit < f->max_bytes ? limit : f->max_bytes;
 	f->truncated = false;
 	f->errbuf[0] = '\0';
 	curl_slist_free_all(f->headers);
@@ -147,9 +149,9 @@ fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r)
 	curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total);
 	r->content_type = ct;
 	r->elapsed = (double)total / 1e6;
-	r->retry_after_ms = -1;
+	r->retry_after_s = -1;
 	if (curl_easy_getinfo(f->easy, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK && retry > 0)
-		r->retry_after_ms = (long)retry * 1000;
+		r->retry_after_s = (long long)retry;
 	if (r->status >= 300 && r->status < 400 &&
 	    curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK)
 		r->redirect = redirect;
@@ -159,8 +161,8 @@ fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r)
 	}
 	if (code == CURLE_WRITE_ERROR && f->truncated) {
 		r->code = CURLE_OK; /* cut at max_bytes: the page is kept, and says so */
-		snprintf(r->error, sizeof r->error, "body cut off at max_bytes (%zu bytes)",
-			 f->body.max);
+		snprintf(r->error, sizeof r->error, "body cut off at %s (%zu bytes)",
+			 f->body.max < f->max_bytes ? "the robots.txt limit" : "max_bytes", f->body.max);
 	} else if (code != CURLE_OK) {
 		snprintf(r->error, sizeof r->error, "%s%s%s", curl_easy_strerror(code),
 			 f->errbuf[0] ? ": " : "", f->errbuf);

@@ -29,7 +29,8 @@ struct fetch_conf {
 struct fetch {
 	CURL *easy;
 	struct buf body;
-	bool truncated;		/* the body reached max_bytes and was cut there */
+	bool truncated;		/* the body reached its limit and was cut there */
+	size_t max_bytes;	/* the configured limit (fetch_prepare may lower it) */
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	void *owner;		/* for the caller (CURLOPT_PRIVATE points to the fetch) */
@@ -40,7 +41,8 @@ struct fetch_result {
 	long status;		/* 0 when no response came */
 	const char *content_type;	/* NULL when none; valid until the next prepare */
 	const char *redirect;	/* absolute Location of a 3xx, or NULL */
-	long retry_after_ms;	/* -1 when none */
+	long long retry_after_s; /* Retry-After in seconds, -1 when none (never scaled:
+				  * a huge value must not overflow) */
 	double elapsed;		/* seconds */
 	char etag[512];
 	char last_modified[128];
@@ -53,9 +55,10 @@ void fetch_cleanup(struct fetch *f);
 
 /* Set up the next request on f: url, and for a conditional request an etag and/or
  * last-modified value (NULL or "" for none).  follow: let curl follow up to 5
- * redirects (robots.txt).  0 or -1. */
+ * redirects (robots.txt).  limit: cut the body here if lower than the configured
+ * max_bytes (robots.txt has its own limit); 0 for none.  0 or -1. */
 int fetch_prepare(struct fetch *f, const char *url, const char *etag,
-		  const char *last_modified, bool follow);
+		  const char *last_modified, bool follow, size_t limit);
 
 /* What came of the transfer that ended with code. */
 void fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r);

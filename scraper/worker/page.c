@@ -42,7 +42,13 @@ page_parse(const char *body, size_t len, const char *content_type, const char *u
 	buf_init(&utf8, len * 3 + 64);
 	/* Valid UTF-8 is parsed where it lies; anything else is converted first. */
 	if (strcmp(cs.name, "UTF-8") != 0 || cs.bom > 0 || !charset_valid_utf8(body, len)) {
-		charset_to_utf8(&cs, body, len, &utf8);
+		if (charset_to_utf8(&cs, body, len, &utf8) == -1) {
+			/* Parsing half a page would store half its items as if whole. */
+			size_t n = strlen(note);
+			snprintf(note + n, notelen - n, "; could not be decoded (out of memory)");
+			buf_free(&utf8);
+			return NULL;
+		}
 		body = buf_str(&utf8);
 		len = utf8.len;
 	}

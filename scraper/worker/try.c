@@ -113,7 +113,7 @@ fetch_page(const struct site_rules *r, const char *url, struct buf *body, char *
 	char *eff = NULL;
 	CURLcode code;
 
-	if (fetch_init(&f, NULL, &conf) == -1 || fetch_prepare(&f, url, NULL, NULL, true) == -1) {
+	if (fetch_init(&f, NULL, &conf) == -1 || fetch_prepare(&f, url, NULL, NULL, true, 0) == -1) {
 		fetch_cleanup(&f);
 		return -1;
 	}

@@ -41,6 +41,7 @@
 
 #include "extract.h"
 #include "worker/fetch.h"
+#include "ipc/channel.h"
 #include "ipc/ipc.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -55,7 +56,6 @@
 #define MAX_CRAWL_DELAY 30.0	/* seconds: a larger Crawl-delay is clamped */
 #define SLOW_DOWN_FOR 60.0	/* seconds a 429/503 keeps the site slowed */
 #define STOP_GRACE 2.0		/* seconds in-flight transfers get after STOP */
-#define IN_MAX (IPC_MAX_PAYLOAD + IPC_HEADER_SIZE)
 #define ARENA_RESERVE (512u << 20) /* address space for one page's libxml2 memory */
 #define OUT_MAX (64u << 20)
 
@@ -67,7 +67,9 @@ struct job {
 };
 
 struct transfer {
+	struct worker *w;
 	struct fetch f;
+	bool sent;		/* the request has gone out (CURLOPT_PREREQFUNCTION) */
 	struct job *job;	/* NULL: free, or fetching robots.txt when robots */
 	bool robots;
 	char *url;		/* the URL being fetched now (after redirects) */
@@ -79,7 +81,7 @@ struct transfer {
 enum robots_state { ROBOTS_NEEDED, ROBOTS_FETCHING, ROBOTS_WAIT, ROBOTS_READY };
 
 struct worker {
-	int fd;
+	struct channel ch;	/* to the coordinator; blocking writes are the back-pressure */
 	uint32_t site_id;
 	char *site;
 	struct site_rules *rules;
@@ -88,7 +90,7 @@ struct worker {
 	struct transfer *slots;
 	int nslots, active;
 	struct job *head, *tail;	/* waiting to start */
-	struct buf in, out;
+	int unsent;			/* transfers added whose request has not gone out */
 	double next_start;
 	double delay;			/* rules, raised by Crawl-delay */
 	double slow_delay, slow_until;	/* after a 429/503 */
@@ -106,28 +108,20 @@ struct worker {
 
 /* ---- the channel ---- */
 
-/* Write everything queued in out.  The channel is blocking: if the coordinator is not
- * reading (its store is busy) the worker waits, which is the back-pressure. */
+/* Write everything queued for the coordinator.  The channel is blocking: if the
+ * coordinator is not reading (its store is busy) the worker waits, which is the
+ * back-pressure.  A coordinator that is gone ends the worker. */
 static void
 flush_out(struct worker *w)
 {
-	size_t off = 0;
-
-	while (off < w->out.len) {
-		ssize_t n = write(w->fd, w->out.data + off, w->out.len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			_exit(0); /* coordinator gone */
-		off += (size_t)n;
-	}
-	buf_reset(&w->out);
+	if (channel_flush(&w->ch) == -1)
+		_exit(0);
 }
 
 static void
 send_page(struct worker *w, const struct ipc_page *p)
 {
-	if (ipc_put_page(&w->out, w->site_id, p) == -1) {
+	if (ipc_put_page(&w->ch.out, w->site_id, p) == -1) {
 		log_error("cannot queue a page record");
 		_exit(1);
 	}
@@ -136,7 +130,7 @@ send_page(struct worker *w, const struct ipc_page *p)
 static void
 send_done(struct worker *w, uint64_t id, uint32_t errors)
 {
-	if (ipc_put_done(&w->out, w->site_id, id, errors) == -1)
+	if (ipc_put_done(&w->ch.out, w->site_id, id, errors) == -1)
 		_exit(1);
 }
 
@@ -255,7 +249,7 @@ robots_report(struct worker *w, int status, const char *body)
 {
 	struct ipc_robots m = { status, (int64_t)time(NULL), body };
 
-	if (ipc_put_robots(&w->out, w->site_id, &m) == -1)
+	if (ipc_put_robots(&w->ch.out, w->site_id, &m) == -1)
 		log_warn("robots.txt too large to keep in the database");
 }
 
@@ -288,6 +282,29 @@ clear_chain(struct transfer *t)
 	t->url = NULL;
 }
 
+/*
+ * curl calls this when a transfer's connection is ready and its request is about to
+ * go out: the moment the site sees.  The delay runs from here, not from when the
+ * transfer was added (DNS and connecting may take a while, and a later transfer on a
+ * kept-alive connection would otherwise overtake it).
+ */
+static int
+on_request_start(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct transfer *t = arg;
+	struct worker *w = t->w;
+	double now = clock_mono();
+
+	(void)ip, (void)local_ip, (void)port, (void)local_port;
+	if (!t->sent) {
+		t->sent = true;
+		w->unsent--;
+	}
+	if (w->next_start < now + current_delay(w, now))
+		w->next_start = now + current_delay(w, now);
+	return CURL_PREREQFUNC_OK;
+}
+
 static int
 start_transfer(struct worker *w, struct transfer *t, const char *url, bool robots)
 {
@@ -297,12 +314,28 @@ start_transfer(struct worker *w, struct transfer *t, const char *url, bool robot
 		etag = t->job->etag;
 		lm = t->job->last_modified;
 	}
-	if (fetch_prepare(&t->f, url, etag, lm, robots) == -1 ||
-	    curl_multi_add_handle(w->multi, t->f.easy) != CURLM_OK)
+	if (fetch_prepare(&t->f, url, etag, lm, robots, robots ? ROBOTS_MAX_BYTES : 0) == -1)
 		return -1;
+	curl_easy_setopt(t->f.easy, CURLOPT_PREREQFUNCTION, on_request_start);
+	curl_easy_setopt(t->f.easy, CURLOPT_PREREQDATA, t);
+	if (curl_multi_add_handle(w->multi, t->f.easy) != CURLM_OK)
+		return -1;
+	t->sent = false;
+	w->unsent++;
 	w->active++;
 	w->next_start = clock_mono() + current_delay(w, clock_mono());
 	return 0;
+}
+
+/* A transfer is over (done, or removed): if its request never went out, it no longer
+ * holds the next start back. */
+static void
+transfer_over(struct worker *w, struct transfer *t)
+{
+	if (!t->sent) {
+		t->sent = true;
+		w->unsent--;
+	}
 }
 
 static void
@@ -344,8 +377,10 @@ schedule(struct worker *w)
 			start_robots(w);
 		return;
 	}
+	/* With a delay, a request waits until the one before it has gone out: the delay
+	 * is between request starts as the site sees them. */
 	while (!w->stopping && w->head != NULL && t >= w->next_start &&
-	       (slot = free_slot(w)) != NULL) {
+	       (w->unsent == 0 || current_delay(w, t) <= 0) && (slot = free_slot(w)) != NULL) {
 		j = job_pop(w);
 		if (robots_forbids(w, j->url)) {
 			send_unfetched(w, j, PAGE_DISALLOWED,
@@ -438,7 +473,7 @@ send_links(struct worker *w, uint64_t id, uint32_t kind, const char **urls, size
 		m.kind = kind;
 		m.count = (uint32_t)k;
 		memcpy(m.urls, urls + off, k * sizeof *urls);
-		if (ipc_put_links(&w->out, w->site_id, &m) == -1)
+		if (ipc_put_links(&w->ch.out, w->site_id, &m) == -1)
 			log_warn("links of one page too large to send; some dropped");
 		off += k;
 	}
@@ -475,7 +510,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 static void
 slow_down(struct worker *w, const struct fetch_result *r)
 {
-	double wait = r->retry_after_ms > 0 ? r->retry_after_ms / 1000.0 : 0;
+	double wait = r->retry_after_s > 0 ? fmin((double)r->retry_after_s, SLOW_DOWN_FOR) : 0;
 	double d = fmax(fmax(w->delay * 2, 1.0), fmin(wait, SLOW_DOWN_FOR));
 
 	if (d > w->slow_delay || clock_mono() >= w->slow_until)
@@ -493,11 +528,11 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	   const char *error, const char *redirect_to)
 {
 	struct page_out po = { .w = w, .id = t->job->id, .depth = t->job->depth, .url = t->url };
-	char charset_note[96] = "";
+	char charset_note[96] = "", wait_error[200];
 	struct ipc_page p = {
 		.id = t->job->id, .status = r->status > 0 ? (int32_t)r->status : -1,
 		.bytes = t->f.body.len, .elapsed_ms = (uint32_t)(t->elapsed * 1000),
-		.retry_after_ms = (int32_t)r->retry_after_ms, .final_url = t->url,
+		.retry_after_ms = -1, .final_url = t->url,
 		.content_type = r->content_type ? r->content_type : "", .error = error,
 		.etag = r->etag, .last_modified = r->last_modified, .charset = charset_note,
 	};
@@ -505,6 +540,17 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	buf_init(&po.items, OUT_MAX);
 	if (fetch_retryable(r) && redirect_to == NULL)
 		p.flags |= PAGE_RETRYABLE;
+	if (r->retry_after_s > IPC_RETRY_AFTER_MAX_S && (p.flags & PAGE_RETRYABLE)) {
+		/* Waiting that long would hold the site (and the crawl's end) hostage. */
+		snprintf(wait_error, sizeof wait_error,
+			 "HTTP %ld: the server asks to retry after %lld s (Retry-After), longer "
+			 "than the %d s scraper waits; not retried", r->status, r->retry_after_s,
+			 IPC_RETRY_AFTER_MAX_S);
+		p.error = wait_error;
+		p.flags &= ~(uint32_t)PAGE_RETRYABLE;
+	} else if (r->retry_after_s >= 0) {
+		p.retry_after_ms = (int32_t)(r->retry_after_s * 1000);
+	}
 	if (r->status == 429 || r->status == 503)
 		slow_down(w, r);
 	if (r->status == 304 && (t->job->etag != NULL || t->job->last_modified != NULL))
@@ -516,7 +562,7 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 		extract_page(w, t, r->content_type, &po, charset_note, sizeof charset_note);
 	/* The PAGE frame goes first, then the items extraction produced. */
 	send_page(w, &p);
-	if (buf_append(&w->out, po.items.data, po.items.len) == -1)
+	if (buf_append(&w->ch.out, po.items.data, po.items.len) == -1)
 		log_warn("%s: items too large to send; dropped", t->url);
 	buf_free(&po.items);
 	if (redirect_to != NULL)
@@ -639,6 +685,7 @@ reap_transfers(struct worker *w)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
 		t = f->owner;
 		curl_multi_remove_handle(w->multi, msg->easy_handle);
+		transfer_over(w, t);
 		w->active--;
 		fetch_result(f, msg->data.result, &r);
 		t->elapsed += r.elapsed;
@@ -682,17 +729,15 @@ on_fetch(struct worker *w, const struct ipc_fetch *m)
 	return 0;
 }
 
-/* Act on every complete frame in w->in; false on a protocol error. */
+/* Act on every complete frame read so far; false on a protocol error. */
 static bool
 process_frames(struct worker *w)
 {
 	static struct ipc_msg m;
 	char err[256];
-	size_t off = 0, used;
 	int rc;
 
-	while ((rc = ipc_next(&w->in, off, &m, &used, err, sizeof err)) == 1) {
-		off += used;
+	while ((rc = channel_next(&w->ch, &m, err, sizeof err)) == 1) {
 		if (m.hdr.type == IPC_FETCH) {
 			if (on_fetch(w, &m.u.fetch) == -1)
 				return false;
@@ -708,7 +753,7 @@ process_frames(struct worker *w)
 		log_error("bad frame from the coordinator: %s", err);
 		return false;
 	}
-	buf_consume(&w->in, off);
+	channel_consume(&w->ch);
 	return true;
 }
 
@@ -716,44 +761,28 @@ process_frames(struct worker *w)
 static bool
 read_channel(struct worker *w)
 {
-	ssize_t n;
-
-	if (buf_reserve(&w->in, 65536) == -1)
-		return false;
-	n = read(w->fd, w->in.data + w->in.len, w->in.cap - w->in.len - 1);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0)
-		return false;
-	w->in.len += (size_t)n;
-	return process_frames(w);
+	return channel_read(&w->ch) > 0 && process_frames(w);
 }
 
-/* The first message: SITE.  Blocking. */
+/* The first message: SITE (blocking).  Its strings point into the channel's input
+ * until channel_consume. */
 static int
 read_site(struct worker *w, struct ipc_msg *m)
 {
 	char err[256];
-	size_t used;
 	int rc;
 
 	for (;;) {
-		ssize_t n;
-		if (buf_reserve(&w->in, 65536) == -1)
+		if (channel_read(&w->ch) <= 0)
 			return -1;
-		n = read(w->fd, w->in.data + w->in.len, w->in.cap - w->in.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		w->in.len += (size_t)n;
-		if ((rc = ipc_next(&w->in, 0, m, &used, err, sizeof err)) == 0)
+		if ((rc = channel_next(&w->ch, m, err, sizeof err)) == 0)
 			continue;
 		if (rc == -1 || m->hdr.type != IPC_SITE) {
-			log_error("expected SITE from the coordinator: %s", rc == -1 ? err : ipc_type_name(m->hdr.type));
+			log_error("expected SITE from the coordinator: %s",
+				  rc == -1 ? err : ipc_type_name(m->hdr.type));
 			return -1;
 		}
-		return (int)used;
+		return 0;
 	}
 }
 
@@ -765,7 +794,11 @@ setup(struct worker *w, const struct ipc_site *s)
 	struct fetch_conf conf;
 	struct diags d = { 0 };
 
-	w->rules = s->rules_path[0] ? rules_load_file(s->rules_path, &d) : rules_builtin();
+	/* The rules come as text in SITE: exactly what the coordinator loaded, whatever
+	 * happened to the file since. */
+	w->rules = s->rules_text[0] ? rules_load_mem(s->rules_name, s->rules_text,
+						     strlen(s->rules_text), &d)
+				    : rules_builtin();
 	if (w->rules == NULL) {
 		diags_print(&d, stderr);
 		diags_free(&d);
@@ -785,6 +818,8 @@ setup(struct worker *w, const struct ipc_site *s)
 		if (fetch_init(&w->slots[i].f, w->share, &conf) == -1)
 			return -1;
 		w->slots[i].f.owner = &w->slots[i];
+		w->slots[i].w = w;
+		w->slots[i].sent = true;
 	}
 	if (!w->rules->robots) {
 		w->robots_state = ROBOTS_READY;
@@ -842,8 +877,7 @@ cleanup(struct worker *w)
 	robots_free(w->robots);
 	rules_free(w->rules);
 	urlset_free(&w->sent);
-	buf_free(&w->in);
-	buf_free(&w->out);
+	channel_close(&w->ch);
 	free(w->site);
 }
 
@@ -880,13 +914,38 @@ warm_up(void)
 	xmlResetLastError();
 }
 
+/* One turn: start what may start, let curl work, collect what finished, send. */
+static int
+turn(struct worker *w)
+{
+	int running;
+	CURLMcode mc;
+
+	schedule(w);
+	if ((mc = curl_multi_perform(w->multi, &running)) != CURLM_OK) {
+		log_error("curl_multi_perform: %s", curl_multi_strerror(mc));
+		return -1;
+	}
+	reap_transfers(w);
+	schedule(w);
+	flush_out(w);
+	return 0;
+}
+
+/*
+ * The worker process: read SITE, set up, then fetch until STOP (or the coordinator
+ * is gone).  Exits 0 when it stopped as asked or its coordinator went away, 1 when it
+ * could not do its work (set-up failed, curl failed): the coordinator logs the status
+ * and treats the worker as lost.
+ */
 int
 worker_main(int argc, char **argv)
 {
 	static struct ipc_msg m;
-	struct worker w = { .fd = WORKER_CHANNEL_FD };
+	struct worker w = { 0 };
 	struct curl_waitfd chan = { .fd = WORKER_CHANNEL_FD, .events = CURL_WAIT_POLLIN };
-	int used, running;
+	int rc = 1;
+	CURLMcode mc;
 
 	if (argc != 3) {
 		fprintf(stderr, "scraper --worker is started by 'scraper crawl', not by hand\n");
@@ -896,16 +955,19 @@ worker_main(int argc, char **argv)
 	/* Exec'd as /proc/self/exe, a worker would show as "exe" in ps and top. */
 	prctl(PR_SET_NAME, "scraper-worker", 0, 0, 0);
 	log_init("worker", argv[2], LOGL_WARN);
-	buf_init(&w.in, IN_MAX);
-	buf_init(&w.out, OUT_MAX);
+	channel_init(&w.ch, WORKER_CHANNEL_FD, CHANNEL_IN_MAX, OUT_MAX);
 	urlset_init(&w.sent);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libcurl");
 		return 1;
+	}
 	arena_setup();
 	ex_init();
 	warm_up();
-	if ((used = read_site(&w, &m)) < 0)
+	if (read_site(&w, &m) == -1) {
+		rc = 0; /* the coordinator went away before saying anything */
 		goto out;
+	}
 	log_init("worker", argv[2], (enum log_level)m.u.site.log_level);
 	w.site_id = m.hdr.site;
 	w.site = strdup(m.u.site.site);
@@ -914,25 +976,27 @@ worker_main(int argc, char **argv)
 		goto out;
 	}
 	/* FETCH frames read together with SITE are waiting behind it. */
-	buf_consume(&w.in, (size_t)used);
 	if (!process_frames(&w))
 		goto out;
 	for (;;) {
 		chan.revents = 0;
-		schedule(&w);
-		curl_multi_perform(w.multi, &running);
-		reap_transfers(&w);
-		schedule(&w);
-		flush_out(&w);
+		if (turn(&w) == -1)
+			goto out;
 		if (w.stopping && (w.active == 0 || clock_mono() >= w.stop_deadline))
 			break;
-		curl_multi_poll(w.multi, &chan, 1, poll_timeout(&w), NULL);
-		if ((chan.revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) && !read_channel(&w))
-			break; /* the coordinator is gone (or broken): stop at once */
+		if ((mc = curl_multi_poll(w.multi, &chan, 1, poll_timeout(&w), NULL)) != CURLM_OK) {
+			log_error("curl_multi_poll: %s", curl_multi_strerror(mc));
+			goto out;
+		}
+		if ((chan.revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)) && !read_channel(&w)) {
+			rc = 0; /* the coordinator is gone (or broken): stop at once */
+			goto out;
+		}
 	}
+	rc = 0;
 out:
 	flush_out(&w);
 	cleanup(&w);
 	curl_global_cleanup();
-	return 0;
+	return rc;
 }

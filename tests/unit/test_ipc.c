@@ -38,7 +38,7 @@ test_fetch_roundtrip(void **state)
 static void
 test_every_type_roundtrips(void **state)
 {
-	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", 200, 1700000000, "User-agent: *\n", 2, 7 };
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7 };
 	struct ipc_robots r = { 404, 1700000001, "" };
 	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
 			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
@@ -60,7 +60,8 @@ test_every_type_roundtrips(void **state)
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
 	assert_int_equal(m.hdr.type, IPC_SITE);
 	assert_string_equal(m.u.site.site, "127.0.0.1:8081");
-	assert_string_equal(m.u.site.rules_path, "/c/a.yaml");
+	assert_string_equal(m.u.site.rules_name, "/c/a.yaml");
+	assert_string_equal(m.u.site.rules_text, "site: x\n");
 	assert_int_equal(m.u.site.robots_status, 200);
 	assert_int_equal(m.u.site.robots_fetched_at, 1700000000);
 	assert_string_equal(m.u.site.robots_body, "User-agent: *\n");

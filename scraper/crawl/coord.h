@@ -1,0 +1,185 @@
+/*
+ * coord.h: the coordinator's state, shared by the four files that make up the crawl.
+ *
+ *   frontier.c     sites, the seen set, page and depth limits, seeds, refills from
+ *                  the database: which URL goes next, and whether it may
+ *   workers.c      the worker processes: spawn, send SITE/FETCH/STOP, read their
+ *                  channels, notice their loss, reap and forget them
+ *   settle.c       a URL's frames (PAGE, ITEM..., LINKS..., DONE) into one store op,
+ *                  retry or settle; the ordered queue of ops to the store's thread
+ *   coordinator.c  the loop: start-up, signals, turn order, status line, summary
+ *
+ * Everything here runs on the coordinator's one thread (the store's writer thread
+ * only sees store ops).  Ownership: a struct qurl belongs to exactly one place at a
+ * time: a site's queue, a worker's in-flight list, or a pending-link list.
+ */
+#ifndef SCRAPER_COORD_H
+#define SCRAPER_COORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "crawl/crawl.h"
+#include "crawl/sitequeue.h"
+#include "ipc/channel.h"
+#include "ipc/ipc.h"
+#include "rules/rules.h"
+#include "store/queue.h"
+#include "store/store.h"
+#include "urlset.h"
+
+#define MAX_WINDOW 256		/* FETCHes in flight per worker, at most */
+#define QUEUE_PER_WINDOW 4	/* a site's memory queue holds this many windows */
+#define MAX_CRASHES 3		/* a URL in flight when this many workers died fails */
+#define MAX_SITE_DEATHS 5	/* workers of a site dying with no URL finished between */
+#define RETRY_BASE 1.0		/* seconds; doubled per attempt, with jitter */
+#define RETRY_MAX ((double)IPC_RETRY_AFTER_MAX_S) /* backoff is capped here too */
+#define STORE_QUEUE_OPS 4096
+#define STORE_QUEUE_BYTES (64u << 20)
+#define STOP_GRACE 5.0		/* seconds workers get to exit before SIGKILL */
+#define CHANNEL_OUT_MAX (8u << 20)
+#define SEED_BATCH 1000
+
+struct wproc;
+
+struct site {
+	char *name;
+	uint32_t id;
+	const struct site_rules *rules;
+	int window, max_depth;
+	long max_pages;
+	struct sitequeue sq;	/* its URLs: ready, spilled, waiting to retry */
+	long taken;		/* URLs counted against max_pages */
+	bool limited;		/* max_pages reached: the rest is skipped */
+	struct wproc *w;
+	bool waiting;		/* in the wait list */
+	int deaths;
+	char last_death[128];
+	int robots_status;	/* cached robots.txt, -1 = none */
+	int64_t robots_at;
+	bool robots_loading;	/* its body is being read from the database */
+	long ok, failed, skipped, items, problems;
+	double fetch_ms;
+	struct site *next_wait;
+};
+
+/* A link chosen on a page, held until the page's DONE (see settle.c). */
+struct newurl {
+	struct site *site;
+	char *url;
+	int depth;
+};
+
+struct wproc {
+	pid_t pid;
+	struct channel ch;
+	struct site *site;
+	bool site_sent;		/* SITE is on its way (FETCHes may follow) */
+	struct qurl **inflight;
+	size_t ninflight;
+	struct store_op *cur;	/* the URL whose frames are arriving */
+	struct qurl *curq;
+	uint32_t cur_flags;	/* its PAGE's flags and Retry-After, until DONE */
+	long cur_retry_after;
+	struct newurl *news;	/* its links, taken in on DONE */
+	size_t nnews, cnews;
+	bool stopping;		/* STOP sent */
+	double stop_at;
+	bool gone;		/* channel closed */
+	bool reaped;
+};
+
+#define RATE_SAMPLES 11	/* one a second: the recent rate is over the last ten seconds */
+
+struct rate_sample {
+	double t;
+	long settled;
+};
+
+struct opq {
+	struct store_op **v;
+	size_t head, len, cap;
+};
+
+struct coord {
+	const struct crawl_opts *o;
+	struct rule_set *rules;
+	struct store *store;
+	struct queue *sq, *replies;
+	int wake[2], sig[2];
+	struct urlset seen;
+	int64_t next_id;
+	struct site **sites;	/* by id */
+	size_t nsites, csites;
+	struct site **index;	/* open addressing on the name's hash */
+	size_t cindex;
+	struct site *wait_head, *wait_tail;
+	struct wproc **workers;
+	size_t nworkers, cworkers;
+	struct opq outq;	/* ops the store queue refused, in order */
+	struct store_id_mark *marks;	/* inflight marks to send this turn */
+	size_t nmarks, cmarks;
+	long taken;		/* pages counted against --max-pages */
+	bool limit_hit;
+	int stop_signal;	/* SIGINT/SIGTERM received */
+	double stop_at;		/* when (a repeat within a second is the same request) */
+	bool store_failed;
+	size_t refills;		/* outstanding reads of the database */
+	/* progress */
+	double started, last_status, last_progress;
+	long settled, ok, failed, skipped, items, problems, retries;
+	int64_t bytes;
+	struct rate_sample rate[RATE_SAMPLES];
+	size_t nrate;
+	bool tty;
+	int lock_fd;		/* the database's crawl lock (store/lock.c) */
+	FILE **seed_files;	/* the URL files, open from start-up until read */
+};
+
+/* frontier.c */
+struct site *site_get(struct coord *c, const char *name);
+bool site_has_work(const struct coord *c, const struct site *s);
+void site_wait(struct coord *c, struct site *s);
+void site_enqueue(struct coord *c, struct site *s, struct qurl *q);
+void site_requeue(struct coord *c, struct site *s, struct qurl *q);
+bool frontier_global_limit(const struct coord *c);
+bool frontier_limits_reached(struct coord *c, struct site *s);
+void frontier_refill(struct coord *c, struct site *s);
+void frontier_on_reply(struct coord *c, struct store_op *op);
+void frontier_scan_row(void *ctx, const char *url, const char *site, enum fstate state,
+		       int64_t id);
+void frontier_scan_robots(void *ctx, const char *site, int status, int64_t fetched_at);
+int frontier_open_seeds(struct coord *c);
+void frontier_read_seeds(struct coord *c, long *added, long *bad);
+void frontier_close_seeds(struct coord *c);
+size_t frontier_queued(const struct coord *c);
+
+/* settle.c */
+void settle_submit(struct coord *c, struct store_op *op);
+void settle_flush(struct coord *c);
+void settle_flush_marks(struct coord *c);
+bool settle_backlogged(const struct coord *c);
+void settle_mark_queued(struct coord *c, const struct qurl *q);
+struct store_op *settle_new_op(enum store_op_kind kind);
+void settle_unfetched(struct coord *c, struct site *s, struct qurl *q, enum fstate state,
+		      const char *reason);
+int settle_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m);
+void settle_forget_news(struct wproc *w);
+
+/* workers.c */
+void wproc_stop(struct wproc *w);
+void wproc_write(struct wproc *w);
+bool wproc_read(struct coord *c, struct wproc *w);
+void wproc_dispatch(struct coord *c, struct wproc *w, double now);
+void wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body);
+void wproc_free(struct wproc *w);
+void workers_reap(struct coord *c);
+void workers_sweep(struct coord *c);
+void workers_start_waiting(struct coord *c);
+void workers_stop_idle(struct coord *c, struct site *s);
+void workers_enforce_stops(struct coord *c, double t);
+
+#endif

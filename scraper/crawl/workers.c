@@ -1,0 +1,399 @@
+/*
+ * workers.c: the worker processes, as the coordinator sees them.
+ *
+ * One worker per active site, at most --workers at once; a site waiting for a slot
+ * starts when one frees.  A worker is started (fork+exec, ipc/proc.c) with a
+ * socketpair as its channel and is sent SITE (the site's rule file as text, and the
+ * robots.txt the database has for it), then FETCHes within a credit window, then STOP.
+ * Its frames are read here and handed to settle.c.  When its channel closes without a
+ * STOP having been sent, it crashed: what it had in flight is charged a crash and goes
+ * back to the site's queue (a URL that kills MAX_CRASHES workers fails), and a site
+ * whose workers keep dying is given up.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/oom.h"
+#include "crawl/coord.h"
+#include "ipc/proc.h"
+#include "worker/robots.h"
+
+static void
+send_frame_failed(struct wproc *w)
+{
+	log_error("cannot queue a message for the worker of %s (output full)", w->site->name);
+	kill(w->pid, SIGKILL);
+}
+
+/* Queue SITE for w: the rules as text, so that the worker compiles exactly what the
+ * coordinator loaded (an edit of the file during the crawl changes nothing), and the
+ * robots.txt body the database had (NULL or "" when none, or when it is too old). */
+void
+wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body)
+{
+	struct site *s = w->site;
+	bool cached = robots_body != NULL && s->robots_status >= 0;
+	struct ipc_site m = {
+		.site = s->name,
+		.rules_name = s->rules->path ? s->rules->path : "",
+		.rules_text = s->rules->text ? s->rules->text : "",
+		.robots_status = cached ? s->robots_status : -1,
+		.robots_fetched_at = cached ? s->robots_at : 0,
+		.robots_body = cached ? robots_body : "",
+		.log_level = (uint32_t)(c->o->verbose >= 2 ? LOGL_DEBUG : c->o->verbose ? LOGL_INFO : LOGL_WARN),
+		.max_depth = (uint32_t)s->max_depth,
+	};
+
+	if (ipc_put_site(&w->ch.out, s->id, &m) == -1)
+		send_frame_failed(w);
+	w->site_sent = true;
+}
+
+/* Is the robots.txt the database holds for s recent enough to hand to a worker? */
+static bool
+robots_fresh(const struct site *s)
+{
+	return s->rules->robots && s->robots_status >= 0 &&
+	       (int64_t)time(NULL) - s->robots_at < ROBOTS_MAX_AGE;
+}
+
+static struct wproc *
+spawn(struct coord *c, struct site *s)
+{
+	struct wproc *w = xcalloc(1, sizeof *w);
+	char err[256];
+	int fd;
+
+	w->pid = proc_spawn_worker(s->name, &fd, err, sizeof err);
+	if (w->pid == -1) {
+		log_error("cannot start a worker for %s: %s", s->name, err);
+		free(w);
+		return NULL;
+	}
+	w->site = s;
+	channel_init(&w->ch, fd, CHANNEL_IN_MAX, CHANNEL_OUT_MAX);
+	w->inflight = xcalloc((size_t)s->window, sizeof *w->inflight);
+	s->w = w;
+	c->workers = xgrow(c->workers, &c->cworkers, c->nworkers, sizeof *c->workers);
+	c->workers[c->nworkers++] = w;
+	log_debug("started worker %d for %s", (int)w->pid, s->name);
+	if (robots_fresh(s) && !s->robots_loading) {
+		/* The body stays in the database until now; SITE goes when it is read. */
+		struct store_op *op = settle_new_op(OP_ROBOTS_READ);
+		op->site = xstrdup(s->name);
+		op->site_id = s->id;
+		s->robots_loading = true;
+		c->refills++;
+		settle_submit(c, op);
+	} else if (!s->robots_loading) {
+		wproc_send_site(c, w, NULL);
+	}
+	return w;
+}
+
+void
+wproc_stop(struct wproc *w)
+{
+	if (w->stopping || w->gone)
+		return;
+	if (ipc_put_stop(&w->ch.out, w->site->id) == -1)
+		send_frame_failed(w);
+	w->stopping = true;
+	w->stop_at = clock_mono();
+}
+
+/* Write what is buffered for w, as much as the channel takes now.  A peer that is
+ * gone is noticed on the read side. */
+void
+wproc_write(struct wproc *w)
+{
+	if (!w->gone)
+		channel_flush(&w->ch);
+}
+
+void
+wproc_free(struct wproc *w)
+{
+	channel_close(&w->ch);
+	store_op_free(w->cur);
+	for (size_t j = 0; j < w->ninflight; j++)
+		qurl_free(w->inflight[j]);
+	settle_forget_news(w);
+	free(w->inflight);
+	free(w->news);
+	free(w);
+}
+
+static void
+reap_one(struct wproc *w, int status)
+{
+	char how[128];
+
+	w->reaped = true;
+	proc_describe_status(status, how, sizeof how);
+	if (!w->stopping || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warn("worker %d for %s %s", (int)w->pid, w->site->name, how);
+		snprintf(w->site->last_death, sizeof w->site->last_death, "%s", how);
+	}
+}
+
+/*
+ * The channel of w closed or broke.  What it had in flight goes back to its site's
+ * queue; if it was not asked to stop, each of those URLs is charged a crash, and a
+ * URL charged MAX_CRASHES times fails.  A site whose workers keep dying without
+ * finishing anything is given up.
+ */
+static void
+wproc_lost(struct coord *c, struct wproc *w, const char *why)
+{
+	struct site *s = w->site;
+	bool crashed = !w->stopping;
+	int status;
+
+	if (w->gone)
+		return;
+	w->gone = true;
+	channel_close(&w->ch);
+	if (crashed && !w->reaped) {
+		/* Make sure it is dead, and learn how it died. */
+		kill(w->pid, SIGKILL);
+		if (waitpid(w->pid, &status, 0) == w->pid)
+			reap_one(w, status);
+	}
+	if (crashed)
+		log_warn("worker for %s lost (%s)%s", s->name, why,
+			 w->ninflight ? "; requeueing what it had in flight" : "");
+	store_op_free(w->cur);
+	w->cur = NULL;
+	w->curq = NULL;
+	settle_forget_news(w);
+	for (size_t i = 0; i < w->ninflight; i++) {
+		struct qurl *q = w->inflight[i];
+		char reason[300];
+		if (crashed && ++q->crashes >= MAX_CRASHES) {
+			snprintf(reason, sizeof reason,
+				 "worker crashed %d times with this URL in flight (last: %s)",
+				 q->crashes, s->last_death[0] ? s->last_death : why);
+			settle_unfetched(c, s, q, FS_FAILED, reason);
+			qurl_free(q);
+			continue;
+		}
+		if (!crashed)
+			settle_mark_queued(c, q); /* stopped by us: back to queued, as it was */
+		site_requeue(c, s, q);
+	}
+	w->ninflight = 0;
+	s->w = NULL;
+	if (crashed && ++s->deaths >= MAX_SITE_DEATHS && site_has_work(c, s)) {
+		char reason[300];
+		snprintf(reason, sizeof reason,
+			 "not fetched: the worker for this site died %d times in a row (last: %s)",
+			 s->deaths, s->last_death[0] ? s->last_death : why);
+		log_error("%s: giving up on the site: %s", s->name, reason);
+		s->limited = true;
+		for (struct qurl *q; (q = sq_drain(&s->sq)) != NULL; qurl_free(q))
+			settle_unfetched(c, s, q, FS_FAILED, reason);
+		if (s->sq.spilled > 0) {
+			struct store_op *op = settle_new_op(OP_SETTLE_QUEUED);
+			op->site = xstrdup(s->name);
+			op->state = FS_FAILED;
+			op->reason = xstrdup(reason);
+			settle_submit(c, op);
+			s->sq.spilled = 0;
+		}
+		return;
+	}
+	site_wait(c, s);
+}
+
+/* Read and act on what w sent; returns false if w is gone. */
+bool
+wproc_read(struct coord *c, struct wproc *w)
+{
+	static struct ipc_msg m;
+	char err[256];
+	int rc = channel_read(&w->ch);
+
+	if (rc <= 0) {
+		wproc_lost(c, w, rc == 0 ? "its channel closed"
+				 : errno == EMSGSIZE ? "frame too large" : strerror(errno));
+		return false;
+	}
+	while ((rc = channel_next(&w->ch, &m, err, sizeof err)) == 1) {
+		if (settle_frame(c, w, &m) == -1) {
+			snprintf(err, sizeof err, "unexpected %s frame", ipc_type_name(m.hdr.type));
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == -1) {
+		log_error("protocol error from the worker for %s: %s; dropping it", w->site->name, err);
+		w->stopping = false; /* it misbehaved: its URLs are charged */
+		wproc_lost(c, w, err);
+		return false;
+	}
+	channel_consume(&w->ch);
+	return true;
+}
+
+/* Collect exited children (SIGCHLD). */
+void
+workers_reap(struct coord *c)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < c->nworkers; i++) {
+			struct wproc *w = c->workers[i];
+			if (w->pid == pid && !w->reaped)
+				reap_one(w, status);
+		}
+	}
+}
+
+/* Forget workers that are both closed and reaped. */
+void
+workers_sweep(struct coord *c)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < c->nworkers; i++) {
+		struct wproc *w = c->workers[i];
+		if (w->gone && w->reaped) {
+			wproc_free(w);
+			continue;
+		}
+		c->workers[j++] = w;
+	}
+	c->nworkers = j;
+}
+
+static bool
+quarantined(const struct wproc *w)
+{
+	for (size_t i = 0; i < w->ninflight; i++) {
+		if (w->inflight[i]->crashes > 0)
+			return true;
+	}
+	return false;
+}
+
+/* FETCH q.  False when the frame cannot be queued: q stays the caller's, and the
+ * worker (which is not reading its channel) is killed. */
+static bool
+send_fetch(struct coord *c, struct wproc *w, struct qurl *q)
+{
+	struct ipc_fetch m = { (uint64_t)q->id, (uint32_t)q->depth, (uint32_t)q->attempts,
+			       q->url, q->etag ? q->etag : "", q->last_modified ? q->last_modified : "" };
+
+	if (ipc_put_fetch(&w->ch.out, w->site->id, &m) == -1) {
+		send_frame_failed(w);
+		return false;
+	}
+	w->inflight[w->ninflight++] = q;
+	c->marks = xgrow(c->marks, &c->cmarks, c->nmarks, sizeof *c->marks);
+	c->marks[c->nmarks++] = (struct store_id_mark){ q->id, q->attempts };
+	return true;
+}
+
+/*
+ * Keep w's window full.  The next URL is looked at before it is taken, so one that
+ * may not go now stays where it is (a due retry in the retry heap, a new URL at the
+ * head of the ring): a URL that was in flight when a worker died goes alone (if it
+ * kills this worker too, nothing else is blamed), and a new URL waits when a page
+ * limit is reached (retries were counted already and still go).
+ */
+void
+wproc_dispatch(struct coord *c, struct wproc *w, double now)
+{
+	struct site *s = w->site;
+	struct qurl *q;
+
+	while (w->site_sent && !w->stopping && !w->gone && w->ninflight < (size_t)s->window &&
+	       !quarantined(w)) {
+		if (!(q = sq_peek(&s->sq, now))) {
+			frontier_refill(c, s);
+			break;
+		}
+		if (q->crashes > 0 && w->ninflight > 0)
+			break;
+		if (!q->counted && frontier_limits_reached(c, s))
+			break;
+		sq_next(&s->sq, now);
+		if (!q->counted) {
+			q->counted = true;
+			s->taken++;
+			c->taken++;
+		}
+		if (!send_fetch(c, w, q)) {
+			if (q->not_before > 0)
+				sq_retry_later(&s->sq, q); /* it came from there */
+			else
+				site_requeue(c, s, q);
+			break;
+		}
+	}
+	frontier_refill(c, s);
+}
+
+/* Start workers for waiting sites while slots are free. */
+void
+workers_start_waiting(struct coord *c)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < c->nworkers; i++)
+		live += !c->workers[i]->reaped;
+	while (c->wait_head != NULL && live < (size_t)c->o->workers) {
+		struct site *s = c->wait_head;
+		if ((c->wait_head = s->next_wait) == NULL)
+			c->wait_tail = NULL;
+		s->waiting = false;
+		if (s->w != NULL || !site_has_work(c, s))
+			continue;
+		if (spawn(c, s) == NULL) {
+			s->deaths++;
+			if (s->deaths < MAX_SITE_DEATHS)
+				site_wait(c, s);
+			break;
+		}
+		live++;
+	}
+}
+
+/* A running site with nothing queued, in flight or waiting to retry stops its worker
+ * (so does every site once the crawl is stopping or a page limit is reached). */
+void
+workers_stop_idle(struct coord *c, struct site *s)
+{
+	struct wproc *w = s->w;
+
+	if (w == NULL || w->stopping || w->ninflight > 0 || w->cur != NULL || site_has_work(c, s))
+		return;
+	wproc_stop(w);
+}
+
+/* Workers that were told to stop and did not: killed (their URLs stay queued). */
+void
+workers_enforce_stops(struct coord *c, double t)
+{
+	for (size_t i = 0; i < c->nworkers; i++) {
+		struct wproc *w = c->workers[i];
+		if (w->stopping && !w->gone && !w->reaped && t > w->stop_at + STOP_GRACE) {
+			log_warn("worker for %s did not stop in %g s; killing it", w->site->name, STOP_GRACE);
+			kill(w->pid, SIGKILL);
+			w->stop_at = t; /* once per grace period */
+		}
+	}
+}
