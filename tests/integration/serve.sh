@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/fixtures/serve/lib.sh"
 
-plan 129
+plan 134
 
 N=40
 start_server FAST --gen $N --log "$T/fast.log"
@@ -149,6 +149,12 @@ like "$(jget "$body" '$.started_at')$(jget "$body" '$.finished_at')" \
      '^[0-9-]{10}T[0-9:]{8}Z[0-9-]{10}T[0-9:]{8}Z$' "start and finish times, ISO 8601 UTC"
 DB="$DATA/projects/shop/scraped.db"
 is "$(sql "$DB" "SELECT count(*), count(DISTINCT url) FROM gen")" "$N|$N" "every item stored once"
+is "$(jget "$body" '$.progress.done'):$(jget "$body" '$.progress.items'):$(jget "$body" '$.progress.queued')" \
+   "$N:$N:0" "the job's last progress: every page done, every item"
+is "$(jget "$body" '$.sites[0].site'):$(jget "$body" '$.sites[0].done')" "127.0.0.1:$FAST:$N" \
+   "... its per-site table"
+like "$(jget "$body" '$.history[0][0]'):$(jget "$body" '$.history[0][2]')" "^[0-9.]+:[0-9]+$" \
+   "... and its pages/s history"
 api GET "/api/v1/jobs/$JOB1/log"
 like "$body" "job $JOB1 of project shop, run 1: scraper crawl" "the log names the command"
 like "$body" "exited with status 0" "... and how it ended"
@@ -196,6 +202,13 @@ api POST /api/v1/projects/slow/jobs
 SLOW1=$(jget "$body" '$.id')
 wait_job "$SLOW1" running
 is "$state" running "a slow job runs"
+job_done() { api GET "/api/v1/jobs/$1"; jget "$body" '$.progress.done'; }
+wait_until 30 'test "$(job_done "$SLOW1")" -ge 2'
+api GET "/api/v1/jobs/$SLOW1"
+like "$(jget "$body" '$.progress.done'):$(jget "$body" '$.progress.sites_active')" "^[0-9]+:1$" \
+     "a running job shows live progress from its --progress-fd feed"
+age=$(jget "$body" '$.progress.age_s')
+check "... at most 2 s old ($age s)" awk -v a="$age" 'BEGIN { exit !(a < 2) }'
 api POST /api/v1/projects/slow/jobs
 is "$code:$(jget "$body" '$.job')" "409:$SLOW1" "a second job of a running project: 409 naming the running one"
 api DELETE /api/v1/projects/slow
