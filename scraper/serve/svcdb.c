@@ -298,7 +298,10 @@ job_row_json(struct service *s, sqlite3_stmt *st, bool detail)
 	if (live != NULL) {
 		json_t *sites = live->progress ? json_object_get(live->progress, "sites") : NULL;
 		json_t *h = json_array();
-		json_object_set(o, "sites", json_is_array(sites) ? sites : json_array());
+		if (json_is_array(sites))
+			json_object_set(o, "sites", sites);
+		else
+			json_object_set_new(o, "sites", json_array());
 		for (size_t i = 0; i < live->nhist; i++)
 			json_array_append_new(h, json_pack("[f,f,I]", (double)live->hist[i].t,
 							    (double)live->hist[i].pps,
