@@ -14,21 +14,30 @@
  * Conditions are always boolean predicates (never positional), so they can be
  * chained: #x is [@id = 'x'], .x is [contains(concat(' ', normalize-space(@class),
  * ' '), ' x ')], :first-child is [not(preceding-sibling::*[1])], :nth-child(2n+1) is
- * [count(preceding-sibling::*) mod 2 = 0], :not(s) is [not(self::s)].  Names XPath
- * cannot spell (digits first, a colon, non-ASCII) become *[name() = '...'] and
- * @*[name() = '...'].
+ * [count(preceding-sibling::*) mod 2 = 0].  Names XPath cannot spell (digits first, a
+ * colon, non-ASCII) become *[name() = '...'] and @*[name() = '...'].
+ *
+ * A selector inside :is(), :where(), :not() or "of S" is a condition on the element,
+ * written right to left: "a > b" is self::b[parent::a], "a + b" is
+ * self::b[preceding-sibling::*[1]/self::a].  A relative selector of :has() is a path
+ * from the element: ":has(> a b)" is [a/descendant::b].  *-of-type without a type
+ * counts same-named siblings with two XPath functions (css_xpath_register).
  *
  * Everything written into the XPath is either fixed ASCII text, a decimal number, a
  * safe ASCII name, or text that went through css_put_cp, which admits only characters
  * XML allows; literals are quoted by css_put_literal, with concat() when a value holds
  * both quote characters.  So whatever the input, the output is valid XPath.  Recursion
- * happens only through :not(), bounded by CSS_MAX_DEPTH; the input by CSS_MAX_LEN.
+ * happens only through functional pseudo-classes, bounded by CSS_MAX_DEPTH; the input
+ * by CSS_MAX_LEN, the output by its buffer's maximum.
  */
 #include "css.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <libxml/xpathInternals.h>
 
 #define CSS_MAX_NUMBER 1000000000LL /* the largest a or b in an+b */
 
@@ -36,7 +45,8 @@ struct css_parser {
 	const char *s;	       /* the selector */
 	size_t len;	       /* its length (at most CSS_MAX_LEN) */
 	size_t pos;	       /* the next byte to read */
-	int depth;	       /* :not() nesting */
+	int depth;	       /* functional pseudo-class nesting */
+	int in_has;	       /* inside :has() */
 	size_t max;	       /* the maximum size of every buffer we fill */
 	struct css_error *err; /* NULL: nobody wants the message */
 	int failed;	       /* the first error is the one reported */
@@ -57,13 +67,18 @@ struct css_compound {
 };
 
 /* Pseudo-classes.  The sibling flags say which siblings the condition is about. */
-#define CSS_PC_BEFORE 0x01 /* preceding siblings */
-#define CSS_PC_AFTER 0x02  /* following siblings */
-#define CSS_PC_OFTYPE 0x04 /* only siblings of the same type */
-#define CSS_PC_NTH 0x08	   /* takes an+b: the count of those siblings */
+#define CSS_PC_BEFORE 0x01  /* preceding siblings */
+#define CSS_PC_AFTER 0x02   /* following siblings */
+#define CSS_PC_OFTYPE 0x04  /* only siblings of the same type */
+#define CSS_PC_NTH 0x08	    /* takes an+b: the count of those siblings */
 #define CSS_PC_EMPTY 0x10
 #define CSS_PC_ROOT 0x20
-#define CSS_PC_NOT 0x40
+#define CSS_PC_NOT 0x40	    /* with LOGICAL: the condition negated */
+#define CSS_PC_LOGICAL 0x80 /* takes a selector list: :is() :where() :not() :has() */
+#define CSS_PC_HAS 0x100    /* with LOGICAL: relative selectors */
+#define CSS_PC_LANG 0x200
+#define CSS_PC_HTML 0x400   /* a fixed condition: css_html_conditions[flags >> 12] */
+#define CSS_PC_HTML_N(n) (CSS_PC_HTML | (n) << 12)
 
 static const struct css_pseudo_class {
 	const char *name;
@@ -81,10 +96,23 @@ static const struct css_pseudo_class {
 	{"nth-last-of-type", CSS_PC_NTH | CSS_PC_AFTER | CSS_PC_OFTYPE},
 	{"empty", CSS_PC_EMPTY},
 	{"root", CSS_PC_ROOT},
-	{"not", CSS_PC_NOT},
+	{"not", CSS_PC_LOGICAL | CSS_PC_NOT},
+	{"is", CSS_PC_LOGICAL},
+	{"where", CSS_PC_LOGICAL},
+	{"has", CSS_PC_LOGICAL | CSS_PC_HAS},
+	{"lang", CSS_PC_LANG},
+	{"checked", CSS_PC_HTML_N(1)},
+	{"disabled", CSS_PC_HTML_N(2)},
+	{"enabled", CSS_PC_HTML_N(3)},
+	{"link", CSS_PC_HTML_N(4)},
+	{"any-link", CSS_PC_HTML_N(4)},
 };
 
-static int css_parse_compound(struct css_parser *p, struct css_compound *c, int in_not);
+/* What a selector list is parsed as: a top-level selector (scoped, may end with a
+ * pseudo-element), a condition on an element (:is), a relative selector (:has). */
+enum { CSS_TOP, CSS_MATCH, CSS_RELATIVE };
+
+static int css_parse_compound(struct css_parser *p, struct css_compound *c, int nested);
 
 /* ------------------------------------------------------------------------- */
 /* Errors and output */
@@ -585,12 +613,42 @@ css_has_space(const struct buf *s)
 /* ------------------------------------------------------------------------- */
 /* Simple selectors: type, #id, .class, [attribute] */
 
+#define CSS_NO_PREFIX_MSG                                                                     \
+	"namespace prefixes (ns|name) need an @namespace rule, which rule files cannot declare; " \
+	"write *|name or name"
+
+/*
+ * A namespace prefix before a type or an attribute name: "*|" (any namespace) is as if
+ * there were none; "|" (no namespace) is returned in *none; "ns|" is refused, since
+ * only a style sheet's @namespace rule can declare ns.
+ */
+static int
+css_parse_ns_prefix(struct css_parser *p, int *none)
+{
+	*none = 0;
+	if (css_peek(p, 0) == '*' && css_peek(p, 1) == '|' && css_peek(p, 2) != '=') {
+		p->pos += 2;
+	} else if (css_peek(p, 0) == '|' && css_peek(p, 1) != '=') {
+		p->pos++;
+		*none = 1;
+	} else {
+		return 0;
+	}
+	if (css_peek(p, 0) != '*' && !css_ident_at(p, 0))
+		return css_fail(p, p->pos, "expected a name after '|'");
+	return 0;
+}
+
+/* A type selector (or *), with its namespace prefix.  Every element of an HTML
+ * document is in a namespace (HTML's, SVG's or MathML's), so "|p" matches none. */
 static int
 css_parse_type(struct css_parser *p, struct css_compound *c)
 {
 	struct buf name;
-	int rc = 0;
+	int rc, none;
 
+	if ((rc = css_parse_ns_prefix(p, &none)) == -1)
+		return -1;
 	if (css_peek(p, 0) == '*') {
 		p->pos++;
 	} else if (css_ident_at(p, 0)) {
@@ -602,10 +660,14 @@ css_parse_type(struct css_parser *p, struct css_compound *c)
 		buf_free(&name);
 		c->has_type = 1;
 	}
-	if (rc == 0 && css_peek(p, 0) == '|')
-		rc = css_fail(p, p->pos, "namespaces (ns|name) are not supported");
+	if (rc == 0 && css_peek(p, 0) == '|' && css_peek(p, 1) != '=')
+		rc = css_fail(p, p->pos, CSS_NO_PREFIX_MSG);
 	if (rc == 0)
 		rc = css_emit(p, &c->step, "%s", c->has_type ? buf_str(&c->type) : "*");
+	if (rc == 0 && none) {
+		c->npreds++;
+		rc = css_emit(p, &c->step, "[false()]");
+	}
 	return rc;
 }
 
@@ -663,14 +725,17 @@ css_parse_attrib_name(struct css_parser *p, struct buf *ref)
 
 	if (css_skip_ws(p, NULL) == -1)
 		return -1;
-	if (css_peek(p, 0) == '|' || (css_peek(p, 0) == '*' && css_peek(p, 1) == '|'))
-		return css_fail(p, p->pos, "namespaces (ns|name) are not supported");
+	/* Attributes of HTML elements are in no namespace: [|a] and [*|a] are [a]. */
+	if (css_peek(p, 0) == '|' && css_peek(p, 1) != '=')
+		p->pos++;
+	else if (css_peek(p, 0) == '*' && css_peek(p, 1) == '|' && css_peek(p, 2) != '=')
+		p->pos += 2;
 	if (!css_ident_at(p, 0))
 		return css_fail(p, p->pos, "expected an attribute name after '['");
 	buf_init(&name, p->max);
 	rc = css_read_ident(p, &name, 1);
 	if (rc == 0 && css_peek(p, 0) == '|' && css_peek(p, 1) != '=')
-		rc = css_fail(p, p->pos, "namespaces (ns|name) are not supported");
+		rc = css_fail(p, p->pos, CSS_NO_PREFIX_MSG);
 	if (rc == 0)
 		rc = css_put_name(p, ref, "@", &name);
 	buf_free(&name);
@@ -717,7 +782,9 @@ css_parse_attrib_match(struct css_parser *p, int *op, struct buf *value, int *ic
 	at = p->pos;
 	if (css_keyword(p, "i"))
 		*icase = 1;
-	else if (!css_keyword(p, "s") && css_ident_at(p, 0))
+	else if (css_keyword(p, "s"))
+		*icase = 0;
+	else if (css_ident_at(p, 0))
 		return css_fail(p, at, "unknown attribute flag (expected i or s)");
 	return css_skip_ws(p, NULL);
 }
@@ -828,12 +895,36 @@ css_put_attrib(struct css_parser *p, struct css_compound *c, const char *ref, in
 	return rc;
 }
 
+/*
+ * Whether the HTML standard makes values of the attribute ref ("@type") match ASCII
+ * case-insensitively when the selector has no flag ([type=TEXT] matches type=text).
+ */
+static int
+css_html_icase_attr(const char *ref)
+{
+	static const char *const names[] = {
+		"accept",   "accept-charset", "align",	  "alink",    "axis",	  "bgcolor",
+		"charset",  "checked",	      "clear",	  "codetype", "color",	  "compact",
+		"declare",  "defer",	      "dir",	  "direction", "disabled", "enctype",
+		"face",	    "frame",	      "hreflang", "http-equiv", "lang",	  "language",
+		"link",	    "media",	      "method",	  "multiple", "nohref",	  "noresize",
+		"noshade",  "nowrap",	      "readonly", "rel",      "rev",	  "rules",
+		"scope",    "scrolling",      "selected", "shape",    "target",	  "text",
+		"type",	    "valign",	      "valuetype", "vlink",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(ref + 1, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* An attribute selector, from its '['. */
 static int
 css_parse_attrib(struct css_parser *p, struct css_compound *c)
 {
 	struct buf ref, value;
-	int op = 0, icase = 0, rc;
+	int op = 0, icase = -1, rc;
 
 	p->pos++;
 	buf_init(&ref, p->max);
@@ -845,6 +936,8 @@ css_parse_attrib(struct css_parser *p, struct css_compound *c)
 		rc = css_fail(p, p->pos, "expected ']'");
 	if (rc == 0) {
 		p->pos++;
+		if (icase == -1)
+			icase = css_html_icase_attr(ref.data);
 		rc = css_put_attrib(p, c, ref.data, op, &value, icase);
 	}
 	buf_free(&value);
@@ -948,38 +1041,92 @@ css_put_nth(struct css_parser *p, struct buf *out, const char *sib, long long a,
 	return css_emit(p, out, "%s(count(%s) + %lld) mod %lld = 0", join, sib, k, m);
 }
 
-/* The siblings a pseudo-class with flags counts: "preceding-sibling::li". */
+/*
+ * The condition that the element is number i = N + 1 = a*k + b (k >= 0) among the
+ * siblings it counts, N being the number expression count (for *-of-type without a
+ * type: css-before-of-type() and css-after-of-type(), see css_xpath_register).
+ */
 static int
-css_put_siblings(struct css_parser *p, struct buf *b, const struct css_compound *c, int flags)
+css_put_nth_count(struct css_parser *p, struct buf *out, const char *count, long long a,
+		  long long b)
 {
-	return css_emit(p, b, "%s-sibling::%s", flags & CSS_PC_BEFORE ? "preceding" : "following",
+	long long m = a < 0 ? -a : a, k;
+
+	if (a <= 0 && b < 1)
+		return css_emit(p, out, "false()");
+	if (a == 0)
+		return css_emit(p, out, "%s = %lld", count, b - 1);
+	if (css_emit(p, out, "%s %s %lld", count, a > 0 ? ">=" : "<=", b - 1) == -1)
+		return -1;
+	if (m == 1)
+		return 0;
+	k = ((1 - b) % m + m) % m;
+	return css_emit(p, out, " and (%s + %lld) mod %lld = 0", count, k, m);
+}
+
+/* The siblings a pseudo-class with flags counts ("preceding-sibling::li"), or with
+ * *-of-type and no type the number of them ("css-before-of-type()"); *count says
+ * which. */
+static int
+css_put_siblings(struct css_parser *p, struct buf *b, const struct css_compound *c, int flags,
+		 int *count)
+{
+	int before = (flags & CSS_PC_BEFORE) != 0;
+
+	*count = (flags & CSS_PC_OFTYPE) && c->type.len == 0;
+	if (*count)
+		return css_emit(p, b, "css-%s-of-type()", before ? "before" : "after");
+	return css_emit(p, b, "%s-sibling::%s", before ? "preceding" : "following",
 			flags & CSS_PC_OFTYPE ? buf_str(&c->type) : "*");
 }
 
-/* :nth-child(an+b) and the like, from after the '('. */
+static int css_parse_selector_list(struct css_parser *p, struct buf *out, int mode);
+
+/* :nth-child(an+b) and the like, from after the '('; for nth-child and
+ * nth-last-child also "an+b of S": counted among the siblings that match S. */
 static int
 css_parse_nth(struct css_parser *p, struct css_compound *c, int flags)
 {
-	struct buf sib;
+	struct buf sib, of;
 	long long a = 0, b = 0;
-	int rc;
+	int rc, count;
 
 	if (css_skip_ws(p, NULL) == -1 || css_parse_anb(p, &a, &b) == -1 ||
 	    css_skip_ws(p, NULL) == -1)
 		return -1;
-	if (css_peek(p, 0) != ')')
-		return css_fail(p, p->pos, "expected ')'");
-	p->pos++;
+	buf_init(&of, p->max);
 	buf_init(&sib, p->max);
 	c->npreds++;
-	rc = css_put_siblings(p, &sib, c, flags);
+	rc = 0;
+	if (!(flags & CSS_PC_OFTYPE) && p->pos > 0 && css_is_ws(p->s[p->pos - 1]) &&
+	    css_keyword(p, "of")) {
+		if (p->depth >= CSS_MAX_DEPTH)
+			rc = css_fail(p, p->pos, "functional pseudo-classes nested more than %d deep",
+				      CSS_MAX_DEPTH);
+		p->depth++;
+		if (rc == 0 && (css_skip_ws(p, NULL) == -1 ||
+				css_parse_selector_list(p, &of, CSS_MATCH) == -1))
+			rc = -1;
+		p->depth--;
+	} else if (css_peek(p, 0) != ')') {
+		rc = css_fail(p, p->pos, "expected ')'");
+	} else {
+		p->pos++;
+	}
 	if (rc == 0)
-		rc = css_emit(p, &c->step, "[");
+		rc = css_put_siblings(p, &sib, c, flags, &count);
+	if (rc == 0 && of.len > 0)
+		rc = css_emit(p, &sib, "[%s]", of.data);
 	if (rc == 0)
+		rc = css_emit(p, &c->step, of.len > 0 ? "[(%s) and " : "[", of.data);
+	if (rc == 0 && count)
+		rc = css_put_nth_count(p, &c->step, sib.data, a, b);
+	else if (rc == 0)
 		rc = css_put_nth(p, &c->step, sib.data, a, b);
 	if (rc == 0)
 		rc = css_emit(p, &c->step, "]");
 	buf_free(&sib);
+	buf_free(&of);
 	return rc;
 }
 
@@ -988,24 +1135,26 @@ css_parse_nth(struct css_parser *p, struct css_compound *c, int flags)
 static int
 css_put_no_siblings(struct css_parser *p, struct css_compound *c, int flags)
 {
-	int rc = 0;
+	static const int sides[] = {CSS_PC_BEFORE, CSS_PC_AFTER};
+	const char *join = "";
+	int rc = 0, count;
 
 	c->npreds++;
 	if (css_emit(p, &c->step, "[") == -1)
 		return -1;
-	if (flags & CSS_PC_BEFORE) {
-		rc = css_emit(p, &c->step, "not(");
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		int side = (flags & ~(CSS_PC_BEFORE | CSS_PC_AFTER)) | sides[i];
+		struct buf sib;
+
+		if (!(flags & sides[i]))
+			continue;
+		buf_init(&sib, p->max);
+		rc = css_put_siblings(p, &sib, c, side, &count);
 		if (rc == 0)
-			rc = css_put_siblings(p, &c->step, c, flags & ~CSS_PC_AFTER);
-		if (rc == 0)
-			rc = css_emit(p, &c->step, "[1])%s", flags & CSS_PC_AFTER ? " and " : "");
-	}
-	if (rc == 0 && (flags & CSS_PC_AFTER)) {
-		rc = css_emit(p, &c->step, "not(");
-		if (rc == 0)
-			rc = css_put_siblings(p, &c->step, c, flags & ~CSS_PC_BEFORE);
-		if (rc == 0)
-			rc = css_emit(p, &c->step, "[1])");
+			rc = css_emit(p, &c->step, count ? "%s%s = 0" : "%snot(%s[1])", join,
+				      sib.data);
+		buf_free(&sib);
+		join = " and ";
 	}
 	return rc == 0 ? css_emit(p, &c->step, "]") : -1;
 }
@@ -1029,80 +1178,154 @@ css_compound_free(struct css_compound *c)
 	buf_free(&c->attr);
 }
 
-/* One compound of :not(a, b): "self::step" into outer's step.  A compound without a
- * type has the outer one's, for :not(:first-of-type). */
+/* :not(S), :is(S), :where(S), :has(R): a selector list as a condition, from after the
+ * '('.  :has() takes relative selectors and may not hold another :has(). */
 static int
-css_parse_not_member(struct css_parser *p, struct css_compound *outer)
+css_parse_logical(struct css_parser *p, struct css_compound *c, int flags, size_t at)
 {
-	struct css_compound inner;
-	int rc;
+	struct buf cond;
+	int rc, mode = flags & CSS_PC_HAS ? CSS_RELATIVE : CSS_MATCH;
 
-	css_compound_init(&inner, p->max);
-	rc = css_append(p, &inner.type, buf_str(&outer->type), outer->type.len);
+	if (p->depth >= CSS_MAX_DEPTH)
+		return css_fail(p, at, "functional pseudo-classes nested more than %d deep",
+				CSS_MAX_DEPTH);
+	if ((flags & CSS_PC_HAS) && p->in_has)
+		return css_fail(p, at, ":has() cannot be nested inside :has()");
+	buf_init(&cond, p->max);
+	p->depth++;
+	p->in_has += (flags & CSS_PC_HAS) != 0;
+	rc = css_parse_selector_list(p, &cond, mode);
+	p->in_has -= (flags & CSS_PC_HAS) != 0;
+	p->depth--;
+	c->npreds++;
 	if (rc == 0)
-		rc = css_parse_compound(p, &inner, 1);
-	if (rc == 0)
-		rc = css_emit(p, &outer->step, "self::%s", inner.step.data);
-	css_compound_free(&inner);
+		rc = css_emit(p, &c->step, flags & CSS_PC_NOT ? "[not(%s)]" : "[%s]", cond.data);
+	buf_free(&cond);
 	return rc;
 }
 
-/* :not(a, b): [not(self::a or self::b)], from after the '('. */
+/* A language range in :lang(): an identifier or a string, lower-cased. */
 static int
-css_parse_not(struct css_parser *p, struct css_compound *c, size_t at)
+css_parse_lang_range(struct css_parser *p, struct buf *range)
 {
-	const char *expected = "expected a selector inside :not()";
-
-	if (p->depth >= CSS_MAX_DEPTH)
-		return css_fail(p, at, ":not() nested more than %d deep", CSS_MAX_DEPTH);
-	c->npreds++;
-	if (css_emit(p, &c->step, "[not(") == -1)
+	if (css_skip_ws(p, NULL) == -1)
 		return -1;
-	p->depth++;
+	if (css_peek(p, 0) == '"' || css_peek(p, 0) == '\'') {
+		if (css_read_string(p, range) == -1)
+			return -1;
+		css_lower(range);
+	} else if (css_ident_at(p, 0)) {
+		if (css_read_ident(p, range, 1) == -1)
+			return -1;
+	} else {
+		return css_fail(p, p->pos, "expected a language inside :lang(), e.g. :lang(en)");
+	}
+	return css_skip_ws(p, NULL);
+}
+
+#define CSS_LOWER_LANG                                                                          \
+	"translate(@lang, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
+/* :lang(en, "de-CH"): the nearest lang attribute (the element's own or an ancestor's)
+ * is the range or starts with it and '-', ignoring ASCII case.  From after the '('. */
+static int
+css_parse_lang(struct css_parser *p, struct css_compound *c)
+{
+	struct buf range, dash;
+	const char *join = "";
+	int rc = 0;
+
+	c->npreds++;
+	if (css_emit(p, &c->step, "[ancestor-or-self::*[@lang][1][") == -1)
+		return -1;
+	buf_init(&range, p->max);
+	buf_init(&dash, p->max);
 	for (;;) {
-		if (css_skip_ws(p, NULL) == -1)
-			return -1;
-		if (!css_compound_at(p))
-			return css_fail(p, p->pos, "%s", expected);
-		if (css_parse_not_member(p, c) == -1 || css_skip_ws(p, NULL) == -1)
-			return -1;
-		if (css_peek(p, 0) == ')')
+		buf_reset(&range);
+		buf_reset(&dash);
+		if ((rc = css_parse_lang_range(p, &range)) == -1)
+			break;
+		rc = css_emit(p, &c->step, "%s" CSS_LOWER_LANG " = ", join);
+		if (rc == 0)
+			rc = css_put_literal(p, &c->step, range.data, range.len);
+		if (rc == 0)
+			rc = css_emit(p, &c->step, " or starts-with(" CSS_LOWER_LANG ", ");
+		if (rc == 0)
+			rc = css_put_literal3(p, &c->step, "", &range, "-");
+		if (rc == 0)
+			rc = css_emit(p, &c->step, ")");
+		join = " or ";
+		if (rc == -1 || css_peek(p, 0) == ')')
 			break;
 		if (css_peek(p, 0) != ',') {
-			if (css_compound_at(p) || css_peek(p, 0) == '>' || css_peek(p, 0) == '+' ||
-			    css_peek(p, 0) == '~')
-				return css_fail(p, p->pos,
-						"combinators are not supported inside :not()");
-			return css_fail(p, p->pos, "expected ')'");
+			rc = css_fail(p, p->pos, "expected ')'");
+			break;
 		}
 		p->pos++;
-		expected = "expected a selector after ','";
-		if (css_emit(p, &c->step, " or ") == -1)
-			return -1;
 	}
+	buf_free(&range);
+	buf_free(&dash);
+	if (rc == -1)
+		return -1;
 	p->pos++;
-	p->depth--;
-	return css_emit(p, &c->step, ")]");
+	return css_emit(p, &c->step, "]]");
 }
+
+/* The value of the type attribute in lower case (HTML compares it so). */
+#define CSS_LOWER_TYPE "translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
+/* Options not disabled themselves or by their optgroup. */
+#define CSS_OPTION_ENABLED "not(@disabled) and not(parent::optgroup[@disabled])"
+
+/*
+ * The conditions of the pseudo-classes that depend on what the HTML standard says of
+ * form controls and links.  A <select> without multiple and size > 1 has one option
+ * checked: the last with selected, else the first that is not disabled.
+ */
+static const char *const css_html_conditions[] = {
+	[0] = "",
+	/* :checked */
+	[1] = "(self::input and @checked and (" CSS_LOWER_TYPE " = 'checkbox' or "
+	      CSS_LOWER_TYPE " = 'radio')) or (self::option and ("
+	      "(not(ancestor::select[1][not(@multiple) and not(@size > 1)]) and @selected) or "
+	      "(ancestor::select[1][not(@multiple) and not(@size > 1)] and ("
+	      "(@selected and count(preceding::option[@selected]) - "
+	      "count(ancestor::select[1]/preceding::option[@selected]) + 1 = "
+	      "count(ancestor::select[1]//option[@selected])) or "
+	      "(not(ancestor::select[1]//option[@selected]) and " CSS_OPTION_ENABLED " and "
+	      "count(preceding::option[" CSS_OPTION_ENABLED "]) = "
+	      "count(ancestor::select[1]/preceding::option[" CSS_OPTION_ENABLED "]))))))",
+	/* :disabled */
+	[2] = "((self::button or self::input or self::select or self::textarea or "
+	      "self::fieldset) and (@disabled or ancestor-or-self::*[parent::fieldset[@disabled]]"
+	      "[not(self::legend and not(preceding-sibling::legend))])) or "
+	      "(self::optgroup and @disabled) or (self::option and not(" CSS_OPTION_ENABLED "))",
+	/* :enabled */
+	[3] = "((self::button or self::input or self::select or self::textarea or "
+	      "self::fieldset) and not(@disabled or ancestor-or-self::*[parent::fieldset[@disabled]]"
+	      "[not(self::legend and not(preceding-sibling::legend))])) or "
+	      "(self::optgroup and not(@disabled)) or (self::option and " CSS_OPTION_ENABLED ")",
+	/* :link, :any-link */
+	[4] = "(self::a or self::area) and @href",
+};
 
 /* Check that pseudo-class pc (named name, at at, func if it has '(') can apply to c. */
 static int
 css_check_pseudo_class(struct css_parser *p, const struct css_pseudo_class *pc,
-		       const struct css_compound *c, const char *name, int func, size_t at)
+		       const char *name, int func, size_t at)
 {
 	int wants_arg;
 
 	if (pc == NULL)
 		return css_fail(p, at, "unknown pseudo-class ':%.60s%s'", name, func ? "()" : "");
-	wants_arg = (pc->flags & (CSS_PC_NTH | CSS_PC_NOT)) != 0;
+	wants_arg = (pc->flags & (CSS_PC_NTH | CSS_PC_LOGICAL | CSS_PC_LANG)) != 0;
 	if (wants_arg && !func)
 		return css_fail(p, at, "':%s' needs an argument, e.g. :%s", name,
-				pc->flags & CSS_PC_NOT ? "not(.ad)" : "nth-child(2n+1)");
+				pc->flags & CSS_PC_LOGICAL ? "not(.ad)"
+				: pc->flags & CSS_PC_LANG  ? "lang(en)"
+							   : "nth-child(2n+1)");
 	if (!wants_arg && func)
 		return css_fail(p, at, "':%s' takes no argument", name);
-	if ((pc->flags & CSS_PC_OFTYPE) && c->type.len == 0)
-		return css_fail(p, at, "':%s' needs an element type before it, e.g. li:%s%s", name,
-				name, wants_arg ? "(2)" : "");
 	return 0;
 }
 
@@ -1110,10 +1333,16 @@ static int
 css_apply_pseudo_class(struct css_parser *p, struct css_compound *c,
 		       const struct css_pseudo_class *pc, size_t at)
 {
-	if (pc->flags & CSS_PC_NOT)
-		return css_parse_not(p, c, at);
+	if (pc->flags & CSS_PC_LOGICAL)
+		return css_parse_logical(p, c, pc->flags, at);
 	if (pc->flags & CSS_PC_NTH)
 		return css_parse_nth(p, c, pc->flags);
+	if (pc->flags & CSS_PC_LANG)
+		return css_parse_lang(p, c);
+	if (pc->flags & CSS_PC_HTML) {
+		c->npreds++;
+		return css_emit(p, &c->step, "[%s]", css_html_conditions[pc->flags >> 12]);
+	}
 	if (pc->flags & (CSS_PC_EMPTY | CSS_PC_ROOT)) {
 		c->npreds++;
 		return css_emit(p, &c->step, "[%s]",
@@ -1144,7 +1373,7 @@ css_parse_pseudo_class(struct css_parser *p, struct css_compound *c)
 		if (strcmp(name.data, css_pseudo_classes[i].name) == 0)
 			pc = &css_pseudo_classes[i];
 	if (rc == 0)
-		rc = css_check_pseudo_class(p, pc, c, name.data, func, at);
+		rc = css_check_pseudo_class(p, pc, name.data, func, at);
 	buf_free(&name);
 	if (rc == -1)
 		return -1;
@@ -1226,9 +1455,9 @@ css_parse_pseudo_element(struct css_parser *p, struct css_compound *c)
 }
 
 /* A compound selector (css_compound_at): its type, then #id .class [attr] :pseudo, and
- * outside :not() a pseudo-element to end it. */
+ * outside a pseudo-class's argument (nested) a pseudo-element to end it. */
 static int
-css_parse_compound(struct css_parser *p, struct css_compound *c, int in_not)
+css_parse_compound(struct css_parser *p, struct css_compound *c, int nested)
 {
 	int rc;
 
@@ -1252,9 +1481,10 @@ css_parse_compound(struct css_parser *p, struct css_compound *c, int in_not)
 				rc = css_parse_pseudo_class(p, c);
 				break;
 			}
-			if (in_not)
+			if (nested)
 				return css_fail(p, p->pos,
-						"pseudo-elements are not allowed inside :not()");
+						"pseudo-elements are not allowed inside a "
+						"pseudo-class's parentheses");
 			return css_parse_pseudo_element(p, c);
 		default:
 			return 0;
@@ -1299,8 +1529,18 @@ css_put_step(struct css_parser *p, struct buf *out, enum css_combinator comb,
 	return 0;
 }
 
-/* After a compound: the combinator to the next one (in *comb), or CSS_START at a ','
- * or the end.  pe: the compound ended with a pseudo-element, so nothing may follow. */
+/* Whether the selector ends here: at a ',' or the end, or inside a pseudo-class's
+ * parentheses at its ')'. */
+static int
+css_selector_ends(const struct css_parser *p)
+{
+	int c = css_peek(p, 0);
+
+	return c == ',' || c == 0 || (c == ')' && p->depth > 0);
+}
+
+/* After a compound: the combinator to the next one (in *comb), or CSS_START where the
+ * selector ends.  pe: the compound ended with a pseudo-element, so nothing may follow. */
 static int
 css_parse_combinator(struct css_parser *p, enum css_pseudo_element pe, enum css_combinator *comb)
 {
@@ -1310,7 +1550,7 @@ css_parse_combinator(struct css_parser *p, enum css_pseudo_element pe, enum css_
 		return -1;
 	c = css_peek(p, 0);
 	*comb = CSS_START;
-	if (c == ',' || c == 0)
+	if (css_selector_ends(p))
 		return 0;
 	if (pe != CSS_PE_NONE)
 		return css_fail(p, p->pos, "'::%s' must end the selector",
@@ -1331,33 +1571,172 @@ css_parse_combinator(struct css_parser *p, enum css_pseudo_element pe, enum css_
 	return css_fail_unexpected(p);
 }
 
-/* A selector: compounds joined by combinators, from a css_compound_at. */
-static int
-css_parse_complex(struct css_parser *p, struct buf *out)
+/* A complex selector: compounds c[0..n), comb[i] the combinator before c[i] (for c[0]
+ * CSS_START, or a relative selector's leading one). */
+struct css_complex {
+	struct css_compound *c;
+	enum css_combinator *comb;
+	size_t n, cap;
+};
+
+static void
+css_complex_free(struct css_complex *cx)
 {
-	enum css_combinator comb = CSS_START;
-	enum css_pseudo_element pe;
-	struct css_compound c;
+	for (size_t i = 0; i < cx->n; i++)
+		css_compound_free(&cx->c[i]);
+	free(cx->c);
+	free(cx->comb);
+}
+
+/* Room for one more compound, initialised; NULL when memory ran out. */
+static struct css_compound *
+css_complex_add(struct css_parser *p, struct css_complex *cx, enum css_combinator comb)
+{
+	if (cx->n == cx->cap) {
+		size_t cap = cx->cap ? cx->cap * 2 : 8;
+		struct css_compound *c = realloc(cx->c, cap * sizeof *c);
+		enum css_combinator *k;
+
+		if (c == NULL) {
+			css_fail(p, p->pos, "out of memory");
+			return NULL;
+		}
+		cx->c = c;
+		if ((k = realloc(cx->comb, cap * sizeof *k)) == NULL) {
+			css_fail(p, p->pos, "out of memory");
+			return NULL;
+		}
+		cx->comb = k;
+		cx->cap = cap;
+	}
+	css_compound_init(&cx->c[cx->n], p->max);
+	cx->comb[cx->n] = comb;
+	return &cx->c[cx->n++];
+}
+
+/* A selector: compounds joined by combinators.  mode CSS_RELATIVE: it may start with
+ * a combinator (descendant when it does not). */
+static int
+css_parse_complex(struct css_parser *p, struct css_complex *cx, int mode)
+{
+	enum css_combinator comb = mode == CSS_RELATIVE ? CSS_DESCENDANT : CSS_START;
+	struct css_compound *c;
+	int k = css_peek(p, 0);
+
+	if (mode == CSS_RELATIVE && (k == '>' || k == '+' || k == '~')) {
+		comb = k == '>' ? CSS_CHILD : k == '+' ? CSS_ADJACENT : CSS_SIBLING;
+		p->pos++;
+		if (css_skip_ws(p, NULL) == -1)
+			return -1;
+		if (!css_compound_at(p))
+			return css_fail(p, p->pos, "expected a selector after '%c'", k);
+	}
+	do {
+		if ((c = css_complex_add(p, cx, comb)) == NULL ||
+		    css_parse_compound(p, c, mode != CSS_TOP) == -1 ||
+		    css_parse_combinator(p, c->pe, &comb) == -1)
+			return -1;
+	} while (comb != CSS_START);
+	return 0;
+}
+
+/* The selector, scoped as Scrapy scopes it: from the context node, which it may match. */
+static int
+css_put_scoped(struct css_parser *p, struct buf *out, const struct css_complex *cx)
+{
+	for (size_t i = 0; i < cx->n; i++)
+		if (css_put_step(p, out, cx->comb[i], &cx->c[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The condition that the context node matches the selector, anywhere in the document
+ * (as :is() and :not() mean it): "self::c[parent::b[ancestor::a]]" for "a b > c". */
+static int
+css_put_match(struct css_parser *p, struct buf *out, const struct css_complex *cx)
+{
+	static const char *const axis[] = {
+		[CSS_DESCENDANT] = "ancestor::",
+		[CSS_CHILD] = "parent::",
+		[CSS_ADJACENT] = "preceding-sibling::*[1]/self::",
+		[CSS_SIBLING] = "preceding-sibling::",
+	};
+	size_t i = cx->n;
+
+	if (css_emit(p, out, "self::%s", cx->c[i - 1].step.data) == -1)
+		return -1;
+	for (i--; i > 0; i--)
+		if (css_emit(p, out, "[%s%s", axis[cx->comb[i]], cx->c[i - 1].step.data) == -1)
+			return -1;
+	for (i = 1; i < cx->n; i++)
+		if (css_emit(p, out, "]") == -1)
+			return -1;
+	return 0;
+}
+
+/* A relative selector of :has() as a path from the context node: "> a b" is
+ * "a/descendant::b", "+ a" "following-sibling::*[1]/self::a". */
+static int
+css_put_relative(struct css_parser *p, struct buf *out, const struct css_complex *cx)
+{
+	static const char *const axis[] = {
+		[CSS_DESCENDANT] = "descendant::",
+		[CSS_CHILD] = "",
+		[CSS_ADJACENT] = "following-sibling::*[1]/self::",
+		[CSS_SIBLING] = "following-sibling::",
+	};
+
+	for (size_t i = 0; i < cx->n; i++)
+		if (css_emit(p, out, "%s%s%s", i > 0 ? "/" : "", axis[cx->comb[i]],
+			     cx->c[i].step.data) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The argument of :not(), :is(), :where(), :has() or "of S": selectors separated by
+ * commas, up to and over the ')', as one condition on the context node ("a or b").
+ */
+static int
+css_parse_selector_list(struct css_parser *p, struct buf *out, int mode)
+{
+	const char *expected = "expected a selector inside the parentheses";
+	struct css_complex cx;
 	int rc;
 
-	do {
-		css_compound_init(&c, p->max);
-		rc = css_parse_compound(p, &c, 0);
+	for (;;) {
+		if (css_skip_ws(p, NULL) == -1)
+			return -1;
+		if (!css_compound_at(p) &&
+		    !(mode == CSS_RELATIVE && css_peek(p, 0) != 0 && strchr(">+~", css_peek(p, 0))))
+			return css_fail(p, p->pos, "%s", expected);
+		memset(&cx, 0, sizeof cx);
+		rc = css_parse_complex(p, &cx, mode);
 		if (rc == 0)
-			rc = css_put_step(p, out, comb, &c);
-		pe = c.pe;
-		css_compound_free(&c);
-		if (rc == 0)
-			rc = css_parse_combinator(p, pe, &comb);
-	} while (rc == 0 && comb != CSS_START);
-	return rc;
+			rc = (mode == CSS_RELATIVE ? css_put_relative : css_put_match)(p, out, &cx);
+		css_complex_free(&cx);
+		if (rc == -1)
+			return -1;
+		if (css_peek(p, 0) == ')')
+			break;
+		if (css_peek(p, 0) != ',')
+			return css_fail(p, p->pos, "expected ')'");
+		p->pos++;
+		expected = "expected a selector after ','";
+		if (css_emit(p, out, " or ") == -1)
+			return -1;
+	}
+	p->pos++;
+	return 0;
 }
 
 /* Selectors separated by commas, to the end: their union. */
 static int
 css_parse_group(struct css_parser *p, struct buf *out)
 {
+	struct css_complex cx;
 	size_t comma;
+	int rc;
 
 	if (css_skip_ws(p, NULL) == -1)
 		return -1;
@@ -1371,10 +1750,17 @@ css_parse_group(struct css_parser *p, struct buf *out)
 				return css_fail(p, p->pos, "expected a selector before '%c'", c);
 			return css_fail_unexpected(p);
 		}
-		if (css_parse_complex(p, out) == -1)
+		memset(&cx, 0, sizeof cx);
+		rc = css_parse_complex(p, &cx, CSS_TOP);
+		if (rc == 0)
+			rc = css_put_scoped(p, out, &cx);
+		css_complex_free(&cx);
+		if (rc == -1)
 			return -1;
 		if (css_peek(p, 0) == 0)
 			return 0;
+		if (css_peek(p, 0) != ',')
+			return css_fail_unexpected(p);
 		comma = p->pos++;
 		if (css_skip_ws(p, NULL) == -1)
 			return -1;
@@ -1409,4 +1795,49 @@ css_to_xpath(const char *css, struct buf *out, struct css_error *err)
 		out->data[start] = '\0';
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* XPath functions */
+
+/* The number of the context element's siblings before (after, if after) it that
+ * have its name. */
+static void
+css_xp_of_type(xmlXPathParserContextPtr ctxt, int nargs, int after)
+{
+	xmlNodePtr n = ctxt->context->node, s;
+	double count = 0;
+
+	if (nargs != 0) {
+		xmlXPathSetArityError(ctxt);
+		return;
+	}
+	if (n != NULL && n->type == XML_ELEMENT_NODE)
+		for (s = after ? n->next : n->prev; s != NULL; s = after ? s->next : s->prev)
+			if (s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, n->name))
+				count++;
+	xmlXPathReturnNumber(ctxt, count);
+}
+
+static void
+css_xp_before_of_type(xmlXPathParserContextPtr ctxt, int nargs)
+{
+	css_xp_of_type(ctxt, nargs, 0);
+}
+
+static void
+css_xp_after_of_type(xmlXPathParserContextPtr ctxt, int nargs)
+{
+	css_xp_of_type(ctxt, nargs, 1);
+}
+
+int
+css_xpath_register(xmlXPathContextPtr ctx)
+{
+	if (xmlXPathRegisterFunc(ctx, (const xmlChar *)"css-before-of-type",
+				 css_xp_before_of_type) != 0 ||
+	    xmlXPathRegisterFunc(ctx, (const xmlChar *)"css-after-of-type",
+				 css_xp_after_of_type) != 0)
+		return -1;
+	return 0;
 }

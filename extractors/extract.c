@@ -3,7 +3,8 @@
  *
  * A field's pipeline, per selected node and in document order:
  *   node -> text (element: all descendant text, or an attribute with attr, or its
- *   markup with type html; text node: its text; attribute node: its value)
+ *   markup with type html, or a <time>'s datetime with type date; text node: its
+ *   text; attribute node: its value)
  *   -> white space normalised (not for html) -> empty values dropped
  *   -> re (first capture group if there is one, else the whole match; no match drops)
  *   -> type conversion (a failure drops the value).
@@ -11,6 +12,8 @@
  * array, or a string with join).  No value: the default, else null; a required field
  * without one drops its item.  Items whose fields are all null are not produced.
  */
+#include "config.h"
+
 #include "extract.h"
 
 #include <stdarg.h>
@@ -95,8 +98,9 @@ silent(void *ctx, const char *msg, ...)
 	(void)msg;
 }
 
+/* libxml2 2.12 made the error const in this callback (configure finds out). */
 static void
-silent_structured(void *ctx, xmlErrorPtr e)
+silent_structured(void *ctx, SCRAPER_XML_ERROR_CONST xmlError *e)
 {
 	(void)ctx;
 	(void)e;
@@ -155,7 +159,7 @@ static xmlXPathCompExprPtr
 compile_xpath(const char *expr, struct ex_error *err)
 {
 	xmlXPathCompExprPtr xp;
-	xmlErrorPtr e;
+	const xmlError *e;	/* const from libxml2 2.12 on; fine before */
 
 	xmlResetLastError();
 	if ((xp = xmlXPathCompile((const xmlChar *)expr)) != NULL)
@@ -346,6 +350,19 @@ default_json(const struct ex_field_spec *spec, struct buf *out, struct ex_error 
 		if (field_parse_bool(spec->def, &bv) == -1)
 			break;
 		return buf_puts(out, bv ? "true" : "false");
+	case EX_DATE: {
+		struct buf d;
+		int rc;
+
+		buf_init(&d, 256);
+		rc = field_parse_date(spec->def, &d);
+		if (rc == 0)
+			rc = json_put_string(out, d.data, d.len);
+		buf_free(&d);
+		if (rc == 0)
+			return 0;
+		break;
+	}
 	default:
 		return json_put_cstring(out, spec->def);
 	}
@@ -452,8 +469,23 @@ problem(struct apply *a, const char *fmt, ...)
 }
 
 /*
- * Run re over s.  1 and the match (first capture group if any) in [*start, *end);
- * 0 for no match; -1 when the regex hit its match or depth limit.
+ * Does re match anywhere in s?  1 yes, 0 no, -1 when the regex hit its match or depth
+ * limit.  For URL filters (match:, allow:, deny:): a capture group that did not take
+ * part does not make a match fail ("/(index\\.html)?$" matches "http://host/").
+ */
+static int
+regex_test(const struct ex_rules *r, const struct ex_regex *re, const char *s, size_t n)
+{
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, re->md, r->mctx);
+
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return rc < 0 ? -1 : 1;
+}
+
+/*
+ * Run a field's re over s.  1 and the match (first capture group if any) in
+ * [*start, *end); 0 for no match; -1 when the regex hit its match or depth limit.
  */
 static int
 regex_match(const struct ex_rules *r, const struct ex_regex *re, const char *s, size_t n,
@@ -480,7 +512,28 @@ regex_match(const struct ex_rules *r, const struct ex_regex *re, const char *s, 
 	return 1;
 }
 
-/* The text of one selected node, into a->raw.  0, or 1 when the node gives nothing. */
+/* The markup of element n as the document has it (no line breaks or indentation
+ * added), into a->raw.  0, or 1 when there is none. */
+static int
+node_markup(struct apply *a, xmlNodePtr n)
+{
+	xmlOutputBufferPtr ob = xmlAllocOutputBuffer(NULL);
+	const xmlChar *s;
+
+	if (ob == NULL)
+		return 1;
+	htmlNodeDumpFormatOutput(ob, a->doc, n, NULL, 0);
+	xmlOutputBufferFlush(ob);
+	s = xmlOutputBufferGetContent(ob);
+	if (s != NULL)
+		buf_append(&a->raw, s, xmlOutputBufferGetSize(ob));
+	xmlOutputBufferClose(ob);
+	return a->raw.len == 0;
+}
+
+/* The text of one selected node, into a->raw.  0, or 1 when the node gives nothing.
+ * A date field reading a <time> element takes its datetime attribute when it has
+ * one, as the HTML standard defines the element's value. */
 static int
 node_text(struct apply *a, const struct ex_field *f, xmlNodePtr n)
 {
@@ -491,13 +544,11 @@ node_text(struct apply *a, const struct ex_field *f, xmlNodePtr n)
 		if ((s = xmlGetProp(n, (const xmlChar *)f->attr)) == NULL)
 			return 1;
 	} else if (n->type == XML_ELEMENT_NODE && f->type == EX_HTML) {
-		xmlBufferPtr xb = xmlBufferCreate();
-		if (xb == NULL)
-			return 1;
-		htmlNodeDump(xb, a->doc, n);
-		buf_append(&a->raw, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
-		xmlBufferFree(xb);
-		return a->raw.len == 0;
+		return node_markup(a, n);
+	} else if (n->type == XML_ELEMENT_NODE && f->type == EX_DATE &&
+		   xmlStrcasecmp(n->name, (const xmlChar *)"time") == 0 &&
+		   (s = xmlGetProp(n, (const xmlChar *)"datetime")) != NULL) {
+		/* s is the value */
 	} else {
 		s = xmlNodeGetContent(n);
 	}
@@ -542,13 +593,30 @@ convert(struct apply *a, const struct ex_field *f, const char *s, size_t n,
 		rc = json_put_double(out, dv);
 		break;
 	case EX_BOOL:
-		if (field_parse_bool(buf_str(&a->tmp), &bv) == -1)
-			return 1;
+		/* Not a yes/no word: a regex without a group is the test itself, and a
+		 * match ("re: 'In stock'") is true; anything else has no value. */
+		if (field_parse_bool(buf_str(&a->tmp), &bv) == -1) {
+			if (f->re == NULL || f->re->ncap > 0)
+				return 1;
+			bv = true;
+		}
 		rc = buf_puts(out, bv ? "true" : "false");
+		break;
+	case EX_DATE:
+		buf_init(&abs, 256);
+		if (field_parse_date(buf_str(&a->tmp), &abs) == -1) {
+			buf_free(&abs);
+			return 1;
+		}
+		rc = json_put_string(out, abs.data, abs.len);
+		if (rc == 0 && text != NULL)
+			rc = buf_append(text, abs.data, abs.len);
+		buf_free(&abs);
+		text = NULL;
 		break;
 	case EX_URL:
 		buf_init(&abs, URL_MAX * 4);
-		if (a->base == NULL || url_resolve(a->base, buf_str(&a->tmp), &abs) == -1) {
+		if (a->base == NULL || url_resolve_value(a->base, buf_str(&a->tmp), &abs) == -1) {
 			buf_free(&abs);
 			return 1;
 		}
@@ -728,11 +796,10 @@ static int
 apply_item(struct apply *a, const struct ex_item *it, const char *url)
 {
 	xmlXPathObjectPtr res;
-	size_t start, end;
 	int rc = 0;
 
 	if (it->match != NULL) {
-		int m = regex_match(a->r, it->match, url, strlen(url), &start, &end);
+		int m = regex_test(a->r, it->match, url, strlen(url));
 		if (m < 0) {
 			a->stats->errors++;
 			problem(a, "item '%s': match regex gave up (match limit)", it->type);
@@ -752,22 +819,35 @@ apply_item(struct apply *a, const struct ex_item *it, const char *url)
 	return rc;
 }
 
+/* A follow rule's allow: or deny: regex gave up on a URL: reported like a field's re. */
+static void
+limit_hit(struct apply *a, const char *which, const char *url)
+{
+	a->stats->errors++;
+	problem(a, "follow rule: %s regex gave up (match limit) on %.200s", which, url);
+}
+
 /* A followed link: resolved, http(s), allowed, not denied, once per page. */
 static int
 offer_link(struct apply *a, const struct ex_follow *fl, const char *href,
 	   struct urlset *seen)
 {
 	struct buf abs;
-	size_t s, e;
-	int rc = 0;
+	int rc = 0, m;
 
 	buf_init(&abs, URL_MAX * 4);
 	if (url_resolve(a->base, href, &abs) == -1)
 		goto done;
-	if (fl->allow != NULL && regex_match(a->r, fl->allow, abs.data, abs.len, &s, &e) != 1)
+	if (fl->allow != NULL && (m = regex_test(a->r, fl->allow, abs.data, abs.len)) != 1) {
+		if (m < 0)
+			limit_hit(a, "allow", abs.data);
 		goto done;
-	if (fl->deny != NULL && regex_match(a->r, fl->deny, abs.data, abs.len, &s, &e) != 0)
+	}
+	if (fl->deny != NULL && (m = regex_test(a->r, fl->deny, abs.data, abs.len)) != 0) {
+		if (m < 0)
+			limit_hit(a, "deny", abs.data); /* denied: the safe side */
 		goto done;
+	}
 	if (urlset_add(seen, url_hash(abs.data, abs.len)) != 1 ||
 	    a->stats->links >= MAX_LINKS_PER_PAGE)
 		goto done;
@@ -846,6 +926,10 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	memset(stats, 0, sizeof *stats);
 	if (doc == NULL || (a.xc = xmlXPathNewContext(doc)) == NULL)
 		return -1;
+	if (css_xpath_register(a.xc) == -1) {
+		xmlXPathFreeContext(a.xc);
+		return -1;
+	}
 	a.base = page_base(r, a.xc, url);
 	buf_init(&a.raw, MAX_VALUE);
 	buf_init(&a.val, MAX_VALUE);

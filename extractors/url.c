@@ -4,14 +4,21 @@
  * curl's URL API does the parsing, relative resolution and dot-segment removal; this
  * file adds what curl leaves alone: the http(s)-only rule, host case, fragments, and
  * percent-encoding normalisation so that equivalent spellings dedup to one URL.
+ * International hosts go to punycode with libidn2 (curl's CURLU_PUNYCODE converts from
+ * the locale's encoding, which in the C locale fails on every non-ASCII host).
+ *
+ * url_resolve_value is the other use: the value of a url field, resolved as a browser
+ * resolves an href, everything the href says kept.
  */
 #include "url.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
+#include <idn2.h>
 
 struct url_base {
 	CURLU *h;
@@ -47,22 +54,57 @@ is_http(CURLU *h)
 	return ok;
 }
 
-/* Lower-case the host, drop the fragment. */
+/* The host in lower case, and in punycode when it is not ASCII; NULL when it is
+ * empty or IDNA refuses it.  Free with free(). */
+static char *
+host_ascii(const char *host)
+{
+	char *out = NULL;
+	int ascii = 1;
+
+	for (const char *p = host; *p; p++)
+		ascii &= (unsigned char)*p < 0x80;
+	if (host[0] == '\0')
+		return NULL;
+	if (!ascii) {
+		/* UTS #46 mapping (lower case, full-width dots...), then IDNA 2008; some
+		 * names (with symbols) only pass the transitional processing. */
+		if (idn2_lookup_u8((const uint8_t *)host, (uint8_t **)&out,
+				   IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK &&
+		    idn2_lookup_u8((const uint8_t *)host, (uint8_t **)&out,
+				   IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK)
+			return NULL;
+		/* The mapping can make characters a host may not hold (U+2000 becomes a
+		 * space): the URL standard's forbidden host code points fail. */
+		for (const char *p = out; *p; p++) {
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+			    strchr("#%/:<>?@[\\]^|", *p) != NULL) {
+				free(out);
+				return NULL;
+			}
+		}
+	} else if ((out = strdup(host)) == NULL) {
+		return NULL;
+	}
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+/* Lower-case the host (punycode for an international one), drop the fragment. */
 static int
 normalise_parts(CURLU *h)
 {
-	char *host = NULL;
+	char *host = NULL, *ascii;
 	int rc = 0;
 
 	if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		return -1;
-	if (host[0] == '\0')
-		rc = -1;
-	for (char *p = host; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (rc == 0 && curl_url_set(h, CURLUPART_HOST, host, 0) != CURLUE_OK)
-		rc = -1;
+	ascii = host_ascii(host);
 	curl_free(host);
+	if (ascii == NULL || curl_url_set(h, CURLUPART_HOST, ascii, 0) != CURLUE_OK)
+		rc = -1;
+	free(ascii);
 	if (rc == 0 && curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
 		rc = -1;
 	return rc;
@@ -157,6 +199,8 @@ clean_href(const char *href)
 	return s;
 }
 
+static char *curl_ref(const char *ref, size_t n);
+
 struct url_base *
 url_base_new(const char *abs)
 {
@@ -193,7 +237,11 @@ url_resolve(const struct url_base *base, const char *href, struct buf *out)
 	char *ref;
 	int rc = -1;
 
-	if ((ref = clean_href(href)) == NULL)
+	if ((href = clean_href(href)) == NULL)
+		return -1;
+	ref = curl_ref(href, strlen(href));
+	free((char *)href);
+	if (ref == NULL)
 		return -1;
 	/* "" and "#frag" are the base document itself (RFC 3986 5.2.2); curl 7.88
 	 * resolves "#frag" to the base's directory, so they are handled here. */
@@ -213,7 +261,11 @@ url_canonical(const char *abs, struct buf *out)
 	char *ref;
 	int rc = -1;
 
-	if ((ref = clean_href(abs)) == NULL)
+	if ((abs = clean_href(abs)) == NULL)
+		return -1;
+	ref = curl_ref(abs, strlen(abs));
+	free((char *)abs);
+	if (ref == NULL)
 		return -1;
 	if ((h = curl_url()) != NULL &&
 	    curl_url_set(h, CURLUPART_URL, ref, CURLU_ALLOW_SPACE) == CURLUE_OK)
@@ -266,4 +318,183 @@ url_on_site(const char *url, const char *site)
 
 	return rest != NULL && strncmp(rest, site, n) == 0 &&
 	       (rest[n] == '/' || rest[n] == '?' || rest[n] == '\0');
+}
+
+/* ---- url field values ---- */
+
+/* Schemes the URL standard calls special: they have a host and a path of segments. */
+static int
+is_special_scheme(const char *s, size_t n)
+{
+	static const char *const special[] = {"http", "https", "ftp", "ws", "wss", "file"};
+
+	for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+		if (strlen(special[i]) == n && strncasecmp(s, special[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The length of the scheme that starts ref ("mailto" of "mailto:x"), 0 if none. */
+static size_t
+scheme_len(const char *ref)
+{
+	size_t i = 0;
+
+	if (!isalpha((unsigned char)ref[0]))
+		return 0;
+	while (isalnum((unsigned char)ref[i]) || ref[i] == '+' || ref[i] == '-' || ref[i] == '.')
+		i++;
+	return ref[i] == ':' ? i : 0;
+}
+
+/* What a part of a URL may not hold raw (besides controls, space and non-ASCII). */
+enum url_part { PART_OPAQUE, PART_PATH, PART_QUERY, PART_FRAGMENT };
+
+/* Append s[0..n) with the bytes part may not hold raw percent-encoded. */
+static int
+append_encoded(struct buf *out, const char *s, size_t n, enum url_part part)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static const char *const extra[] = {
+		[PART_OPAQUE] = "", [PART_PATH] = "\"<>`{}", [PART_QUERY] = "\"<>'",
+		[PART_FRAGMENT] = "\"<>`",
+	};
+	char enc[3] = {'%', 0, 0};
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int bad = c < 0x20 || c >= 0x7f || (c == ' ' && part != PART_OPAQUE) ||
+			  (c != 0 && strchr(extra[part], c) != NULL);
+		if (!bad) {
+			if (buf_putc(out, c) == -1)
+				return -1;
+			continue;
+		}
+		enc[1] = hex[c >> 4];
+		enc[2] = hex[c & 15];
+		if (buf_append(out, enc, 3) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A URL that is data (mailto:, tel:): scheme lower-cased, the rest as written. */
+static int
+append_opaque(struct buf *out, const char *ref, size_t slen)
+{
+	size_t q = strcspn(ref, "?#"), f = strcspn(ref, "#");
+
+	for (size_t i = 0; i < slen; i++)
+		if (buf_putc(out, tolower((unsigned char)ref[i])) == -1)
+			return -1;
+	if (append_encoded(out, ref + slen, q - slen, PART_OPAQUE) == -1 ||
+	    append_encoded(out, ref + q, f - q, PART_QUERY) == -1)
+		return -1;
+	return append_encoded(out, ref + f, strlen(ref + f), PART_FRAGMENT);
+}
+
+/* Copy ref[0..n) for curl: backslashes before the query become slashes (the URL
+ * standard's rule for http(s)), spaces %20 (curl would write a space in a query as
+ * '+', which a server may read as a literal plus). */
+static char *
+curl_ref(const char *ref, size_t n)
+{
+	size_t q = strcspn(ref, "?"), j = 0;
+	char *s = malloc(3 * n + 1);
+
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (ref[i] == ' ') {
+			memcpy(s + j, "%20", 3);
+			j += 3;
+		} else {
+			s[j++] = ref[i] == '\\' && i < q ? '/' : ref[i];
+		}
+	}
+	s[j] = '\0';
+	return s;
+}
+
+/* Append the URL in h, part by part, then the fragment (frag: after the '#', or NULL
+ * for none); empty_query: the reference ended its query with nothing ("x?"). */
+static int
+append_parts(struct buf *out, CURLU *h, int empty_query, const char *frag)
+{
+	static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_USER, CURLUPART_PASSWORD,
+					  CURLUPART_HOST,   CURLUPART_PORT, CURLUPART_PATH,
+					  CURLUPART_QUERY};
+	char *v[7] = {NULL};
+	char *host = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < 7; i++)
+		if (curl_url_get(h, parts[i], &v[i], CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
+			v[i] = NULL;
+	if (v[0] == NULL || v[3] == NULL || (host = host_ascii(v[3])) == NULL)
+		goto done;
+	for (char *p = v[0]; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (buf_printf(out, "%s://", v[0]) == -1 ||
+	    (v[1] != NULL && (append_encoded(out, v[1], strlen(v[1]), PART_PATH) == -1 ||
+			      (v[2] != NULL && (buf_putc(out, ':') == -1 ||
+						append_encoded(out, v[2], strlen(v[2]),
+							       PART_PATH) == -1)) ||
+			      buf_putc(out, '@') == -1)) ||
+	    buf_puts(out, host) == -1 || (v[4] != NULL && buf_printf(out, ":%s", v[4]) == -1) ||
+	    append_encoded(out, v[5] ? v[5] : "/", strlen(v[5] ? v[5] : "/"), PART_PATH) == -1)
+		goto done;
+	if ((v[6] != NULL || empty_query) &&
+	    (buf_putc(out, '?') == -1 ||
+	     (v[6] != NULL && append_encoded(out, v[6], strlen(v[6]), PART_QUERY) == -1)))
+		goto done;
+	if (frag != NULL &&
+	    (buf_putc(out, '#') == -1 || append_encoded(out, frag, strlen(frag), PART_FRAGMENT) == -1))
+		goto done;
+	rc = 0;
+done:
+	for (size_t i = 0; i < 7; i++)
+		curl_free(v[i]);
+	free(host);
+	return rc;
+}
+
+int
+url_resolve_value(const struct url_base *base, const char *href, struct buf *out)
+{
+	size_t mark = out->len, slen, hash;
+	char *ref, *rest = NULL;
+	int rc = -1, empty_query;
+	CURLU *h = NULL;
+
+	if ((ref = clean_href(href)) == NULL)
+		return -1;
+	slen = scheme_len(ref);
+	if (slen > 0 && !is_special_scheme(ref, slen)) {
+		rc = append_opaque(out, ref, slen);
+		goto done;
+	}
+	/* curl 7.88 resolves "#frag" against the base's directory, and drops an empty
+	 * query: the fragment and the '?' are dealt with here. */
+	hash = strcspn(ref, "#");
+	empty_query = hash > 0 && ref[hash - 1] == '?' && memchr(ref, '?', hash - 1) == NULL;
+	if ((rest = curl_ref(ref, hash)) == NULL || (h = curl_url_dup(base->h)) == NULL)
+		goto done;
+	if (rest[0] != '\0' &&
+	    curl_url_set(h, CURLUPART_URL, rest, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+		goto done;
+	if (rest[0] == '\0' && curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
+		goto done;
+	if (empty_query && curl_url_set(h, CURLUPART_QUERY, NULL, 0) != CURLUE_OK)
+		goto done;
+	rc = append_parts(out, h, empty_query, ref[hash] == '#' ? ref + hash + 1 : NULL);
+done:
+	if (rc == 0 && out->len - mark > URL_MAX * 3)
+		rc = -1;
+	if (rc == -1)
+		buf_truncate(out, mark);
+	curl_url_cleanup(h);
+	free(rest);
+	free(ref);
+	return rc;
 }

@@ -4,7 +4,8 @@
  * Canonical form (what the frontier stores and dedups on): http or https only, scheme
  * and host lower-cased, default port dropped, fragment dropped, dot segments resolved,
  * an empty path made "/", percent-encoding normalised (unreserved characters decoded,
- * other escapes upper-cased, raw spaces, controls and non-ASCII bytes encoded).
+ * other escapes upper-cased, raw spaces, controls and non-ASCII bytes encoded), an
+ * international host in its punycode (IDNA) form.
  *
  * Lives in extractors/ because link extraction resolves hrefs with it; the coordinator
  * uses the same functions, so a URL means the same thing everywhere.
@@ -31,6 +32,21 @@ void url_base_free(struct url_base *b);
  * 0, or -1 when the result is not a valid http(s) URL (mailto:, javascript:, ftp:,
  * malformed, over URL_MAX).  On -1 out is unchanged. */
 int url_resolve(const struct url_base *base, const char *href, struct buf *out);
+
+/*
+ * The value of a url field (type: url): href resolved against base as the WHATWG URL
+ * standard (RFC 3986) resolves it, appended to out.  Unlike url_resolve it keeps the
+ * fragment, keeps an empty query "?", and keeps every scheme: a URL whose scheme is
+ * not http, https, ftp, ws, wss or file (mailto:, tel:, data:, javascript:) is data,
+ * given back as written (scheme lower-cased, controls and non-ASCII percent-encoded).
+ * For the others: backslashes before the query are slashes; the host is lower-cased
+ * and an international host becomes its punycode (IDNA 2008, UTS #46) form; the
+ * default port is dropped; dot segments are resolved; spaces, controls, non-ASCII
+ * bytes and the characters each part may not hold raw (" < > ` { } and ' in a query)
+ * are percent-encoded (a space as %20, in the query too); existing %XX escapes are
+ * left as written.  0, or -1 when it cannot be resolved (out unchanged).
+ */
+int url_resolve_value(const struct url_base *base, const char *href, struct buf *out);
 
 /* Canonical form of an absolute http(s) URL, appended to out.  0 or -1 as above. */
 int url_canonical(const char *abs, struct buf *out);

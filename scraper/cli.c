@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/exitcode.h"
 #include "base/log.h"
@@ -36,15 +37,17 @@ static const char usage_main[] =
 "commands:\n"
 "  crawl  [-c DIR] [-d DB] [options] URLFILE...   crawl the URLs listed (- = stdin)\n"
 "  query  [-d DB] [-f table|csv|json|jsonl] SQL   read-only SQL over the database\n"
-"  export [-d DB] -t TYPE [-f jsonl|csv] [-o FILE] items of one type\n"
+"         [-d DB] --tables | --schema [NAME]      its tables and views, their SQL\n"
+"  export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]   items of one type\n"
 "  check  [-c DIR]                                validate every rule file\n"
 "  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
 "  serve  [-D DATADIR] [--listen ADDR:PORT]       the service: JSON API, jobs, schedules\n"
 "\n"
-"  scraper COMMAND --help   options of one command\n"
+"  scraper help COMMAND    options of one command (or: scraper COMMAND --help)\n"
 "  scraper --version\n"
 "\n"
+"Options may come before or after the arguments; -- ends the options.\n"
 "environment: SCRAPER_CONFIG (default -c), SCRAPER_DB (default -d)\n"
 "exit status: 0 done, 1 the run failed, 2 usage or rule-file error\n";
 
@@ -69,19 +72,29 @@ static const char usage_crawl[] =
 "  -h, --help           this text\n";
 
 static const char usage_query[] =
-"usage: scraper query [-d DB] [-f table|csv|json|jsonl] SQL\n"
+"usage: scraper query [-d DB] [-f table|csv|json|jsonl] [--no-truncate] SQL|-\n"
+"       scraper query [-d DB] [-f FMT] --tables\n"
+"       scraper query [-d DB] --schema [NAME]\n"
 "\n"
 "Run one read-only SQL statement over the database and print the rows.  The database is\n"
-"opened read-only: only SELECT, WITH, VALUES, EXPLAIN and reading PRAGMAs run.  In the\n"
-"table format NULL is an empty cell; blobs are base64 in every format.\n"
+"opened read-only: only SELECT, WITH, VALUES, EXPLAIN and reading PRAGMAs run.  SQL -\n"
+"(or no SQL, when standard input is not a terminal) reads the statement from standard\n"
+"input; SQL that starts with - goes after --.  In the table format NULL is an empty\n"
+"cell; blobs are base64 in every format.  In json and jsonl an item view's bool field\n"
+"is true or false and an all: true field a JSON array, as the items hold them.\n"
 "\n"
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -f, --format FMT     table (default on a terminal), csv (default otherwise; RFC 4180\n"
 "                       with a header row), json (one array), jsonl (an object per line)\n"
+"      --no-truncate    table: show every cell whole (else cut to 60 columns, and a\n"
+"                       note on stderr says how many were cut)\n"
+"      --tables         list the tables and views (type view) and their columns\n"
+"      --schema [NAME]  the CREATE statements, of NAME only if given; a view's columns\n"
+"                       and what each holds follow it as SQL comments\n"
 "  -h, --help           this text\n";
 
 static const char usage_export[] =
-"usage: scraper export [-d DB] -t TYPE [-f jsonl|csv] [-o FILE]\n"
+"usage: scraper export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]\n"
 "\n"
 "Write every item of one type, one record per item with its url and fields.  A field\n"
 "an item lacks is null (jsonl) or empty (csv); if a field is named url, the page's\n"
@@ -89,7 +102,8 @@ static const char usage_export[] =
 "\n"
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -t, --type TYPE      item type (as named in the rule files)\n"
-"  -f, --format FMT     jsonl (default) or csv\n"
+"  -f, --format FMT     jsonl (default; an object per line), json (one array of\n"
+"                       objects) or csv (RFC 4180, a header row)\n"
 "  -o, --output FILE    write FILE atomically (default standard output)\n"
 "  -h, --help           this text\n";
 
@@ -115,8 +129,9 @@ static const char usage_try[] =
 static const char usage_stats[] =
 "usage: scraper stats [-d DB] [-f table|json]\n"
 "\n"
-"Per site: pages ok, failed and disallowed, items per type, bytes, fetch times, error\n"
-"reasons; then totals.\n"
+"Per site, then in total: pages ok, failed and skipped (by robots.txt, or by a page\n"
+"limit), as the crawl's summary counts them; URLs still queued; items per type; bytes;\n"
+"fetch times; the errors (pages.error) grouped by kind.\n"
 "\n"
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -f, --format FMT     table (default) or json\n"
@@ -231,7 +246,7 @@ cmd_crawl(int argc, char **argv)
 	long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+c:d:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config_dir = optarg; o.config_given = true; break;
 		case 'd': o.db_path = optarg; break;
@@ -280,29 +295,53 @@ cmd_crawl(int argc, char **argv)
 static int
 cmd_query(int argc, char **argv)
 {
+	enum { O_TABLES = 256, O_SCHEMA, O_NO_TRUNCATE };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "tables", no_argument, NULL, O_TABLES },
+		{ "schema", no_argument, NULL, O_SCHEMA },
+		{ "no-truncate", no_argument, NULL, O_NO_TRUNCATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct query_opts o = { .db_path = env_or("SCRAPER_DB", "./scraped.db") };
-	int c;
+	int c, nargs;
 
-	while ((c = getopt_long(argc, argv, "+d:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.db_path = optarg; break;
 		case 'f':
 			if (parse_format(optarg, &o.format) == -1)
 				return usage_error("query", "unknown format '%s' (table, csv, json, jsonl)", optarg);
 			break;
+		case O_TABLES:
+		case O_SCHEMA:
+			if (o.mode != QUERY_SQL && o.mode != (c == O_TABLES ? QUERY_TABLES : QUERY_SCHEMA))
+				return usage_error("query", "%s", "--tables and --schema do not go together");
+			o.mode = c == O_TABLES ? QUERY_TABLES : QUERY_SCHEMA;
+			break;
+		case O_NO_TRUNCATE: o.no_truncate = true; break;
 		case 'h': fputs(usage_query, stdout); return EXIT_DONE;
 		default: BAD_OPTION("query");
 		}
 	}
-	if (argc - optind != 1)
+	nargs = argc - optind;
+	if (o.mode == QUERY_TABLES && nargs > 0)
+		return usage_error("query", "--tables takes no SQL, not '%s'", argv[optind]);
+	if (o.mode == QUERY_SCHEMA) {
+		if (nargs > 1)
+			return usage_error("query", "%s", "--schema takes at most one table or view name");
+		o.name = nargs == 1 ? argv[optind] : NULL;
+		return query_run(&o);
+	}
+	if (o.mode == QUERY_TABLES)
+		return query_run(&o);
+	if (nargs > 1)
 		return usage_error("query", "%s", "give exactly one SQL statement (quote it)");
-	o.sql = argv[optind];
+	if (nargs == 0 && isatty(STDIN_FILENO))
+		return usage_error("query", "%s", "give one SQL statement (or - to read it from standard input)");
+	o.sql = nargs == 1 && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;
 	return query_run(&o);
 }
 
@@ -323,15 +362,14 @@ cmd_export(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+d:t:f:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:f:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.db_path = optarg; break;
 		case 't': o.type = optarg; break;
 		case 'o': o.out_path = optarg; break;
 		case 'f':
-			if (parse_format(optarg, &o.format) == -1 ||
-			    (o.format != FMT_JSONL && o.format != FMT_CSV))
-				return usage_error("export", "unknown format '%s' (jsonl, csv)", optarg);
+			if (parse_format(optarg, &o.format) == -1 || o.format == FMT_TABLE)
+				return usage_error("export", "unknown format '%s' (jsonl, json, csv)", optarg);
 			break;
 		case 'h': fputs(usage_export, stdout); return EXIT_DONE;
 		default: BAD_OPTION("export");
@@ -355,7 +393,7 @@ cmd_check(int argc, char **argv)
 	struct check_opts o = { .config_dir = env_or("SCRAPER_CONFIG", "./config") };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config_dir = optarg; break;
 		case 'h': fputs(usage_check, stdout); return EXIT_DONE;
@@ -382,7 +420,6 @@ cmd_try(int argc, char **argv)
 	};
 	int c;
 
-	/* No '+': "try page.html --url URL" puts the option after the operand. */
 	while ((c = getopt_long(argc, argv, "c:u:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config_dir = optarg; o.config_given = true; break;
@@ -412,7 +449,7 @@ cmd_stats(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+d:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.db_path = optarg; break;
 		case 'f':
@@ -451,7 +488,7 @@ cmd_serve(int argc, char **argv)
 	long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+D:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': o.datadir = optarg; break;
 		case 'v': o.verbose++; break;
@@ -471,17 +508,58 @@ cmd_serve(int argc, char **argv)
 	return serve_run(&o);
 }
 
+/* The commands: one a line, in the order the overview lists them. */
+static const struct command {
+	const char *name;
+	int (*run)(int, char **);
+	const char *usage;
+} commands[] = {
+	{ "crawl", cmd_crawl, usage_crawl },
+	{ "query", cmd_query, usage_query },
+	{ "export", cmd_export, usage_export },
+	{ "check", cmd_check, usage_check },
+	{ "try", cmd_try, usage_try },
+	{ "stats", cmd_stats, usage_stats },
+	{ "serve", cmd_serve, usage_serve },
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+/* "scraper help [COMMAND]": the overview, or one command's --help. */
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+	char names[200] = "";
+
+	if (argc > 2)
+		return usage_error(NULL, "%s", "help takes one command name at most");
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return EXIT_DONE;
+	}
+	if ((cmd = find_command(argv[1])) != NULL) {
+		fputs(cmd->usage, stdout);
+		return EXIT_DONE;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+			 i > 0 ? ", " : "", commands[i].name);
+	return usage_error(NULL, "no command '%s' (the commands are %s)", argv[1], names);
+}
+
 int
 cli_main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int, char **);
-	} commands[] = {
-		{ "crawl", cmd_crawl }, { "query", cmd_query }, { "export", cmd_export },
-		{ "check", cmd_check }, { "try", cmd_try },	{ "stats", cmd_stats },
-		{ "serve", cmd_serve },
-	};
+	const struct command *c;
 	const char *cmd;
 
 	if (argc < 2) {
@@ -489,20 +567,18 @@ cli_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		fputs(usage_main, stdout);
-		return EXIT_DONE;
-	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return cmd_help(1, argv + 1);
+	if (strcmp(cmd, "help") == 0)
+		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("scraper %s\n", PACKAGE_VERSION);
 		return EXIT_DONE;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (strcmp(cmd, commands[i].name) == 0) {
-			/* Each subcommand parses argv[1..]: its own name is argv[0]. */
-			optind = 1;
-			return commands[i].run(argc - 1, argv + 1);
-		}
+	if ((c = find_command(cmd)) != NULL) {
+		/* Each subcommand parses argv[1..]: its own name is argv[0]. */
+		optind = 1;
+		return c->run(argc - 1, argv + 1);
 	}
 	if (cmd[0] == '-')
 		return usage_error(NULL, "unknown option '%s'", cmd);

@@ -12,11 +12,16 @@
  *   crash     abort() (SIGABRT)
  *   hang      never answer (the crawl must not wait forever: it is told to stop
  *             and killed after a grace period)
+ *   linksdie  answer PAGE (200) and LINKS to /gen/1.html ... /gen/39.html, then
+ *             exit before DONE: the links must not be lost with it
  * then waits for the coordinator to close the channel.  For any other site it execs
- * the real worker (FAKE_WORKER_REAL), so other sites are crawled for real.
+ * the real worker (FAKE_WORKER_REAL), so other sites are crawled for real; so does the
+ * faked site's worker once FAKE_WORKER_ONCE names a file that exists (the fake
+ * creates it), so that only the first worker misbehaves.
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,7 +68,7 @@ int
 main(int argc, char **argv)
 {
 	const char *site = getenv("FAKE_WORKER_SITE"), *mode = getenv("FAKE_WORKER_MODE");
-	const char *real = getenv("FAKE_WORKER_REAL");
+	const char *real = getenv("FAKE_WORKER_REAL"), *once = getenv("FAKE_WORKER_ONCE");
 	static struct ipc_msg m;
 	struct ipc_header h = { 0 };
 	struct buf in, out;
@@ -73,7 +78,8 @@ main(int argc, char **argv)
 
 	if (argc != 3 || site == NULL || mode == NULL || real == NULL)
 		return 2;
-	if (strcmp(argv[2], site) != 0) {
+	if (strcmp(argv[2], site) != 0 ||
+	    (once != NULL && open(once, O_CREAT | O_EXCL | O_WRONLY, 0644) == -1)) {
 		execv(real, argv);
 		return 127;
 	}
@@ -107,6 +113,25 @@ main(int argc, char **argv)
 		put(out.data, out.len);
 	} else if (strcmp(mode, "crash") == 0) {
 		abort();
+	} else if (strcmp(mode, "linksdie") == 0) {
+		static struct ipc_links l;
+		static char urls[39][64];
+		const char *host = strstr(m.u.fetch.url, "://");
+		struct ipc_page p = { .id = id, .status = 200, .retry_after_ms = -1,
+				      .final_url = m.u.fetch.url, .content_type = "text/html",
+				      .error = "", .etag = "", .last_modified = "", .charset = "" };
+		size_t hostlen = host != NULL ? strcspn(host + 3, "/") : 0;
+		l.id = id;
+		l.kind = LINK_FOLLOW;
+		for (int i = 0; i < 39; i++) {
+			snprintf(urls[i], sizeof urls[i], "http://%.*s/gen/%d.html", (int)hostlen,
+				 host != NULL ? host + 3 : "", i + 1);
+			l.urls[l.count++] = urls[i];
+		}
+		ipc_put_page(&out, site_id, &p);
+		ipc_put_links(&out, site_id, &l);
+		put(out.data, out.len);
+		_exit(1); /* no DONE */
 	}
 	/* "hang", and after the others: wait for the coordinator to hang up. */
 	while (read(WORKER_CHANNEL_FD, &c, 1) > 0)

@@ -132,11 +132,36 @@ done_testing() {
 }
 
 # wait_for_requests LOG N PID: block until the server LOG has N requests, or PID (the
-# crawl) has exited.  Event-driven: tail follows the log, head takes N lines and is
-# done; tail ends on its next write or when PID goes away.
+# crawl) has exited.  Event-driven: tail follows the log into a read loop that stops
+# at the Nth line; tail is then killed.  (Not a pipeline: the shell would wait for
+# tail, which only notices on its next write, never while the server holds its
+# requests.  Not grep -m or awk: they read a pipe in blocks and sit on the lines.)
 wait_for_requests() {
-	timeout "${RUN_TIMEOUT:-60}" tail -n +1 -s 0.05 --pid="$3" -f "$1" 2>/dev/null |
-		head -n "$2" >/dev/null
+	_wait_lines "$1" "$2" "$3" ''
+}
+
+# wait_for_paths LOG PREFIX N PID: the same, counting only requests whose path starts
+# with PREFIX.
+wait_for_paths() {
+	_wait_lines "$1" "$3" "$4" "$2"
+}
+
+_wait_lines() {
+	_fifo="$T/.wait.$$"
+	rm -f "$_fifo"
+	mkfifo "$_fifo" || exit 99
+	timeout "${RUN_TIMEOUT:-60}" tail -n +1 -s 0.05 --pid="$3" -f "$1" >"$_fifo" 2>/dev/null &
+	_tail=$!
+	_got=0
+	_tab=$(printf '\t')
+	while [ "$_got" -lt "$2" ] && IFS="$_tab" read -r _f1 _f2 _f3 _f4 _path _rest; do
+		case $_path in
+		"$4"*) _got=$((_got + 1)) ;;
+		esac
+	done <"$_fifo"
+	kill "$_tail" 2>/dev/null
+	wait "$_tail" 2>/dev/null
+	rm -f "$_fifo"
 }
 
 # workers_of PID: how many worker processes the crawl PID has now.

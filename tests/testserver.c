@@ -5,7 +5,9 @@
  * (--gen), and paths scripted by a routes file (--routes) to behave, or misbehave, on
  * purpose: any status, redirects, delays, stalls, byte-at-a-time bodies, resets,
  * garbage, broken chunking, endless and huge bodies, gzip and gzip bombs, status
- * sequences for retry tests, validators for conditional requests, cookies.  With --log
+ * sequences for retry tests, validators for conditional requests, cookies, and gates
+ * (gate=FILE: answers wait until the test opens the gate, so a test decides how far a
+ * crawl may go instead of hoping a timer is long enough).  With --log
  * it writes one line per request, so a test can check what a client sent, on which
  * connection, and how many requests were in flight at once.
  *
@@ -67,12 +69,14 @@ struct route {
 	struct buf headers;	/* header=, location=, set-cookie=: lines ending in CRLF */
 	char *body, *file;
 	char *retry_after, *etag, *last_modified, *require_cookie;
+	char *gate;		/* gate=: see wait_gate */
 	long long delay_ms, drip_ms;		/* 0 when unset */
 	long long reset_after, size, gzip_bomb;	/* -1 when unset */
 	int stall, reset, garbage, bad_chunked, endless, gzip;
 	int *seq;		/* seq=: statuses in turn, the last one repeating */
 	size_t nseq;
 	atomic_ulong hits;	/* requests so far, for seq */
+	atomic_ulong gate_hits;	/* requests so far, for gate */
 };
 
 struct options {
@@ -353,6 +357,7 @@ static const struct route_key route_keys[] = {
 	{ "last-modified", KEY_STRING, AT(last_modified), NULL },
 	{ "require-cookie", KEY_STRING, AT(require_cookie), NULL },
 	{ "delay", KEY_COUNT, AT(delay_ms), NULL },
+	{ "gate", KEY_STRING, AT(gate), NULL },
 	{ "drip", KEY_COUNT, AT(drip_ms), NULL },
 	{ "reset-after", KEY_COUNT, AT(reset_after), NULL },
 	{ "size", KEY_COUNT, AT(size), NULL },
@@ -377,6 +382,7 @@ route_init(struct route *rt, const char *path)
 	rt->reset_after = rt->size = rt->gzip_bomb = -1;
 	buf_init(&rt->headers, LINE_MAX_ROUTE);
 	atomic_init(&rt->hits, 0);
+	atomic_init(&rt->gate_hits, 0);
 	if ((rt->path = strdup(path)) == NULL)
 		return -1;
 	if (n > 0 && path[n - 1] == '*') {
@@ -395,6 +401,7 @@ route_free(struct route *rt)
 	free(rt->body);
 	free(rt->file);
 	free(rt->retry_after);
+	free(rt->gate);
 	free(rt->etag);
 	free(rt->last_modified);
 	free(rt->require_cookie);
@@ -1776,12 +1783,53 @@ reply_write(struct conn *c, const struct request *req, struct reply *rep)
 	return rc == -1 || rep->close ? -1 : 0;
 }
 
-/* The scripted misbehaviour first (delay, stall, reset, garbage), then the reply. */
+/* May the n-th request (from 1) of a gated route be answered?  The gate is a file:
+ * absent, closed; holding a number N, the first N requests pass; anything else, open. */
+static int
+gate_allows(const char *gate, unsigned long n)
+{
+	char text[32];
+	char *end;
+	unsigned long limit;
+	ssize_t len;
+	int fd = open(gate, O_RDONLY);
+
+	if (fd == -1)
+		return 0;
+	len = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (len < 0)
+		return 0;
+	text[len] = '\0';
+	limit = strtoul(text, &end, 10);
+	if (end == text)
+		return 1;
+	return n <= limit;
+}
+
+/* Hold the request until its gate lets it through.  It is in the log already, so the
+ * test sees that it is held.  0, or -1 when the server stops. */
+static int
+wait_gate(struct server *srv, struct route *rt)
+{
+	unsigned long n = atomic_fetch_add(&rt->gate_hits, 1) + 1;
+
+	while (!gate_allows(rt->gate, n)) {
+		if (server_sleep(srv, 5) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The scripted misbehaviour first (gate, delay, stall, reset, garbage), then the
+ * reply. */
 static int
 reply_send(struct conn *c, const struct request *req, struct reply *rep)
 {
 	const struct route *rt = rep->route;
 
+	if (rt != NULL && rt->gate != NULL && wait_gate(c->srv, rep->route) == -1)
+		return -1;
 	if (rt != NULL && rt->delay_ms > 0 && server_sleep(c->srv, rt->delay_ms) == -1)
 		return -1;
 	if (rt != NULL && rt->stall)

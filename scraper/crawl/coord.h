@@ -131,6 +131,8 @@ struct coord {
 	/* progress */
 	double started, last_status, last_progress;
 	long settled, ok, failed, skipped, items, problems, retries;
+	long skipped_robots;	/* of skipped: robots.txt disallowed */
+	long skipped_limit;	/* of skipped: left unfetched by a page limit */
 	int64_t bytes;
 	struct rate_sample rate[RATE_SAMPLES];
 	size_t nrate;

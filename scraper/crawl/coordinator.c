@@ -155,23 +155,37 @@ draw_status(struct coord *c, double t)
 	fflush(stderr);
 }
 
+static const char *
+plural(long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* The crawl's closing lines, in the words stats and the README use: ok, failed,
+ * skipped (robots.txt, limit). */
 static void
 summary(struct coord *c)
 {
 	double el = clock_mono() - c->started;
+	long fetched = c->ok + c->failed;
+	size_t queued;
 
 	clear_status();
 	if (c->o->quiet)
 		return;
 	fprintf(stderr,
-		"scraper: %s: %ld pages in %.1f s (%.1f pages/s): %ld ok, %ld failed, %ld skipped; "
-		"%ld items; %ld extraction problems; %ld retries\n",
-		c->stop_signal ? "crawl stopped" : "crawl finished", c->settled, el,
-		el > 0 ? c->settled / el : 0.0, c->ok, c->failed, c->skipped, c->items, c->problems,
-		c->retries);
-	if (c->stop_signal)
-		fprintf(stderr, "scraper: %zu URLs still queued; run the same command again to resume\n",
-			frontier_queued(c));
+		"scraper: %s: %ld %s in %.1f s: %ld ok, %ld failed, %ld skipped (%ld robots.txt, "
+		"%ld limit); %ld %s; %ld extraction %s; %ld %s (%.1f pages/s fetched)\n",
+		c->stop_signal ? "crawl stopped" : "crawl finished", c->settled,
+		plural(c->settled, "page", "pages"), el, c->ok, c->failed, c->skipped,
+		c->skipped_robots, c->skipped_limit, c->items, plural(c->items, "item", "items"),
+		c->problems, plural(c->problems, "problem", "problems"), c->retries,
+		plural(c->retries, "retry", "retries"), el > 0 ? fetched / el : 0.0);
+	if (c->stop_signal) {
+		queued = frontier_queued(c);
+		fprintf(stderr, "scraper: %zu %s still queued; run the same command again to resume\n",
+			queued, queued == 1 ? "URL" : "URLs");
+	}
 	if (c->o->verbose == 0)
 		return;
 	for (size_t i = 0; i < c->nsites; i++) {
@@ -179,8 +193,9 @@ summary(struct coord *c)
 		long n = s->ok + s->failed + s->skipped;
 		if (n == 0)
 			continue;
-		fprintf(stderr, "  %-30s %6ld pages: %ld ok, %ld failed, %ld skipped; %ld items; "
-			"mean fetch %.0f ms\n", s->name, n, s->ok, s->failed, s->skipped, s->items,
+		fprintf(stderr, "  %-30s %6ld %s: %ld ok, %ld failed, %ld skipped; %ld %s; "
+			"mean fetch %.0f ms\n", s->name, n, plural(n, "page", "pages"), s->ok,
+			s->failed, s->skipped, s->items, plural(s->items, "item", "items"),
 			s->ok + s->failed > 0 ? s->fetch_ms / (double)(s->ok + s->failed) : 0.0);
 	}
 }
@@ -493,6 +508,11 @@ crawl_run(const struct crawl_opts *o)
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	c.started = clock_mono();
 	c.tty = !o->quiet && isatty(STDERR_FILENO);
+	if (o->progress_fd >= 0 && fcntl(o->progress_fd, F_GETFL) == -1) {
+		log_error("--progress-fd %d: that descriptor is not open", o->progress_fd);
+		free_coord(&c);
+		return EXIT_USAGE;
+	}
 	progress_start(&c);
 	if ((rc = start_up(&c)) >= 0) {
 		progress_end(&c, rc);
@@ -506,6 +526,10 @@ crawl_run(const struct crawl_opts *o)
 	if (!c.stop_signal && !c.store_failed && c.limit_hit) {
 		/* What a page limit left unfetched is settled as skipped. */
 		struct store_op *op = settle_new_op(OP_SETTLE_QUEUED);
+		long left = (long)frontier_queued(&c);
+		c.skipped_limit += left;
+		c.skipped += left;
+		c.settled += left;
 		op->state = FS_SKIPPED;
 		op->reason = xstrdup("not fetched: page limit reached (--max-pages or max_pages)");
 		settle_submit(&c, op);

@@ -319,6 +319,7 @@ settle_state(struct coord *c, struct site *s, struct store_op *op, struct qurl *
 	*retry = false;
 	if (flags & PAGE_DISALLOWED) {
 		op->reason = xstrdup(op->page.error);
+		c->skipped_robots++;
 		return FS_SKIPPED;
 	}
 	if ((flags & PAGE_RETRYABLE) && q->attempts < s->rules->retries) {
@@ -336,7 +337,10 @@ settle_state(struct coord *c, struct site *s, struct store_op *op, struct qurl *
 		free(op->page.error);
 		op->page.error = xstrdup(error);
 	}
-	if (op->page.status < 0 || op->page.status >= 400) {
+	/* No response, an HTTP error, or a redirect that could not be followed (a loop,
+	 * too many hops, a target that is not http(s)): failed, in words. */
+	if (op->page.status < 0 || op->page.status >= 400 ||
+	    (op->page.status >= 300 && op->page.error != NULL && *op->page.error)) {
 		op->reason = xstrdup(op->page.error);
 		return FS_FAILED;
 	}

@@ -1,6 +1,6 @@
 /*
- * export.c: "scraper export": every item of one type, as jsonl or csv, one record per
- * item: the page's url, then each field.
+ * export.c: "scraper export": every item of one type, as jsonl, json or csv, one record
+ * per item: the page's url, then each field.
  *
  * The fields are the union of the keys of that type's items, in the order they are
  * first seen, items taken in (url, idx) order (the order of the items table's unique
@@ -10,9 +10,11 @@
  * writes: the first collects the field names, the second writes one record per item.
  * Memory is one item plus the field names, whatever the number of items.
  *
- * A field an item lacks is null in jsonl and an empty field in csv.  In jsonl every
- * value keeps its JSON type; in csv strings are written as they are, numbers as
- * digits, true/false as words, and arrays and objects as their JSON text.
+ * A field an item lacks is null in jsonl and json and an empty field in csv.  In jsonl
+ * and json every value keeps its JSON type; in csv strings are written as they are,
+ * numbers as digits, true/false as words, and arrays and objects as their JSON text.
+ * json is one array of the jsonl records ("[", a record a line, "]"), streamed like
+ * them: "[]" when there are none.
  *
  * With -o FILE the records go to a temporary file beside FILE, which is renamed over
  * FILE only when everything was written and synced; any failure (or SIGINT, SIGTERM,
@@ -248,7 +250,7 @@ record_values(sqlite3_stmt *each, struct fields *f, enum out_format format)
 
 static int
 record_write(struct buf *rec, const struct fields *f, const char *url, size_t urllen,
-	     enum out_format format)
+	     enum out_format format, bool first)
 {
 	if (format == FMT_CSV) {
 		if (query_put_csv(rec, url, urllen) == -1)
@@ -260,6 +262,8 @@ record_write(struct buf *rec, const struct fields *f, const char *url, size_t ur
 		}
 		return buf_puts(rec, "\r\n");
 	}
+	if (format == FMT_JSON && buf_puts(rec, first ? "[\n" : ",\n") == -1)
+		return -1;
 	if (buf_putc(rec, '{') == -1 || json_put_cstring(rec, f->url_key) == -1 ||
 	    buf_putc(rec, ':') == -1 || json_put_string(rec, url, urllen) == -1)
 		return -1;
@@ -271,7 +275,7 @@ record_write(struct buf *rec, const struct fields *f, const char *url, size_t ur
 				buf_puts(rec, "null") == -1)
 			return -1;
 	}
-	return buf_puts(rec, "}\n");
+	return buf_puts(rec, format == FMT_JSON ? "}" : "}\n");
 }
 
 /*
@@ -284,6 +288,7 @@ write_records(sqlite3 *db, const char *type, struct fields *f, enum out_format f
 {
 	sqlite3_stmt *items = NULL, *each = NULL;
 	struct buf rec;
+	long long n_records = 0;
 	int rc, ret = 0;
 
 	buf_init(&rec, RECORD_MAX);
@@ -307,10 +312,11 @@ write_records(sqlite3 *db, const char *type, struct fields *f, enum out_format f
 		sqlite3_bind_text(each, 1, data ? data : "{}", data ? n : 2, SQLITE_STATIC);
 		if ((ret = record_values(each, f, format)) != 0)
 			goto done;
-		if (record_write(&rec, f, url ? url : "", urllen, format) == -1) {
+		if (record_write(&rec, f, url ? url : "", urllen, format, n_records == 0) == -1) {
 			ret = -2;
 			goto done;
 		}
+		n_records++;
 		if (query_flush(&rec, fp) == -1) {
 			ret = -3;
 			goto done;
@@ -320,8 +326,13 @@ write_records(sqlite3 *db, const char *type, struct fields *f, enum out_format f
 			goto done;
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		ret = -1;
+		goto done;
+	}
+	if (format == FMT_JSON &&
+	    (buf_puts(&rec, n_records == 0 ? "[]\n" : "\n]\n") == -1 || query_flush(&rec, fp) == -1))
+		ret = -3;
 done:
 	sqlite3_finalize(items);
 	sqlite3_finalize(each);

@@ -9,7 +9,7 @@
 struct export_opts {
 	const char *db_path;
 	const char *type;
-	enum out_format format; /* FMT_JSONL (default) or FMT_CSV */
+	enum out_format format; /* FMT_JSONL (default), FMT_JSON or FMT_CSV */
 	const char *out_path;	/* NULL: standard output */
 };
 

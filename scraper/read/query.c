@@ -20,6 +20,7 @@
 #include "read/query.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,17 +392,27 @@ cell_piece(const unsigned char *s, size_t n, char piece[12], int *width)
 int
 query_render_cell(struct buf *out, const char *s, size_t n, int max)
 {
+	return query_render_cell_cut(out, s, n, max, NULL);
+}
+
+int
+query_render_cell_cut(struct buf *out, const char *s, size_t n, int max, bool *cut)
+{
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *end = p + n;
 	size_t cut_len = out->len;
 	int w = 0, cut_w = 0;
 
+	if (cut != NULL)
+		*cut = false;
 	while (p < end) {
 		char piece[12];
 		int pw;
 		p += cell_piece(p, (size_t)(end - p), piece, &pw);
 		if (w + pw > max) {
 			buf_truncate(out, cut_len);
+			if (cut != NULL)
+				*cut = true;
 			return buf_puts(out, "\xe2\x80\xa6") == -1 ? -1 : cut_w + 1; /* … */
 		}
 		if (buf_puts(out, piece) == -1)
@@ -417,9 +428,62 @@ query_render_cell(struct buf *out, const char *s, size_t n, int max)
 
 /* ---- read-only guard ---- */
 
-struct guard {
-	char refused[160];	/* why the authorizer said no, or "" */
+/* A column the statement reads from a table or view named in it (not one a view reads
+ * on its behalf): what typed JSON output goes by (see column_kinds). */
+struct read_col {
+	char *table, *column;
 };
+
+#define READS_MAX 4096
+
+struct guard {
+	char refused[160];	/* what the authorizer said no to, or "" */
+	bool not_write;		/* ... and that was not a write (a PRAGMA query does not run) */
+	struct read_col *reads;
+	size_t nreads, cap;
+};
+
+static void
+guard_free(struct guard *g)
+{
+	for (size_t i = 0; i < g->nreads; i++) {
+		free(g->reads[i].table);
+		free(g->reads[i].column);
+	}
+	free(g->reads);
+	memset(g, 0, sizeof *g);
+}
+
+/* Remember a column read; best effort (typing the output is all it is for). */
+static void
+guard_note_read(struct guard *g, const char *table, const char *column)
+{
+	struct read_col *r;
+
+	if (table == NULL || column == NULL || g->nreads == READS_MAX)
+		return;
+	for (size_t i = 0; i < g->nreads; i++) {
+		if (sqlite3_stricmp(g->reads[i].table, table) == 0 &&
+		    sqlite3_stricmp(g->reads[i].column, column) == 0)
+			return;
+	}
+	if (g->nreads == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		if ((r = realloc(g->reads, cap * sizeof *r)) == NULL)
+			return;
+		g->reads = r;
+		g->cap = cap;
+	}
+	r = &g->reads[g->nreads];
+	r->table = strdup(table);
+	r->column = strdup(column);
+	if (r->table == NULL || r->column == NULL) {
+		free(r->table);
+		free(r->column);
+		return;
+	}
+	g->nreads++;
+}
 
 static bool
 pragma_allowed(const char *name, const char *arg)
@@ -482,10 +546,12 @@ authorize(void *ctx, int action, const char *a, const char *b, const char *db,
 	struct guard *g = ctx;
 
 	(void)db;
-	(void)trigger;
 	switch (action) {
-	case SQLITE_SELECT:
 	case SQLITE_READ:
+		if (trigger == NULL)
+			guard_note_read(g, a, b);
+		return SQLITE_OK;
+	case SQLITE_SELECT:
 	case SQLITE_FUNCTION:
 	case SQLITE_RECURSIVE:
 		return SQLITE_OK;
@@ -503,6 +569,7 @@ authorize(void *ctx, int action, const char *a, const char *b, const char *db,
 			return SQLITE_OK;
 		snprintf(g->refused, sizeof g->refused, "PRAGMA %s%s%s", a, b ? " = " : "",
 			 b ? b : "");
+		g->not_write = b == NULL;
 		return SQLITE_DENY;
 	default:
 		break;
@@ -627,36 +694,51 @@ reading_keyword(const char *kw)
 	return false;
 }
 
+/* Say why a statement is refused: what would write, or a PRAGMA query does not run. */
+static void
+report_refused(const struct guard *g, const char *what)
+{
+	if (g->not_write)
+		log_error("refused: %s is not one of the pragmas query runs (those that only"
+			  " report, such as table_info, index_list, foreign_key_list,"
+			  " integrity_check, user_version)", what);
+	else
+		log_error("refused: %s is not allowed: query is read-only", what);
+}
+
 /*
- * Prepare sql as the one statement to run.  EXIT_DONE with *out set, or the exit code
- * after reporting why not.
+ * Prepare sql as the one statement to run, the authorizer g watching.  EXIT_DONE
+ * with *out set, or the exit code after reporting why not.
+ *
+ * SQLite compiles the statement first, so a typo gets SQLite's own message with its
+ * position ("near "SELEC": syntax error"), never "read-only"; only a statement that
+ * compiles and would write (the authorizer refused it, or it is not a reading
+ * statement, or SQLite says it is not read-only) is refused as a write.  Compiling
+ * runs nothing, VACUUM INTO included.
  */
 static int
-prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+prepare_one(sqlite3 *db, const char *sql, struct guard *g, sqlite3_stmt **out)
 {
-	struct guard g = { "" };
 	const char *tail = NULL;
 	sqlite3_stmt *st = NULL;
+	char kw[40];
 	int rc, code;
 
 	*out = NULL;
-	first_keyword(sql, g.refused, sizeof g.refused);
-	if (g.refused[0] != '\0' && !reading_keyword(g.refused)) {
-		log_error("refused: %s is not allowed: query is read-only", g.refused);
-		return EXIT_USAGE;
-	}
-	g.refused[0] = '\0';
-	sqlite3_set_authorizer(db, authorize, &g);
+	g->refused[0] = '\0';
+	g->not_write = false;
+	sqlite3_set_authorizer(db, authorize, g);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 	if (rc != SQLITE_OK) {
 		code = sqlite3_errcode(db) == SQLITE_ERROR || sqlite3_errcode(db) == SQLITE_AUTH ?
 			       EXIT_USAGE : EXIT_FAILED;
-		if (g.refused[0] == '\0' && sqlite3_errcode(db) == SQLITE_AUTH)
-			first_keyword(sql, g.refused, sizeof g.refused);
-		if (g.refused[0] != '\0')
-			log_error("refused: %s is not allowed: query is read-only", g.refused);
-		else
+		if (sqlite3_errcode(db) == SQLITE_AUTH) {
+			if (g->refused[0] == '\0')
+				first_keyword(sql, g->refused, sizeof g->refused);
+			report_refused(g, g->refused);
+		} else {
 			report_sql_error(sql, sqlite3_error_offset(db), sqlite3_errmsg(db));
+		}
 		return code;
 	}
 	if (st == NULL) {
@@ -667,6 +749,13 @@ prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 		sqlite3_finalize(st);
 		return EXIT_USAGE;
 	}
+	first_keyword(sql, kw, sizeof kw);
+	if (!reading_keyword(kw)) {
+		g->not_write = false;
+		report_refused(g, kw);
+		sqlite3_finalize(st);
+		return EXIT_USAGE;
+	}
 	if (!sqlite3_stmt_readonly(st)) {
 		log_error("refused: this statement would write: query is read-only");
 		sqlite3_finalize(st);
@@ -674,6 +763,141 @@ prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 	}
 	*out = st;
 	return EXIT_DONE;
+}
+
+/* ---- typed JSON: what the item views hold ---- */
+
+/*
+ * An item view (store.c) has a column per field: json_extract(data, '$."F"'), cast
+ * AS INTEGER for int and bool fields and AS REAL for numbers.  SQLite hands out a
+ * bool as 0 or 1 and an all: true field as the text of a JSON array, and a view's
+ * columns have no declared type (sqlite3_column_decltype is NULL for them).  So
+ * what a field is comes from the view's definition (which field, which cast) and the
+ * items' own JSON (json_type of the field in the first items of the type that have
+ * it: true/false, array, object).  -f json and jsonl then write such a column the
+ * way the items hold it; items.data (a JSON object) likewise.
+ */
+enum json_kind { JK_PLAIN, JK_BOOL, JK_ARRAY, JK_OBJECT };
+
+#define KIND_SAMPLE 1000	/* items of a type looked at to learn a field's JSON type */
+
+struct field_info {
+	enum json_kind kind;
+	const char *label;	/* for --schema: INTEGER, REAL, TEXT, bool, JSON array ... */
+};
+
+/* The item type of a view store.c made ("... FROM items WHERE type = 'T'"), into
+ * out; -1 when it is not such a view. */
+static int
+view_item_type(const char *sql, struct buf *out)
+{
+	static const char marker[] = " FROM items WHERE type = '";
+	const char *p = strstr(sql, marker);
+
+	if (p == NULL)
+		return -1;
+	for (p += sizeof marker - 1; *p != '\0'; p++) {
+		if (*p == '\'' && p[1] != '\'')
+			return p[1] == '\0' ? 0 : -1;
+		if (*p == '\'')
+			p++;
+		if (buf_putc(out, *p) == -1)
+			return -1;
+	}
+	return -1;
+}
+
+/* What column col of view is, when the view is an item view and col one of its fields. */
+static struct field_info
+field_info(sqlite3 *db, const char *view, const char *col)
+{
+	struct field_info fi = { JK_PLAIN, NULL };
+	sqlite3_stmt *st = NULL;
+	struct buf type, expr, path;
+	const char *sql, *at, *json = NULL;
+
+	buf_init(&type, 1 << 16);
+	buf_init(&expr, 1 << 16);
+	buf_init(&path, 1 << 16);
+	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'view'"
+				   " AND name = ?1 COLLATE NOCASE", -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, view, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    (sql = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    view_item_type(sql, &type) == -1 || buf_printf(&path, "$.\"%s\"", col) == -1 ||
+	    buf_printf(&expr, "CAST(json_extract(data, '%s') AS ", buf_str(&path)) == -1)
+		goto done;
+	if ((at = strstr(sql, buf_str(&expr))) != NULL) {
+		fi.label = strncmp(at + expr.len, "REAL)", 5) == 0 ? "REAL" : "INTEGER";
+	} else {
+		buf_reset(&expr);
+		if (buf_printf(&expr, "json_extract(data, '%s') AS \"%s\"", buf_str(&path),
+			       col) == -1 ||
+		    strstr(sql, buf_str(&expr)) == NULL)
+			goto done; /* not one of its fields */
+		fi.label = "TEXT";
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT t FROM (SELECT json_type(data, ?2) AS t FROM"
+				   " (SELECT data FROM items WHERE type = ?1 LIMIT ?3))"
+				   " WHERE t <> 'null' LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, buf_str(&type), (int)type.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, buf_str(&path), (int)path.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, KIND_SAMPLE);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		json = (const char *)sqlite3_column_text(st, 0);
+	if (json != NULL && (strcmp(json, "true") == 0 || strcmp(json, "false") == 0))
+		fi = (struct field_info){ JK_BOOL, "bool" };
+	else if (json != NULL && strcmp(json, "array") == 0)
+		fi = (struct field_info){ JK_ARRAY, "JSON array" };
+	else if (json != NULL && strcmp(json, "object") == 0)
+		fi = (struct field_info){ JK_OBJECT, "JSON object" };
+done:
+	sqlite3_finalize(st);
+	buf_free(&type);
+	buf_free(&expr);
+	buf_free(&path);
+	return fi;
+}
+
+/*
+ * The JSON kind of each result column: a column named like a column the statement
+ * reads from an item view is that field's kind, when every such read agrees (so
+ * "SELECT tags FROM book" is an array, "SELECT upper(title) AS tags FROM book" is
+ * not: it reads no column tags); a column named data read from items is an object.
+ * kinds[] gets ncols entries.
+ */
+static void
+column_kinds(sqlite3 *db, sqlite3_stmt *st, struct guard *g, enum json_kind *kinds)
+{
+	int ncols = sqlite3_column_count(st);
+
+	/* Our own look-ups are not the user's reads. */
+	sqlite3_set_authorizer(db, NULL, NULL);
+	for (int i = 0; i < ncols; i++) {
+		const char *name = sqlite3_column_name(st, i);
+		enum json_kind k = JK_PLAIN;
+		bool conflict = false;
+		kinds[i] = JK_PLAIN;
+		for (size_t r = 0; name != NULL && r < g->nreads && !conflict; r++) {
+			const struct read_col *rc = &g->reads[r];
+			enum json_kind rk;
+			if (sqlite3_stricmp(rc->column, name) != 0)
+				continue;
+			if (sqlite3_stricmp(rc->table, "items") == 0)
+				rk = sqlite3_stricmp(name, "data") == 0 ? JK_OBJECT : JK_PLAIN;
+			else
+				rk = field_info(db, rc->table, rc->column).kind;
+			if (k != JK_PLAIN && rk != k)
+				conflict = true;
+			k = rk;
+		}
+		kinds[i] = conflict ? JK_PLAIN : k;
+	}
+	sqlite3_set_authorizer(db, authorize, g);
 }
 
 /* ---- output ---- */
@@ -687,6 +911,11 @@ struct output {
 	struct buf val;		/* scratch: one value as text */
 	long long nrows;
 	bool first;		/* json: no row written yet */
+	enum json_kind *kinds;	/* json: per column, or NULL */
+	sqlite3_stmt *json_norm; /* json: "the text as minified JSON, or NULL" */
+	struct guard *guard;	/* json: what the statement read, for column_kinds */
+	int cell_max;		/* table: display columns of a cell, at most */
+	long long cut;		/* table: cells cut to fit */
 };
 
 static const char *
@@ -763,6 +992,41 @@ csv_row(struct output *o, sqlite3_stmt *st)
 	return buf_puts(&o->row, "\r\n");
 }
 
+/*
+ * Column i as JSON, typed as column_kinds found: a bool field's 0 or 1 is false or
+ * true, and an array field's (or items.data's) text is the array (object) itself when
+ * it is valid JSON of that shape.  Any other value is written as SQLite has it.
+ */
+static int
+json_typed_value(struct output *o, sqlite3_stmt *st, int i)
+{
+	enum json_kind k = o->kinds != NULL ? o->kinds[i] : JK_PLAIN;
+	int type = sqlite3_column_type(st, i);
+	const char *text, *norm;
+	int rc;
+
+	if (k == JK_BOOL && type == SQLITE_INTEGER) {
+		sqlite3_int64 v = sqlite3_column_int64(st, i);
+		if (v == 0 || v == 1)
+			return buf_puts(&o->row, v ? "true" : "false");
+	}
+	if ((k == JK_ARRAY || k == JK_OBJECT) && type == SQLITE_TEXT && o->json_norm != NULL) {
+		text = (const char *)sqlite3_column_text(st, i);
+		text += strspn(text, " \t\r\n");
+		if (*text == (k == JK_ARRAY ? '[' : '{')) {
+			sqlite3_bind_text(o->json_norm, 1, text, -1, SQLITE_STATIC);
+			if (sqlite3_step(o->json_norm) == SQLITE_ROW &&
+			    (norm = (const char *)sqlite3_column_text(o->json_norm, 0)) != NULL) {
+				rc = buf_puts(&o->row, norm);
+				sqlite3_reset(o->json_norm);
+				return rc;
+			}
+			sqlite3_reset(o->json_norm);
+		}
+	}
+	return query_put_json_value(&o->row, st, i);
+}
+
 /* One row as a JSON object: {"key":value,...}. */
 static int
 json_object(struct output *o, sqlite3_stmt *st)
@@ -772,7 +1036,7 @@ json_object(struct output *o, sqlite3_stmt *st)
 	for (int i = 0; i < o->ncols; i++) {
 		if ((i > 0 && buf_putc(&o->row, ',') == -1) ||
 		    json_put_cstring(&o->row, o->keys[i]) == -1 || buf_putc(&o->row, ':') == -1 ||
-		    query_put_json_value(&o->row, st, i) == -1)
+		    json_typed_value(o, st, i) == -1)
 			return -1;
 	}
 	return buf_putc(&o->row, '}');
@@ -815,14 +1079,17 @@ struct table {
 	struct buf cell;	/* scratch: one rendered cell */
 };
 
-/* Append column col of the current row to out as a cell of at most max columns. */
+/* Append column col of the current row to out as a cell of at most max columns;
+ * count it in *cut when it had to be cut. */
 static int
 table_value(struct buf *out, struct buf *scratch, sqlite3_stmt *st, int col, int max,
-	    enum cell_kind *kind)
+	    enum cell_kind *kind, long long *cut)
 {
 	int type = sqlite3_column_type(st, col);
 	const unsigned char *p;
+	bool was_cut;
 	size_t n;
+	int w;
 
 	*kind = type == SQLITE_NULL ? CELL_NULL :
 		type == SQLITE_INTEGER || type == SQLITE_FLOAT ? CELL_NUMBER : CELL_OTHER;
@@ -832,7 +1099,9 @@ table_value(struct buf *out, struct buf *scratch, sqlite3_stmt *st, int col, int
 	if (type == SQLITE_TEXT) {
 		p = sqlite3_column_text(st, col);
 		n = (size_t)sqlite3_column_bytes(st, col);
-		return query_render_cell(out, (const char *)p, n, max);
+		w = query_render_cell_cut(out, (const char *)p, n, max, &was_cut);
+		*cut += was_cut;
+		return w;
 	}
 	if (type == SQLITE_BLOB) {
 		p = sqlite3_column_blob(st, col);
@@ -842,7 +1111,9 @@ table_value(struct buf *out, struct buf *scratch, sqlite3_stmt *st, int col, int
 	} else if (query_put_csv_value(scratch, st, col) == -1) {
 		return -1;
 	}
-	return query_render_cell(out, scratch->data, scratch->len, max);
+	w = query_render_cell_cut(out, scratch->data, scratch->len, max, &was_cut);
+	*cut += was_cut;
+	return w;
 }
 
 static int
@@ -873,7 +1144,8 @@ table_start(struct output *o, struct table *t, sqlite3_stmt *st)
 	for (int i = 0; i < o->ncols; i++) {
 		const char *name = column_name(st, i);
 		size_t off = t->arena.len;
-		int w = query_render_cell(&t->arena, name, strlen(name), CELL_MAX);
+		int w = query_render_cell_cut(&t->arena, name, strlen(name), o->cell_max,
+						  NULL);
 		if (w == -1 || table_add(t, w, CELL_OTHER, off) == -1)
 			return -1;
 	}
@@ -973,14 +1245,19 @@ table_row(struct output *o, struct table *t, sqlite3_stmt *st)
 		int w;
 		if (!t->fixed) {
 			size_t off = t->arena.len;
-			w = table_value(&t->arena, &o->val, st, i, CELL_MAX, &kind);
+			w = table_value(&t->arena, &o->val, st, i, o->cell_max, &kind, &o->cut);
 			if (w == -1 || table_add(t, w, kind, off) == -1)
 				return -1;
 			continue;
 		}
 		buf_reset(&t->cell);
-		w = table_value(&t->cell, &o->val, st, i, t->width[i] > 0 ? t->width[i] : 1,
-				&kind);
+		/* Widths are fixed now: a longer cell is cut to its column, unless
+		 * nothing may be cut (then it sticks out). */
+		w = table_value(&t->cell, &o->val, st, i,
+				o->cell_max == INT_MAX	? INT_MAX :
+				t->width[i] > 0		? t->width[i] :
+							  1,
+				&kind, &o->cut);
 		if (w == -1 || put_cell(&o->row, buf_str(&t->cell), w, t->right[i], t->width[i],
 					i == o->ncols - 1) == -1)
 			return -1;
@@ -1025,8 +1302,17 @@ output_start(struct output *o, struct table *t, sqlite3_stmt *st)
 	buf_init(&o->val, ROW_MAX);
 	if (o->format == FMT_TABLE)
 		return table_start(o, t, st);
-	if (o->format == FMT_JSON || o->format == FMT_JSONL)
+	if (o->format == FMT_JSON || o->format == FMT_JSONL) {
+		if (o->ncols > 0 && o->guard != NULL) {
+			if ((o->kinds = calloc((size_t)o->ncols, sizeof *o->kinds)) == NULL)
+				return -1;
+			column_kinds(sqlite3_db_handle(st), st, o->guard, o->kinds);
+			sqlite3_prepare_v2(sqlite3_db_handle(st),
+					   "SELECT CASE WHEN json_valid(?1) THEN json(?1) END", -1,
+					   &o->json_norm, NULL);
+		}
 		return make_keys(o, st);
+	}
 	return csv_header(o, st);
 }
 
@@ -1046,6 +1332,8 @@ output_free(struct output *o, struct table *t)
 	for (int i = 0; o->keys != NULL && i < o->ncols; i++)
 		free(o->keys[i]);
 	free(o->keys);
+	free(o->kinds);
+	sqlite3_finalize(o->json_norm);
 	buf_free(&o->row);
 	buf_free(&o->val);
 	if (o->format == FMT_TABLE)
@@ -1065,13 +1353,26 @@ step_error(sqlite3 *db)
 		       EXIT_FAILED;
 }
 
-static int
-print_rows(sqlite3 *db, sqlite3_stmt *st, enum out_format format)
+/* The closing note of a table whose cells were cut: how many, and how to see them. */
+static void
+note_cut(const struct output *o)
 {
-	struct output o = { .fp = stdout, .format = format };
+	if (o->cut > 0)
+		log_info("note: %lld cell%s cut to fit (shown ending in \xe2\x80\xa6); --no-truncate"
+			 " shows every cell whole, as do -f csv, json and jsonl",
+			 o->cut, o->cut == 1 ? " was" : "s were");
+}
+
+static int
+print_rows(sqlite3 *db, sqlite3_stmt *st, const struct query_opts *qo, struct guard *g)
+{
+	struct output o = { .fp = stdout, .format = qo->format, .guard = g };
 	struct table t;
 	int rc, code = EXIT_DONE;
 
+	o.cell_max = qo->no_truncate ? INT_MAX : CELL_MAX;
+	if (o.format == FMT_DEFAULT)
+		o.format = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_CSV;
 	memset(&t, 0, sizeof t);
 	if (output_start(&o, &t, st) == -1)
 		goto nomem;
@@ -1089,6 +1390,7 @@ print_rows(sqlite3 *db, sqlite3_stmt *st, enum out_format format)
 		goto nomem;
 	if (query_flush(&o.row, o.fp) == -1 || fflush(o.fp) == EOF)
 		goto write_error;
+	note_cut(&o);
 	output_free(&o, &t);
 	return code;
 nomem:
@@ -1102,26 +1404,190 @@ write_error:
 	return EXIT_FAILED;
 }
 
+/* ---- the tables, the schema, SQL from standard input ---- */
+
+#define SQL_MAX (64u << 20)	/* SQL read from standard input, at most */
+
+/* The tables and views, each with its kind and its columns. */
+static const char tables_sql[] =
+	"SELECT s.name AS name, s.type AS type,"
+	" (SELECT group_concat(c.name, ', ') FROM pragma_table_info(s.name) c) AS columns"
+	" FROM sqlite_schema s WHERE s.type IN ('table', 'view')"
+	" AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+	" ORDER BY s.type, s.name";
+
+/* Every table and view's name, for a message: "pages, items, book (view)". */
+static void
+list_names(sqlite3 *db, struct buf *out)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, tables_sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		buf_printf(out, "%s%s%s", out->len ? ", " : "", sqlite3_column_text(st, 0),
+			   strcmp((const char *)sqlite3_column_text(st, 1), "view") == 0 ?
+				   " (view)" : "");
+	sqlite3_finalize(st);
+}
+
+/* A view's columns as SQL comments: "--   title   TEXT". */
+static int
+view_columns(sqlite3 *db, const char *view, struct buf *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, view, -1, SQLITE_STATIC);
+	buf_puts(out, "-- columns:\n");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *decl = (const char *)sqlite3_column_text(st, 1);
+		const char *label = decl != NULL && *decl != '\0' ? decl : NULL;
+		if (label == NULL)
+			label = field_info(db, view, name).label;
+		buf_printf(out, "--   %-20s %s\n", name, label != NULL ? label : "");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * --schema [NAME]: the CREATE statements, as the sqlite3 shell's .schema prints them
+ * (each table with its indexes, then the views); under each view, its columns and
+ * what they hold, as SQL comments so that the output is still SQL.
+ */
+static int
+print_schema(struct query_db *q, const char *name)
+{
+	sqlite3_stmt *st;
+	struct buf out;
+	int rc, n = 0, code = EXIT_DONE;
+
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
+			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+			       " AND (?1 IS NULL OR tbl_name = ?1 COLLATE NOCASE)"
+			       " ORDER BY type = 'view', tbl_name, type <> 'table', name",
+			       -1, &st, NULL) != SQLITE_OK) {
+		log_error("%s: %s", q->path, sqlite3_errmsg(q->db));
+		return EXIT_FAILED;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	buf_init(&out, ROW_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(st, 0);
+		n++;
+		buf_printf(&out, "%s;\n", sqlite3_column_text(st, 2));
+		if (strcmp(type, "view") == 0 &&
+		    view_columns(q->db, (const char *)sqlite3_column_text(st, 1), &out) == -1)
+			break;
+		if (query_flush(&out, stdout) == -1) {
+			log_error("writing the output: %s", strerror(errno));
+			code = EXIT_FAILED;
+			break;
+		}
+	}
+	if (code == EXIT_DONE && rc != SQLITE_DONE) {
+		log_error("%s: %s", q->path, sqlite3_errmsg(q->db));
+		code = EXIT_FAILED;
+	}
+	sqlite3_finalize(st);
+	if (code == EXIT_DONE && n == 0 && name != NULL) {
+		buf_reset(&out);
+		list_names(q->db, &out);
+		log_error("no table or view named '%s' in %s; there are: %s", name, q->path,
+			  out.len ? buf_str(&out) : "none");
+		code = EXIT_USAGE;
+	}
+	buf_free(&out);
+	if (code == EXIT_DONE && fflush(stdout) == EOF) {
+		log_error("writing the output: %s", strerror(errno));
+		code = EXIT_FAILED;
+	}
+	return code;
+}
+
+/* The statement from standard input, whole; NULL after saying why not, with *code
+ * the exit status (2 when there is no statement, 1 when reading failed). */
+static char *
+read_sql(int *code)
+{
+	struct buf b;
+	char chunk[65536];
+	size_t n;
+
+	*code = EXIT_USAGE;
+	buf_init(&b, SQL_MAX);
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		if (buf_append(&b, chunk, n) == -1) {
+			log_error("the SQL on standard input is longer than %u MiB", SQL_MAX >> 20);
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	if (ferror(stdin)) {
+		*code = EXIT_FAILED;
+		log_error("reading standard input: %s", strerror(errno));
+		buf_free(&b);
+		return NULL;
+	}
+	if (b.len == 0 || strspn(buf_str(&b), " \t\r\n") == b.len) {
+		log_error("no SQL statement given: standard input was empty");
+		buf_free(&b);
+		return NULL;
+	}
+	if (memchr(b.data, '\0', b.len) != NULL) {
+		log_error("the SQL on standard input holds a NUL byte");
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* Prepare sql (--tables: the list's own) and print its rows. */
+static int
+run_sql(struct query_db *q, const struct query_opts *o, const char *sql)
+{
+	struct guard g;
+	sqlite3_stmt *st;
+	int code;
+
+	memset(&g, 0, sizeof g);
+	code = prepare_one(q->db, sql, &g, &st);
+	if (code == EXIT_DONE) {
+		code = print_rows(q->db, st, o, &g);
+		sqlite3_finalize(st);
+	}
+	sqlite3_set_authorizer(q->db, NULL, NULL);
+	guard_free(&g);
+	return code;
+}
+
 int
 query_run(const struct query_opts *o)
 {
 	struct query_db q;
-	sqlite3_stmt *st;
+	char *stdin_sql = NULL;
 	char err[4200];
 	int code;
 
+	if (o->mode == QUERY_SQL && o->sql == NULL && (stdin_sql = read_sql(&code)) == NULL)
+		return code;
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
+		free(stdin_sql);
 		return EXIT_FAILED;
 	}
-	code = prepare_one(q.db, o->sql, &st);
-	if (code == EXIT_DONE) {
-		enum out_format f = o->format;
-		if (f == FMT_DEFAULT)
-			f = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_CSV;
-		code = print_rows(q.db, st, f);
-		sqlite3_finalize(st);
+	switch (o->mode) {
+	case QUERY_TABLES: code = run_sql(&q, o, tables_sql); break;
+	case QUERY_SCHEMA: code = print_schema(&q, o->name); break;
+	default: code = run_sql(&q, o, stdin_sql != NULL ? stdin_sql : o->sql); break;
 	}
 	query_db_close(&q);
+	free(stdin_sql);
 	return code;
 }

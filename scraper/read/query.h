@@ -27,10 +27,19 @@
 #include "buf.h"
 #include "read/format.h"
 
+enum query_mode {
+	QUERY_SQL,		/* run sql */
+	QUERY_TABLES,		/* list the tables and views (--tables) */
+	QUERY_SCHEMA,		/* their CREATE statements (--schema [NAME]) */
+};
+
 struct query_opts {
 	const char *db_path;
 	enum out_format format;
-	const char *sql;
+	enum query_mode mode;
+	const char *sql;	/* QUERY_SQL: the statement; NULL reads it from stdin */
+	const char *name;	/* QUERY_SCHEMA: one table or view, or NULL for all */
+	bool no_truncate;	/* table format: never cut a cell */
 };
 
 /* The `query` command; returns an enum exit_code. */
@@ -73,6 +82,9 @@ int query_put_base64(struct buf *b, const unsigned char *p, size_t n);
  * Returns the display columns used, or -1 when the buffer is full.
  */
 int query_render_cell(struct buf *out, const char *s, size_t n, int max);
+
+/* The same, and *cut says whether the text was cut to fit (cut may be NULL). */
+int query_render_cell_cut(struct buf *out, const char *s, size_t n, int max, bool *cut);
 
 /* Display columns of one code point: 0 (combining), 1, or 2 (East Asian wide). */
 int query_cp_width(unsigned long cp);

@@ -4,12 +4,17 @@
  * For each site (one that has pages, frontier rows or items), then for all:
  *
  *   pages       settled URLs (rows of pages), each counted once as
- *                 disallowed  robots.txt said no: no response and the error names
- *                             robots.txt (also a redirect to a disallowed URL)
- *                 skipped     never requested on purpose (frontier state skipped: a limit)
+ *                 ok          2xx and 3xx (304 included) that are none of the below
  *                 failed      no response, a status of 400 or more, a redirect that could
  *                             not be followed, or frontier state failed
- *                 ok          the rest: 2xx and 3xx (304 included)
+ *                 skipped     never requested on purpose, as the crawl's summary counts
+ *                             them, in two kinds:
+ *                   robots.txt  robots.txt said no (or could not be read): no response and
+ *                               the error names robots.txt (also a redirect to a
+ *                               disallowed URL)
+ *                   limit       the rest of frontier state skipped: a page limit
+ *                               (--max-pages, max_pages) left it unfetched
+ *               These are the crawl summary's words: "N pages: N ok, N failed, N skipped".
  *   queued      frontier URLs not settled yet (queued or in flight)
  *   items       per type
  *   bytes       body bytes received
@@ -62,7 +67,7 @@ struct cursor {
 struct section {
 	const char *site;	/* NULL: the totals */
 	long long sites;	/* totals: how many */
-	long long pages, ok, failed, disallowed, skipped, queued, bytes, timed, items;
+	long long pages, ok, failed, skipped_robots, skipped_limit, queued, bytes, timed, items;
 	double median, p95;	/* when timed > 0 */
 	char first[64], last[64];
 	struct buf item_list;	/* table: "count  type" lines; json: members */
@@ -136,8 +141,9 @@ sql_error_kind(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 #define PAGE_CLASS(state) \
 	"CASE" \
 	" WHEN instr(p.error, 'robots.txt') > 0" \
-	"  AND (p.status IS NULL OR p.status BETWEEN 300 AND 399) THEN 'disallowed'" \
-	" WHEN " state " = 'skipped' THEN 'skipped'" \
+	"  AND (p.status IS NULL OR p.status BETWEEN 300 AND 399) THEN 'robots'" \
+	" WHEN " state " = 'skipped'" \
+	"  OR (p.status IS NULL AND p.error LIKE 'not fetched: page limit%') THEN 'limit'" \
 	" WHEN p.status IS NULL OR p.status >= 400 OR p.status < 200" \
 	"  OR " state " = 'failed' OR (p.status >= 300 AND p.error IS NOT NULL) THEN 'failed'" \
 	" ELSE 'ok' END"
@@ -146,7 +152,7 @@ sql_error_kind(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * site order through an index, a random read per page. */
 #define PAGES_SQL(join, cls) \
 	"SELECT site, count(*), total(cls = 'ok'), total(cls = 'failed')," \
-	" total(cls = 'disallowed'), total(cls = 'skipped'), total(bytes)," \
+	" total(cls = 'robots'), total(cls = 'limit'), total(bytes)," \
 	" min(CASE WHEN cls IN ('ok', 'failed') THEN fetched_at END)," \
 	" max(CASE WHEN cls IN ('ok', 'failed') THEN fetched_at END), count(elapsed_ms)" \
 	" FROM (SELECT p.site, p.bytes, p.fetched_at, p.elapsed_ms, " cls " AS cls" \
@@ -250,8 +256,8 @@ site_pages(struct stats *s, struct section *x)
 		x->pages = sqlite3_column_int64(c->st, 1);
 		x->ok = (long long)sqlite3_column_double(c->st, 2);
 		x->failed = (long long)sqlite3_column_double(c->st, 3);
-		x->disallowed = (long long)sqlite3_column_double(c->st, 4);
-		x->skipped = (long long)sqlite3_column_double(c->st, 5);
+		x->skipped_robots = (long long)sqlite3_column_double(c->st, 4);
+		x->skipped_limit = (long long)sqlite3_column_double(c->st, 5);
 		x->bytes = (long long)sqlite3_column_double(c->st, 6);
 		copy_text(x->first, sizeof x->first, c->st, 7);
 		copy_text(x->last, sizeof x->last, c->st, 8);
@@ -378,8 +384,8 @@ add_up(struct section *all, const struct section *x)
 	all->pages += x->pages;
 	all->ok += x->ok;
 	all->failed += x->failed;
-	all->disallowed += x->disallowed;
-	all->skipped += x->skipped;
+	all->skipped_robots += x->skipped_robots;
+	all->skipped_limit += x->skipped_limit;
 	all->queued += x->queued;
 	all->bytes += x->bytes;
 	all->timed += x->timed;
@@ -482,8 +488,10 @@ table_section(struct stats *s, const struct section *x)
 	} else {
 		rc |= buf_printf(b, "total: %lld site%s\n", x->sites, x->sites == 1 ? "" : "s");
 	}
-	rc |= buf_printf(b, "  %-11s %12lld  %lld ok, %lld failed, %lld disallowed, %lld skipped\n",
-			 "pages", x->pages, x->ok, x->failed, x->disallowed, x->skipped);
+	rc |= buf_printf(b, "  %-11s %12lld  %lld ok, %lld failed, %lld skipped"
+			    " (%lld robots.txt, %lld limit)\n",
+			 "pages", x->pages, x->ok, x->failed, x->skipped_robots + x->skipped_limit,
+			 x->skipped_robots, x->skipped_limit);
 	if (s->frontier)
 		rc |= buf_printf(b, "  %-11s %12lld\n", "queued", x->queued);
 	rc |= buf_printf(b, "  %-11s %12lld\n", "items", x->items);
@@ -505,8 +513,9 @@ table_section(struct stats *s, const struct section *x)
 	rc |= buf_printf(b, "  %-11s %12lld\n", "errors", x->nerrors);
 	rc |= buf_append(b, x->error_list.data, x->error_list.len);
 	if (x->error_kinds > SHOW_ERRORS)
-		rc |= buf_printf(b, "  %-11s %12s  ... and %lld more kinds (-f json lists all)\n",
-				 "", "", x->error_kinds - SHOW_ERRORS);
+		rc |= buf_printf(b, "  %-11s %12s  ... and %lld more kind%s (-f json lists all)\n",
+				 "", "", x->error_kinds - SHOW_ERRORS,
+				 x->error_kinds - SHOW_ERRORS == 1 ? "" : "s");
 	return rc | buf_putc(b, '\n');
 }
 
@@ -525,8 +534,10 @@ json_section(struct stats *s, const struct section *x)
 				 x->sites);
 	}
 	rc |= buf_printf(b, "\"pages\":{\"total\":%lld,\"ok\":%lld,\"failed\":%lld,"
-			    "\"disallowed\":%lld,\"skipped\":%lld},\"queued\":%lld,",
-			 x->pages, x->ok, x->failed, x->disallowed, x->skipped, x->queued);
+			    "\"skipped\":%lld,\"skipped_robots\":%lld,\"skipped_limit\":%lld},"
+			    "\"queued\":%lld,",
+			 x->pages, x->ok, x->failed, x->skipped_robots + x->skipped_limit,
+			 x->skipped_robots, x->skipped_limit, x->queued);
 	rc |= buf_printf(b, "\"items\":{\"total\":%lld,\"by_type\":{", x->items);
 	rc |= buf_append(b, x->item_list.data, x->item_list.len);
 	rc |= buf_printf(b, "}},\"bytes\":%lld,\"elapsed_ms\":{\"count\":%lld,\"median\":",

@@ -581,7 +581,7 @@ field_mapping(struct loader *L, const yaml_node_t *n, struct ex_field_spec *spec
 	static const char *const keys[] = {
 		"css", "xpath", "re", "attr", "type", "all", "join", "default", "required", NULL,
 	};
-	static const char *const types[] = { "string", "int", "number", "bool", "url", "html", NULL };
+	static const char *const types[] = { "string", "int", "number", "bool", "url", "html", "date", NULL };
 	struct pair *q;
 	int t, errors = L->errors;
 

@@ -510,7 +510,10 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 static void
 slow_down(struct worker *w, const struct fetch_result *r)
 {
-	double wait = r->retry_after_s > 0 ? fmin((double)r->retry_after_s, SLOW_DOWN_FOR) : 0;
+	/* A Retry-After past what scraper waits fails its URL (finish_job); it does not
+	 * hold the rest of the site to one request a minute. */
+	double wait = r->retry_after_s > 0 && r->retry_after_s <= IPC_RETRY_AFTER_MAX_S
+			      ? fmin((double)r->retry_after_s, SLOW_DOWN_FOR) : 0;
 	double d = fmax(fmax(w->delay * 2, 1.0), fmin(wait, SLOW_DOWN_FOR));
 
 	if (d > w->slow_delay || clock_mono() >= w->slow_until)

@@ -55,7 +55,7 @@ fuzz_check_xpath(const char *xpath)
 	xmlXPathCompExprPtr comp;
 	xmlXPathObjectPtr res;
 
-	if (ctx == NULL)
+	if (ctx == NULL || css_xpath_register(ctx) == -1)
 		abort();
 	if ((comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)xpath)) == NULL)
 		abort(); /* our output must always be valid XPath */

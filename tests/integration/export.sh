@@ -1,10 +1,10 @@
-# export.sh: scraper export: jsonl and csv against golden files (fields that come and
+# export.sh: scraper export: jsonl, json and csv against golden files (fields that come and
 # go, JSON types kept, awkward text), the atomic -o FILE (a failure halfway leaves the
 # old file and no temporary one), unknown types, and memory that does not grow with
 # the number of items (10,000 against 100,000).
 . "$top_srcdir/tests/lib.sh"
 
-plan 27
+plan 32
 
 G="$FIXTURES/query"
 mkdir -p "$T/db" "$T/files"
@@ -30,6 +30,19 @@ run "$SCRAPER" export -d "$DB" -t thing -f csv
 golden "$T/out" thing.csv "csv: RFC 4180, arrays and objects as JSON text (golden)"
 run "$SCRAPER" export -d "$DB" -t link
 golden "$T/out" link.jsonl "a field named url: the page's address is page_url (golden)"
+
+# -f json: the jsonl records as one JSON array, a record a line (options in any order).
+awk 'BEGIN { printf "[" } { printf "%s\n%s", (NR > 1 ? "," : ""), $0 } END { printf "\n]\n" }' \
+	"$G/thing.jsonl" >"$T/thing.json"
+run "$SCRAPER" export -t thing -f json -d "$DB"
+check "json: one array of the jsonl records, JSON types kept" cmp -s "$T/out" "$T/thing.json"
+run "$SCRAPER" export -d "$DB" -t page -f json
+is "$status:$out" "0:[]" "json: a known type without items is []"
+run "$SCRAPER" export -d "$DB" -t thing -f json -o "$T/files/thing.json"
+check "json: -o FILE" cmp -s "$T/files/thing.json" "$T/thing.json"
+rm -f "$T/files/thing.json"
+run "$SCRAPER" export -d "$DB" -t thing -f table
+is "$status" 2 "-f table is not an export format: exit 2"
 
 # -o FILE: the file and nothing else.
 run "$SCRAPER" export -d "$DB" -t thing -o "$T/files/thing.jsonl"
@@ -86,6 +99,10 @@ is "$?" 1 "a write failing halfway exits 1"
 like "$(cat "$T/err")" "writing the export: File too large" "and says why"
 is "$(cat "$T/files/bulk.jsonl")" "the previous export" "the old file is untouched"
 is "$(ls -A "$T/files" | grep -c tmp)" 0 "and no temporary file is left"
+(ulimit -f 64; trap '' XFSZ; exec "$SCRAPER" export -d "$T/db/bulk10k.db" -t bulk -f json \
+	-o "$T/files/bulk.jsonl") 2>"$T/err"
+is "$?:$(cat "$T/files/bulk.jsonl"):$(ls -A "$T/files" | grep -c tmp)" "1:the previous export:0" \
+   "-f json too: a failed write leaves the old file and no temporary one"
 
 if [ -w /dev/full ]; then
 	"$SCRAPER" export -d "$DB" -t thing >/dev/full 2>"$T/err"

@@ -5,7 +5,7 @@
 # database, and the README's three questions on a crawled demo site.
 . "$top_srcdir/tests/lib.sh"
 
-plan 56
+plan 93
 
 G="$FIXTURES/query"
 DB="$T/db/awkward.db"
@@ -82,6 +82,83 @@ run "$SCRAPER" query -d "$DB" "SELECT 1; -- a comment"
 is "$status" 0 "a trailing comment is not a second statement"
 run "$SCRAPER" query -d "$DB" "  -- nothing"
 is "$status" 2 "no statement at all exits 2"
+
+# A typo is SQLite's own syntax error, never "read-only": not in the first word, not in
+# a statement that would have written had it been well formed.
+run "$SCRAPER" query -d "$DB" "SELEC id FROM awkward"
+is "$status:$err" '2:scraper: error: near "SELEC": syntax error (line 1, column 1)
+  SELEC id FROM awkward
+  ^' "a typo in the first word is a syntax error with its position"
+run "$SCRAPER" query -d "$DB" "DELETE awkward"
+is "$status:$err" '2:scraper: error: near "awkward": syntax error (line 1, column 8)
+  DELETE awkward
+         ^' "a write that does not parse is a syntax error, not read-only"
+run "$SCRAPER" query -d "$DB" "PRAGMA no_such_pragma"
+is "$status" 2 "a PRAGMA query does not run exits 2"
+if printf '%s' "$err" | grep -q "read-only"; then
+	not_ok "and does not say read-only (it writes nothing)"; diag "$err"
+else
+	ok "and does not say read-only (it writes nothing)"
+fi
+like "$err" "PRAGMA no_such_pragma is not one of the pragmas query runs" "it says which pragmas run"
+
+# SQL from standard input: with -, and with no SQL when standard input is not a terminal.
+printf 'SELECT id,\n  label\nFROM awkward WHERE id = 1\n' >"$T/one.sql"
+run "$SCRAPER" query -d "$DB" -f csv - <"$T/one.sql"
+is "$status:$(printf '%s' "$out" | tr -d '\r' | tr '\n' ' ')" "0:id,label 1,null" "SQL from standard input with -"
+run "$SCRAPER" query -d "$DB" -f csv <"$T/one.sql"
+is "$status:$(printf '%s' "$out" | tr -d '\r' | tr '\n' ' ')" "0:id,label 1,null" "and with no SQL argument"
+printf 'SELECT id,\n  labl FROM awkward\n' >"$T/bad.sql"
+run "$SCRAPER" query -d "$DB" - <"$T/bad.sql"
+is "$status:$err" '2:scraper: error: no such column: labl (line 2, column 3)
+    labl FROM awkward
+    ^' "an error in SQL from standard input points into it"
+run "$SCRAPER" query -d "$DB" - </dev/null
+is "$status:$err" "2:scraper: error: no SQL statement given: standard input was empty" "empty standard input exits 2 and says so"
+printf '  \n\n' >"$T/blank.sql"
+run "$SCRAPER" query -d "$DB" <"$T/blank.sql"
+is "$status" 2 "blank standard input exits 2"
+
+# Options before or after the SQL; SQL that starts with - after --.
+run "$SCRAPER" query "SELECT count(*) AS n FROM awkward" -f jsonl -d "$DB"
+is "$status:$out" '0:{"n":20}' "options after the SQL"
+run "$SCRAPER" query -d "$DB" -f jsonl -- "-- a comment first
+SELECT 7 AS n"
+is "$status:$out" '0:{"n":7}' "SQL starting with - after --"
+run "$SCRAPER" query -d "$DB" "SELECT 1" "SELECT 2" </dev/null
+is "$status" 2 "two SQL arguments exit 2"
+
+# --tables and --schema.
+run "$SCRAPER" query -d "$DB" -f csv --tables
+is "$status:$(printf '%s' "$out" | tr -d '\r')" '0:name,type,columns
+awkward,table,"id, label, value"' "--tables lists the tables with their columns"
+run "$SCRAPER" query -d "$DB" --schema
+is "$status:$out" "0:CREATE TABLE awkward(id INTEGER PRIMARY KEY, label TEXT NOT NULL, value);" "--schema prints the CREATE statements"
+run "$SCRAPER" query --schema AWKWARD -d "$DB"
+is "$status:$out" "0:CREATE TABLE awkward(id INTEGER PRIMARY KEY, label TEXT NOT NULL, value);" "--schema NAME: that table (names are case-blind, as in SQL)"
+run "$SCRAPER" query -d "$DB" --schema nosuch
+is "$status:$out:$err" "2::scraper: error: no table or view named 'nosuch' in $DB; there are: awkward" \
+   "--schema with an unknown name exits 2 and lists the names there are"
+run "$SCRAPER" query -d "$DB" --schema a b
+is "$status" 2 "--schema with two names exits 2"
+run "$SCRAPER" query -d "$DB" --tables "SELECT 1"
+is "$status" 2 "--tables with SQL exits 2"
+run "$SCRAPER" query -d "$DB" --tables --schema
+is "$status" 2 "--tables and --schema together exit 2"
+
+# No silent cutting in the table format: a note on stderr counts the cut cells;
+# --no-truncate shows them whole.
+run "$SCRAPER" query -d "$DB" -f table "SELECT id, value FROM awkward WHERE typeof(value) = 'text' AND length(value) > 60"
+like "$(printf '%s' "$out" | sed -n 3p)" '…$' "a long cell is cut to fit"
+like "$err" '^scraper: note: [1-9][0-9]* cells? (was|were) cut to fit .*--no-truncate' "and a note says so, and how to see it whole"
+cut=$(printf '%s' "$err" | sed -n 's/^scraper: note: \([0-9]*\) .*/\1/p')
+is "$cut" "$(sql "$DB" "SELECT count(*) FROM awkward WHERE typeof(value) = 'text' AND length(value) > 60")" "the note counts every cut cell"
+run "$SCRAPER" query -d "$DB" -f table --no-truncate "SELECT value FROM awkward WHERE typeof(value) = 'text' AND length(value) > 60 ORDER BY id LIMIT 1"
+is "$status:$err" "0:" "--no-truncate: no note"
+is "$(printf '%s\n' "$out" | sed -n 3p)" "$(sql "$DB" "SELECT value FROM awkward WHERE typeof(value) = 'text' AND length(value) > 60 ORDER BY id LIMIT 1")" \
+   "--no-truncate shows the cell whole"
+run "$SCRAPER" query -d "$DB" -f table "SELECT id FROM awkward"
+is "$err" "" "nothing cut, no note"
 
 # Statements that would write: refused, exit 2, and nothing on disk changes, not the
 # database's bytes, not its mtime, and no file appears or goes (no -wal, -shm,
@@ -162,5 +239,32 @@ is "$(printf '%s' "$out" | tr -d '\r')" "site,type,items
 run "$SCRAPER" query -d "$T/shop.db" -f csv "SELECT url, status, error FROM pages WHERE error IS NOT NULL ORDER BY url"
 is "$(printf '%s' "$out" | tr -d '\r')" "url,status,error
 http://127.0.0.1:$PORT/cart/,,disallowed by robots.txt" "which pages failed and why"
+
+# JSON typed as the item views say: a bool field is true/false, an all: true field an
+# array, items.data an object; a renamed or computed column is as SQLite gives it.
+run "$SCRAPER" query -d "$T/shop.db" -f jsonl "SELECT name, in_stock, tags, stock FROM product WHERE sku = 'TW-BT-001'"
+is "$status:$out" '0:{"name":"Assam Harmutty Estate","in_stock":true,"tags":["malty","single estate"],"stock":22}' \
+   "jsonl: a bool field is true, an all: true field an array"
+run "$SCRAPER" query -d "$T/shop.db" -f json "SELECT tags, in_stock FROM product WHERE in_stock = 0 ORDER BY sku LIMIT 1"
+like "$out" '^\[
+\{"tags":(\[.*\]|null),"in_stock":false\}
+\]$' "json: false, and an array"
+run "$SCRAPER" query -d "$T/shop.db" -f jsonl "SELECT in_stock AS available, upper(name) AS tags, length(tags) AS in_stock FROM product WHERE sku = 'TW-BT-001'"
+is "$out" '{"available":1,"tags":"ASSAM HARMUTTY ESTATE","in_stock":25}' "renamed and computed columns are not retyped"
+run "$SCRAPER" query -d "$T/shop.db" -f jsonl "SELECT data FROM items WHERE type = 'product' AND json_extract(data, '$.sku') = 'TW-BT-001'"
+like "$out" '^\{"data":\{"name":"Assam Harmutty Estate",.*"tags":\["malty","single estate"\]' "items.data is a JSON object"
+run "$SCRAPER" query -d "$T/shop.db" -f csv "SELECT in_stock, tags FROM product WHERE sku = 'TW-BT-001'"
+is "$(printf '%s' "$out" | tr -d '\r')" 'in_stock,tags
+1,"[""malty"",""single estate""]"' "csv keeps SQLite's values"
+
+# --schema NAME on a view: its SQL, then its columns and what each holds.
+run "$SCRAPER" query -d "$T/shop.db" --schema product
+like "$out" '^CREATE VIEW "product" AS SELECT' "--schema VIEW prints the view's SQL"
+like "$(printf '%s' "$out" | grep '^--   in_stock ')" 'bool$' "a bool field is shown as bool"
+like "$(printf '%s' "$out" | grep '^--   tags ')" 'JSON array$' "an all: true field as a JSON array"
+like "$(printf '%s' "$out" | grep '^--   price ')" 'REAL$' "a number field as REAL"
+like "$(printf '%s' "$out" | grep '^--   id ')" 'INTEGER$' "id as INTEGER"
+run "$SCRAPER" query -d "$T/shop.db" -f csv --tables
+like "$(printf '%s' "$out" | tr -d '\r' | grep '^product,')" '^product,view,"id, url, name, price' "--tables marks views"
 
 done_testing

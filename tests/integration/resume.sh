@@ -4,12 +4,31 @@
 # once, nothing committed is ever fetched again, and the database stays sound.
 . "$top_srcdir/tests/lib.sh"
 
-KILLS="7 15 20 25 30"   # new requests per run before its kill: 97 of 150 pages
+KILLS="7 15 20 25 30"   # pages answered per run before its kill: 97 of 150 pages
 plan $((2 * 5 + 7 + 5 + 4))
 
+# Every page waits at the gate: the test lets a given number through, sees the next
+# request arrive (held), and only then kills.  No timing luck: however loaded the
+# machine, the crawl cannot finish before the kill.
 N=150
-printf '/gen/* delay=10\n' >"$T/routes"
+printf '/gen/* gate=%s\n' "$T/gate" >"$T/routes"
 start_server S --gen $N --routes "$T/routes" --log "$T/s.log"
+
+# The gate counts every /gen/ request since the server started; the log may be
+# emptied between parts of the test, so what it held before is kept in gate_base.
+gate_base=0
+new_log() {
+	gate_base=$((gate_base + $(count_paths "$T/s.log" /gen/)))
+	: >"$T/s.log"
+}
+
+# let_through N PID: open the gate for N more pages than have arrived so far, and
+# wait until the request after them arrives (and is held), or PID exits.
+let_through() {
+	_seen=$(count_paths "$T/s.log" /gen/)
+	echo $((gate_base + _seen + $1)) >"$T/gate"
+	wait_for_paths "$T/s.log" /gen/ $((_seen + $1 + 1)) "$2"
+}
 BASE="http://127.0.0.1:$S"
 echo "$BASE/gen/0.html" >"$T/urls"
 gen_rules "$T/rules"
@@ -17,10 +36,9 @@ gen_rules "$T/rules"
 i=0
 for k in $KILLS; do
 	i=$((i + 1))
-	before=$(wc -l <"$T/s.log")
 	"$SCRAPER" crawl -q -c "$T/rules" -d "$T/db" "$T/urls" 2>>"$T/err" &
 	crawl=$!
-	wait_for_requests "$T/s.log" $((before + k)) $crawl
+	let_through "$k" $crawl
 	workers=$(pgrep -P $crawl | tr '\n' ' ')
 	kill -KILL $crawl
 	wait $crawl 2>/dev/null
@@ -36,6 +54,7 @@ for k in $KILLS; do
 	wc -l <"$T/s.log" >"$T/mark.$i"
 done
 
+echo open >"$T/gate"
 run "$SCRAPER" crawl -c "$T/rules" -d "$T/db" "$T/urls"
 is "$status" 0 "the last run finishes the crawl"
 like "$err" "resuming the crawl" "it says it is resuming"
@@ -53,11 +72,12 @@ is "$again" 0 "no page committed before a kill is requested again"
 diag "$(count_paths "$T/s.log" /gen/) requests for $N pages over $((i + 1)) runs (re-fetched: only what was in flight at a kill)"
 
 # SIGINT: finish what is in flight, commit, exit 130; the same command resumes.
-: >"$T/s.log"
+new_log
 "$SCRAPER" crawl -c "$T/rules" -d "$T/db2" "$T/urls" 2>"$T/err2" &
 crawl=$!
-wait_for_requests "$T/s.log" 30 $crawl
+let_through 30 $crawl
 kill -INT $crawl
+echo open >"$T/gate" # what is in flight may finish now
 wait $crawl
 is "$?" 130 "SIGINT: exit status 130"
 like "$(cat "$T/err2")" "run the same command again to resume" "SIGINT: the summary says how to resume"
@@ -69,11 +89,12 @@ is "$(dup_paths "$T/s.log")" 0 "SIGINT: no page fetched twice across the stop"
 
 # A worker killed by someone else: its URLs go back to the queue, a new worker takes
 # over, and the crawl completes.
-: >"$T/s.log"
+new_log
 "$SCRAPER" crawl -c "$T/rules" -d "$T/db3" "$T/urls" 2>"$T/err3" &
 crawl=$!
-wait_for_requests "$T/s.log" 40 $crawl
+let_through 40 $crawl
 kill -KILL $(pgrep -P $crawl)
+echo open >"$T/gate"
 wait $crawl
 is "$?" 0 "killed worker: the crawl still exits 0"
 like "$(cat "$T/err3")" "killed by signal 9" "killed worker: its death is logged with the cause"

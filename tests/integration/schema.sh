@@ -28,7 +28,7 @@ is "$status:$(printf '%s' "$out" | tr -d '\r' | tr '\n' ' ')" \
    "query works on schema 1"
 run "$SCRAPER" stats -d "$DB" -f json
 is "$status" 0 "stats works on schema 1"
-like "$out" '"total":\{"sites":1,"pages":\{"total":11,"ok":8,"failed":2,"disallowed":1,"skipped":0\}' \
+like "$out" '"total":\{"sites":1,"pages":\{"total":11,"ok":8,"failed":2,"skipped":1,"skipped_robots":1,"skipped_limit":0\}' \
      "and counts its pages"
 stats_v1=$out
 run "$SCRAPER" export -d "$DB" -t listing -f csv

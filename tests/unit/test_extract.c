@@ -207,7 +207,10 @@ test_url_resolves_against_base_href(void **state)
 	assert_string_equal(one_field(&f),
 			    "t#0 {\"v\":[\"http://books.example/catalogue/book_1/index.html\","
 			    "\"http://books.example/other/x.html\","
-			    "\"http://books.example/catalogue/book_1/index.html\","
+			    "\"http://books.example/catalogue/book_1/index.html#reviews\","
+			    "\"mailto:shop@example.com\","
+			    "\"javascript:void(0)\","
+			    "\"ftp://files.example.com/a\","
 			    "\"http://elsewhere.example/y\","
 			    "\"http://books.example/catalogue/book_2/index.html\"]}");
 }
@@ -218,6 +221,108 @@ test_html_type_keeps_markup(void **state)
 	struct ex_field_spec f = { .name = "v", .sel = CSS("#markup p"), .type = EX_HTML };
 
 	assert_string_equal(one_field(&f), "t#0 {\"v\":\"<p>Hello <em>there</em></p>\"}");
+}
+
+/* type: url as the URL standard resolves an href, against <base href="/catalogue/">. */
+static void
+test_url_values_keep_what_the_href_says(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("#urls a::attr(href)"), .type = EX_URL, .all = true };
+
+	assert_string_equal(one_field(&f),
+			    "t#0 {\"v\":[\"http://books.example/catalogue/?\","
+			    "\"http://books.example/catalogue/x?q=a%20b#frag%20ment\","
+			    "\"http://xn--bcher-kva.example/%C3%A9?%C3%BC#%C3%A9\","
+			    "\"http://other.example/a/b?c\\\\d\","
+			    "\"tel:+1 555 0100\","
+			    "\"mailto:shop@example.com?subject=Hi%20there\","
+			    "\"http://example.com/%7Eu/b\","
+			    "\"http://books.example/catalogue/#top\"]}");
+}
+
+/* Follow rules stay http(s) and canonical: no fragment, no mailto:. */
+static void
+test_follow_links_stay_canonical(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector sel = CSS("#urls a");
+	struct ex_error e;
+	enum ex_part part;
+	struct seen *s;
+
+	assert_int_equal(ex_add_follow(r, &sel, NULL, NULL, &e, &part), 0);
+	s = apply(r);
+	assert_string_equal(buf_str(&s->links),
+			    "http://books.example/catalogue/\n"
+			    "http://books.example/catalogue/x?q=a%20b\n"
+			    "http://xn--bcher-kva.example/%C3%A9?%C3%BC\n"
+			    "http://other.example/a/b?c%5Cd\n"
+			    "http://example.com/~u/b\n");
+	ex_rules_free(r);
+}
+
+/* type: html is the markup as the document has it: no line breaks added. */
+static void
+test_html_adds_no_line_breaks(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("#block"), .type = EX_HTML };
+
+	assert_string_equal(one_field(&f),
+			    "t#0 {\"v\":\"<div id=\\\"block\\\"><ul class=\\\"x\\\">\\n  "
+			    "<li>caf\u00e9 &amp; <b>t\u00e9</b></li>\\n</ul><p>end</p></div>\"}");
+}
+
+/* One white-space set: U+2009 and U+3000 collapse like U+00A0; all-blank is none. */
+static void
+test_unicode_white_space_in_values(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("#spaces p"), .all = true };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"a b c\",\"x\"]}");
+	f.sel = (struct ex_selector)CSS("#spaces p.nbsp::text");
+	f.all = false;
+	assert_string_equal(one_field(&f), "");
+}
+
+/* ::text is the element's own text nodes; E *::text every text node under E. */
+static void
+test_text_pseudo_element_scope(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("#deep::text"), .all = true };
+
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"own\",\"tail\"]}");
+	f.sel = (struct ex_selector)CSS("#deep *::text");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"own\",\"child\",\"grand\",\"tail\"]}");
+	f.sel = (struct ex_selector)CSS("#deep ::text");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"own\",\"child\",\"grand\",\"tail\"]}");
+	f.sel = (struct ex_selector)CSS("#deep > *::text");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"child\"]}");
+}
+
+static void
+test_types_do_not_invent(void **state)
+{
+	struct ex_field_spec f = { .name = "v", .sel = CSS("#types .code"), .type = EX_INT };
+
+	assert_string_equal(one_field(&f), "");
+	f.type = EX_BOOL;
+	f.sel = (struct ex_selector)CSS("#types .avail");
+	assert_string_equal(one_field(&f), "");
+	/* A regex without a group is the test: a match is true. */
+	f.re = "In stock";
+	assert_string_equal(one_field(&f), "t#0 {\"v\":true}");
+	f.re = "(In) stock";
+	assert_string_equal(one_field(&f), "");
+	f.re = NULL;
+	f.type = EX_DATE;
+	f.sel = (struct ex_selector)CSS("#types time, #types span");
+	f.all = true;
+	assert_string_equal(one_field(&f), "t#0 {\"v\":[\"2026-12-05T10:30:00+00:00\","
+					   "\"2026-12-05\",\"2026-12-05\"]}");
+	f.def = "1 Jan 2000";
+	f.all = false;
+	f.sel = (struct ex_selector)CSS("#types .ambiguous");
+	assert_string_equal(one_field(&f), "t#0 {\"v\":\"2000-01-01\"}");
 }
 
 static void
@@ -269,6 +374,25 @@ test_match_on_url(void **state)
 	ex_add_item(r, "no", "/product/", NULL, &e, &part);
 	ex_add_field(r, 1, &f, &e, &part);
 	assert_string_equal(buf_str(&apply(r)->items), "yes#0 {\"v\":\"The Shop\"}\n");
+	ex_rules_free(r);
+}
+
+/* A URL filter matches when its regex matches, whether or not a capture group took
+ * part; only a field's re takes the first group. */
+static void
+test_url_filters_ignore_unused_groups(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec f = { .name = "v", .sel = CSS("title") };
+	struct ex_selector next = CSS("ul.pager li.next a::attr(href)");
+	struct ex_error e;
+	enum ex_part part;
+
+	ex_add_item(r, "opt", "/catalogue/(index\\.html)?page-[0-9]+\\.html$", NULL, &e, &part);
+	ex_add_field(r, 0, &f, &e, &part);
+	assert_int_equal(ex_add_follow(r, &next, "/(index\\.html)?catalogue/page", "(x)?nomatch", &e, &part), 0);
+	assert_string_equal(buf_str(&apply(r)->items), "opt#0 {\"v\":\"The Shop\"}\n");
+	assert_string_equal(buf_str(&apply(r)->links), "http://books.example/catalogue/page-2.html\n");
 	ex_rules_free(r);
 }
 
@@ -367,6 +491,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_is_normalised),
+		cmocka_unit_test(test_url_filters_ignore_unused_groups),
 		cmocka_unit_test(test_own_text_drops_blanks_and_all),
 		cmocka_unit_test(test_first_value_without_all),
 		cmocka_unit_test(test_re_capture_and_whole_match),
@@ -374,6 +499,12 @@ main(void)
 		cmocka_unit_test(test_number_types_on_awkward_text),
 		cmocka_unit_test(test_bool_and_attr),
 		cmocka_unit_test(test_url_resolves_against_base_href),
+		cmocka_unit_test(test_url_values_keep_what_the_href_says),
+		cmocka_unit_test(test_follow_links_stay_canonical),
+		cmocka_unit_test(test_html_adds_no_line_breaks),
+		cmocka_unit_test(test_unicode_white_space_in_values),
+		cmocka_unit_test(test_text_pseudo_element_scope),
+		cmocka_unit_test(test_types_do_not_invent),
 		cmocka_unit_test(test_html_type_keeps_markup),
 		cmocka_unit_test(test_xpath_scalars),
 		cmocka_unit_test(test_each_scopes_fields_and_required),

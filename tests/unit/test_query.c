@@ -122,6 +122,31 @@ test_cell(void **state)
 	check_cell("\nb", 2, "\xe2\x80\xa6", 1);
 }
 
+/* query_render_cell_cut says whether it cut: only when the text did not fit. */
+static void
+check_cut(const char *in, int max, bool want)
+{
+	struct buf b;
+	bool cut = !want;
+
+	buf_init(&b, 4096);
+	assert_true(query_render_cell_cut(&b, in, strlen(in), max, &cut) >= 0);
+	assert_int_equal(cut, want);
+	buf_free(&b);
+}
+
+static void
+test_cell_cut(void **state)
+{
+	(void)state;
+	check_cut("abcdefghij", 10, false);	/* exactly fits */
+	check_cut("abcdefghijk", 10, true);
+	check_cut("", 1, false);
+	check_cut("\xe6\x97\xa5\xe6\x97\xa5", 4, false);	/* two wide: 4 columns */
+	check_cut("\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5", 4, true);
+	check_cut("a\n", 2, true);		/* the escape \n takes 2 columns */
+}
+
 static void
 test_cp_width(void **state)
 {
@@ -181,6 +206,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),	    cmocka_unit_test(test_real),
 		cmocka_unit_test(test_base64),	    cmocka_unit_test(test_cell),
+		cmocka_unit_test(test_cell_cut),
 		cmocka_unit_test(test_cp_width),    cmocka_unit_test(test_error_kind),
 	};
 

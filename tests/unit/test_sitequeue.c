@@ -5,7 +5,11 @@
  */
 #include "config.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "crawl/sitequeue.h"
 #include "unit.h"
@@ -174,6 +178,61 @@ test_put_back_fits_a_full_ring(void **state)
 	sq_free(&sq);
 }
 
+/* The ring holds cap new URLs plus room for one window put back.  Two crash-suspect
+ * URLs waiting to retry, a full ring and a full window in flight: */
+static void
+fill_for_crash(struct sitequeue *sq, struct qurl **inflight)
+{
+	sq_init(sq, 4, 2);
+	for (int64_t id = 1; id <= 4; id++)
+		sq_add(sq, url(id));
+	for (int i = 0; i < 2; i++) {
+		struct qurl *r = url(10 + i);
+		r->crashes = 1;
+		r->not_before = 1.0;
+		sq_retry_later(sq, r);
+		inflight[i] = url(20 + i);
+	}
+}
+
+/*
+ * A due retry of a crash-suspect URL, while others are in flight, may not go yet
+ * (it goes alone).  Taking it and putting it back into the ring overfilled the ring
+ * when the worker then crashed (abort(): shown here in a child process).  Looking
+ * first (sq_peek) leaves it in the retry heap, and the crash's put-backs fit.
+ */
+static void
+test_crash_suspect_retry_stays_in_its_heap(void **state)
+{
+	struct sitequeue sq;
+	struct qurl *inflight[2], *q;
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		fill_for_crash(&sq, inflight);
+		for (int i = 0; i < 2; i++)
+			sq_put_back(&sq, sq_next(&sq, 2.0)); /* the old way: take, put back */
+		for (int i = 0; i < 2; i++)
+			sq_put_back(&sq, inflight[i]);	    /* the worker crashes */
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+
+	fill_for_crash(&sq, inflight);
+	q = sq_peek(&sq, 2.0);
+	assert_non_null(q);
+	assert_int_equal(q->crashes, 1);	/* due, suspect: the dispatcher leaves it */
+	assert_int_equal(sq.len, 4);
+	assert_int_equal(sq.nretry, 2);
+	for (int i = 0; i < 2; i++)
+		sq_put_back(&sq, inflight[i]);
+	assert_int_equal(sq_count(&sq), 8);
+	sq_free(&sq);
+}
+
 static void
 test_retries_wait_their_turn(void **state)
 {
@@ -211,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_refill_dropped_when_not_kept),
 		cmocka_unit_test(test_put_back_fits_a_full_ring),
 		cmocka_unit_test(test_retries_wait_their_turn),
+		cmocka_unit_test(test_crash_suspect_retry_stays_in_its_heap),
 	};
 	return RUN(tests);
 }

@@ -51,6 +51,71 @@ resolve(const char *base, const char *href, const char *want)
 }
 
 static void
+value(const char *base, const char *href, const char *want)
+{
+	struct url_base *ub = url_base_new(base);
+	struct buf b;
+	int rc;
+
+	assert_non_null(ub);
+	buf_init(&b, URL_MAX * 4);
+	rc = url_resolve_value(ub, href, &b);
+	if (want == NULL) {
+		if (rc != -1)
+			fail_msg("'%s' should give no value, got '%s'", href, buf_str(&b));
+		assert_int_equal(b.len, 0);
+	} else {
+		if (rc != 0)
+			fail_msg("'%s' against '%s' gave no value, want '%s'", href, base, want);
+		assert_string_equal(buf_str(&b), want);
+	}
+	buf_free(&b);
+	url_base_free(ub);
+}
+
+/* type: url, as a browser's a.href gives it. */
+static void
+test_value_as_the_url_standard(void **state)
+{
+	const char *B = "http://ex.com/a/b?q=1";
+
+	value(B, "", "http://ex.com/a/b?q=1");
+	value(B, "#f", "http://ex.com/a/b?q=1#f");
+	value(B, "?", "http://ex.com/a/b?");
+	value(B, "x?", "http://ex.com/a/x?");
+	value(B, "x?#f", "http://ex.com/a/x?#f");
+	value(B, "x?y?", "http://ex.com/a/x?y?");
+	value(B, "c d?e f#g h", "http://ex.com/a/c%20d?e%20f#g%20h");
+	value(B, "/p/\"<>`{}?\"<>'`#\"<>`", "http://ex.com/p/%22%3C%3E%60%7B%7D?%22%3C%3E%27`#%22%3C%3E%60");
+	value(B, "/%41%zz", "http://ex.com/%41%zz");
+	value(B, "\\\\h.example\\p\\q?r\\s", "http://h.example/p/q?r\\s");
+	value(B, "HTTPS://M\xc3\xbcnchen.DE:443/x", "https://xn--mnchen-3ya.de/x");
+	value(B, "//\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/", "http://xn--r8jz45g.xn--zckzah/");
+	value(B, "http://u:p@ex.com:8080/", "http://u:p@ex.com:8080/");
+	value(B, "../../../x/./y/../z", "http://ex.com/x/z");
+	value(B, "mailto:A@B.example", "mailto:A@B.example");
+	value(B, "TEL:+1 555", "tel:+1 555");
+	value(B, "data:text/plain,a b#c d", "data:text/plain,a b#c%20d");
+	value(B, "javascript:void(0)", "javascript:void(0)");
+	value(B, "urn:isbn:0451450523", "urn:isbn:0451450523");
+	value(B, "ftp://files.example/a b", "ftp://files.example/a%20b");
+	value(B, " \t x\n y ", "http://ex.com/a/x%20y");
+	value(B, "http://", NULL);
+	value(B, "http://a\xe2\x80\x80" "b/", NULL); /* U+2000 maps to a space (fuzz find) */
+	value(B, "http://a\xef\xbc\x8f" "b/", NULL); /* U+FF0F maps to '/' */
+	value(B, "http://\xef\xbc\xa1.com/", "http://a.com/"); /* full-width A */
+	value(B, "http://exa mple.com/", NULL);
+}
+
+static void
+test_canonical_international_host(void **state)
+{
+	canon("http://B\xc3\xbc" "cher.example/", "http://xn--bcher-kva.example/");
+	canon("http://ex.com/a b?c d", "http://ex.com/a%20b?c%20d");
+	resolve("http://ex.com/a/", "\\x\\y", "http://ex.com/x/y");
+}
+
+static void
 test_canonical_case_port_fragment(void **state)
 {
 	canon("HTTP://WWW.Example.COM:80/a/../b/./c#frag", "http://www.example.com/b/c");
@@ -178,6 +243,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_canonical_case_port_fragment),
+		cmocka_unit_test(test_value_as_the_url_standard),
+		cmocka_unit_test(test_canonical_international_host),
 		cmocka_unit_test(test_canonical_percent_encoding),
 		cmocka_unit_test(test_canonical_refuses),
 		cmocka_unit_test(test_resolve_relative),
