@@ -25,6 +25,7 @@
 #include "read/query.h"
 #include "read/stats.h"
 #include "rules/check.h"
+#include "serve/serve.h"
 #include "worker/try.h"
 
 static const char usage_main[] =
@@ -41,6 +42,7 @@ static const char usage_main[] =
 "  check  [-c DIR]                                validate every rule file\n"
 "  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
+"  serve  [-D DATADIR] [--listen ADDR:PORT]       the service: JSON API, jobs, schedules\n"
 "\n"
 "  scraper help COMMAND    options of one command (or: scraper COMMAND --help)\n"
 "  scraper --version\n"
@@ -133,6 +135,21 @@ static const char usage_stats[] =
 "\n"
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -f, --format FMT     table (default) or json\n"
+"  -h, --help           this text\n";
+
+static const char usage_serve[] =
+"usage: scraper serve [-D DATADIR] [--listen ADDR:PORT] [--max-jobs N] [--token-file F]\n"
+"\n"
+"Run the service: projects, crawl jobs (each its own process), cron schedules (UTC),\n"
+"a JSON API under /api/v1/, Prometheus metrics at /metrics and a dashboard at /.\n"
+"Stops cleanly on SIGINT or SIGTERM; running jobs are resumed at the next start.\n"
+"\n"
+"  -D, --data DIR       service.db and projects/ (default ./scraper-data or $SCRAPER_DATA)\n"
+"      --listen A:P     address and port (default 127.0.0.1:6800; port 0: any free one)\n"
+"      --max-jobs N     jobs running at once (default 2); the rest wait in order\n"
+"      --token-file F   require \"Authorization: Bearer TOKEN\" (the file's first line;\n"
+"                       else $SCRAPER_TOKEN); without a token only loopback is allowed\n"
+"  -v, --verbose        log every request\n"
 "  -h, --help           this text\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...)
@@ -449,6 +466,48 @@ cmd_stats(int argc, char **argv)
 	return stats_run(&o);
 }
 
+static int
+cmd_serve(int argc, char **argv)
+{
+	enum { O_LISTEN = 256, O_MAX_JOBS, O_TOKEN_FILE };
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'D' },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "max-jobs", required_argument, NULL, O_MAX_JOBS },
+		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve_opts o = {
+		.datadir = env_or("SCRAPER_DATA", "./scraper-data"),
+		.listen = "127.0.0.1:6800",
+		.max_jobs = 2,
+		.token = env_or("SCRAPER_TOKEN", NULL),
+	};
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "D:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': o.datadir = optarg; break;
+		case 'v': o.verbose++; break;
+		case 'h': fputs(usage_serve, stdout); return EXIT_DONE;
+		case O_LISTEN: o.listen = optarg; break;
+		case O_TOKEN_FILE: o.token_file = optarg; break;
+		case O_MAX_JOBS:
+			if (parse_long(optarg, 1, 1024, &v) == -1)
+				return usage_error("serve", "--max-jobs wants a number from 1 to 1024, not '%s'", optarg);
+			o.max_jobs = (int)v;
+			break;
+		default: BAD_OPTION("serve");
+		}
+	}
+	if (optind != argc)
+		return usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	return serve_run(&o);
+}
+
 /* The commands: one a line, in the order the overview lists them. */
 static const struct command {
 	const char *name;
@@ -461,6 +520,7 @@ static const struct command {
 	{ "check", cmd_check, usage_check },
 	{ "try", cmd_try, usage_try },
 	{ "stats", cmd_stats, usage_stats },
+	{ "serve", cmd_serve, usage_serve },
 };
 
 static const struct command *
