@@ -5,8 +5,10 @@
 plan 14
 
 N=100
-# Pages answer after 20 ms, so the crawl lasts long enough to watch its workers.
-printf "/gen/* delay=20\n" >"$T/routes"
+# Each server answers five pages, then holds the rest at the gate until the test has
+# counted the workers (no timing luck: no site can finish before it is counted).
+printf '/gen/* gate=%s\n' "$T/gate" >"$T/routes"
+echo 5 >"$T/gate"
 start_server C --gen $N --routes "$T/routes" --log "$T/c.log"
 # D is linked from A's pages but never seeded: only scope any reaches it.
 start_server D --gen 10 --log "$T/d.log"
@@ -20,11 +22,13 @@ done >"$T/urls"
 
 "$SCRAPER" crawl -q -c "$T/rules" -d "$T/db" "$T/urls" 2>"$T/err" &
 crawl=$!
-# Once every site has been asked for a few pages, all three workers are running.
-wait_for_requests "$T/a.log" 5 $crawl
-wait_for_requests "$T/b.log" 5 $crawl
-wait_for_requests "$T/c.log" 5 $crawl
+# Once every site has had five pages answered and its sixth is held, all three
+# workers are running.
+wait_for_paths "$T/a.log" /gen/ 6 $crawl
+wait_for_paths "$T/b.log" /gen/ 6 $crawl
+wait_for_paths "$T/c.log" /gen/ 6 $crawl
 is "$(workers_of $crawl)" 3 "three sites crawled at once: three worker processes"
+echo open >"$T/gate"
 wait $crawl
 is "$?" 0 "the crawl exits 0"
 
