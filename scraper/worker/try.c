@@ -212,7 +212,7 @@ try_run(const struct try_opts *o)
 	buf_init(&t.problems, 1u << 20);
 	{
 		struct ex_sink sink = { &t, on_item, on_link, on_problem };
-		ex_apply(r->ex, doc, final, &sink, &stats);
+		ex_apply(r->ex, doc, final, &sink, &stats, NULL);
 	}
 	print_result(final, site, r, charset, &t);
 	rc = EXIT_DONE;

@@ -497,7 +497,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	} else {
 		if (po->depth >= (uint32_t)w->max_depth)
 			sink.link = NULL; /* links from here would be too deep */
-		if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats) == -1)
+		if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats, NULL) == -1)
 			log_warn("%s: extraction stopped early (out of memory)", po->url);
 		/* All in the arena: it goes at once.  Else free the heap's part. */
 		if (!xmlarena_owns_page())
