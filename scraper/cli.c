@@ -39,7 +39,8 @@ static const char usage_main[] =
 "         [-d DB] --tables | --schema [NAME]      its tables and views, their SQL\n"
 "  export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]   items of one type\n"
 "  check  [-c DIR]                                validate every rule file\n"
-"  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
+"  try    [-c DIR] URL|FILE [--url URL] [--explain]   apply the rules to one page\n"
+"         URL|FILE --css SEL | --xpath EXPR       test one selector\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
 "\n"
 "  scraper help COMMAND    options of one command (or: scraper COMMAND --help)\n"
@@ -115,13 +116,21 @@ static const char usage_check[] =
 "  -h, --help           this text\n";
 
 static const char usage_try[] =
-"usage: scraper try [-c DIR] URL|FILE [--url URL]\n"
+"usage: scraper try [-c DIR] URL|FILE [--url URL] [--explain]\n"
+"       scraper try URL|FILE [--url URL] --css SELECTOR | --xpath EXPRESSION\n"
 "\n"
 "Fetch one URL (or read a saved page from FILE), apply the rule file a crawl would pick\n"
-"for it, and print the items and the links the follow rules choose, as JSON.\n"
+"for it, and print the items and the links the follow rules choose, as JSON.  A URL's\n"
+"robots.txt is fetched too when its rules obey it.  The page counts as a seed (depth 0).\n"
 "\n"
 "  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
 "  -u, --url URL        the address FILE was saved from (picks the rules, resolves links)\n"
+"  -e, --explain        add \"explain\": every field's selector, the nodes it matched and\n"
+"                       the values that survived; every item type, matched or not, stored\n"
+"                       or why not; every link a follow rule saw, followed or why not\n"
+"      --css SELECTOR   apply only this CSS selector (no rule file) and print its\n"
+"                       values and their count\n"
+"      --xpath EXPR     the same with an XPath expression\n"
 "  -h, --help           this text\n";
 
 static const char usage_stats[] =
@@ -391,9 +400,13 @@ cmd_check(int argc, char **argv)
 static int
 cmd_try(int argc, char **argv)
 {
+	enum { O_CSS = 256, O_XPATH };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "url", required_argument, NULL, 'u' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "css", required_argument, NULL, O_CSS },
+		{ "xpath", required_argument, NULL, O_XPATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -403,16 +416,25 @@ cmd_try(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:u:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:u:eh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config_dir = optarg; o.config_given = true; break;
 		case 'u': o.url = optarg; break;
+		case 'e': o.explain = true; break;
+		case O_CSS: o.css = optarg; break;
+		case O_XPATH: o.xpath = optarg; break;
 		case 'h': fputs(usage_try, stdout); return EXIT_DONE;
 		default: BAD_OPTION("try");
 		}
 	}
 	if (argc - optind != 1)
 		return usage_error("try", "%s", "give one URL or file");
+	if (o.css != NULL && o.xpath != NULL)
+		return usage_error("try", "%s", "--css and --xpath do not go together: give one selector");
+	if ((o.css != NULL || o.xpath != NULL) && o.explain)
+		return usage_error("try", "%s", "--explain explains the rule files; with --css or --xpath there are none");
+	if ((o.css != NULL && *o.css == '\0') || (o.xpath != NULL && *o.xpath == '\0'))
+		return usage_error("try", "%s", "the selector is empty");
 	o.target = argv[optind];
 	return try_run(&o);
 }
