@@ -185,6 +185,9 @@ summary(struct coord *c)
 		queued = frontier_queued(c);
 		fprintf(stderr, "scraper: %zu %s still queued; run the same command again to resume\n",
 			queued, queued == 1 ? "URL" : "URLs");
+	} else if (!c->store_failed) {
+		/* Warnings about a partial crawl would be guesses. */
+		coverage_report(c);
 	}
 	if (c->o->verbose == 0)
 		return;
@@ -426,6 +429,7 @@ free_coord(struct coord *c)
 		store_op_free(c->outq.v[(c->outq.head + i) % c->outq.cap]);
 	free(c->outq.v);
 	urlset_free(&c->seen);
+	coverage_free(c);
 	if (c->store != NULL)
 		store_close(c->store);
 	queue_free(c->sq, store_op_free);

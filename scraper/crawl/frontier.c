@@ -265,6 +265,7 @@ add_seed(struct coord *c, struct store_op **batch, const char *url, const char *
 	struct store_op *op;
 	struct qurl *q;
 
+	site_get(c, site)->seeded = true;
 	if (urlset_add(&c->seen, url_hash(url, strlen(url))) != 1)
 		return;
 	if (*batch == NULL)
