@@ -533,6 +533,19 @@ regex_match(const struct ex_rules *r, const struct ex_regex *re, const char *s, 
 	return 1;
 }
 
+/*
+ * Does re match anywhere in s?  1 yes, 0 no, -1 the regex hit its limit.  For allow,
+ * deny and match, where a group that takes no part ("a/(x|y)/|b") must not undo a
+ * match, as it does for a field's value (regex_match).
+ */
+static int
+regex_test(const struct ex_rules *r, const struct ex_regex *re, const char *s, size_t n)
+{
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, re->md, r->mctx);
+
+	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
 /* The markup of element n as the document has it (no line breaks or indentation
  * added), into a->raw.  0, or 1 when there is none. */
 static int
@@ -921,12 +934,11 @@ static int
 apply_item(struct apply *a, const struct ex_item *it, const char *url, uint32_t *cov)
 {
 	xmlXPathObjectPtr res;
-	size_t start, end;
 	char why[300];
 	int rc = 0;
 
 	if (it->match != NULL) {
-		int m = regex_match(a->r, it->match, url, strlen(url), &start, &end);
+		int m = regex_test(a->r, it->match, url, strlen(url));
 		if (m < 0) {
 			a->stats->errors++;
 			problem(a, "item '%s': match regex gave up (match limit)", it->type);
@@ -1002,15 +1014,14 @@ offer_link(struct apply *a, size_t k, const char *href, struct urlset *seen)
 	const struct ex_follow *fl = &a->r->follows[k];
 	enum ex_link_verdict v = EX_LINK_OFFERED;
 	struct buf abs;
-	size_t s, e;
 	int rc = 0;
 
 	buf_init(&abs, URL_MAX * 4);
 	if (url_resolve(a->base, href, &abs) == -1)
 		v = EX_LINK_NOT_HTTP;
-	else if (fl->allow != NULL && regex_match(a->r, fl->allow, abs.data, abs.len, &s, &e) != 1)
+	else if (fl->allow != NULL && regex_test(a->r, fl->allow, abs.data, abs.len) != 1)
 		v = EX_LINK_NOT_ALLOWED;
-	else if (fl->deny != NULL && regex_match(a->r, fl->deny, abs.data, abs.len, &s, &e) != 0)
+	else if (fl->deny != NULL && regex_test(a->r, fl->deny, abs.data, abs.len) != 0)
 		v = EX_LINK_DENIED;
 	else if (a->cov != NULL)
 		a->cov[EX_COV_FOLLOW(k)]++;

@@ -665,6 +665,32 @@ test_coverage_counts(void **state)
 	buf_free(&watched);
 }
 
+/* allow, deny and match test for a match anywhere: a capture group that takes no part
+ * in it does not undo it (it did: "a/(x|y)/|b" refused every URL that matched by b). */
+static void
+test_groups_do_not_undo_allow_deny_match(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector next = CSS("ul.pager li.next a::attr(href)");
+	struct ex_field_spec f = { .name = "v", .sel = CSS("title::text") };
+	struct ex_error e;
+	enum ex_part part;
+
+	assert_int_equal(ex_add_follow(r, &next, "/(nothing|none)/|page-2", NULL, &e, &part), 0);
+	assert_int_equal(ex_add_follow(r, &next, NULL, "/(nothing)/|page-2", &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "t", "/(nothing)/|page-1", NULL, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, 0, &f, &e, &part), 0);
+	/* Allowed by the first rule; the second's deny matches (only the first is kept
+	 * anyway: once per page). */
+	assert_string_equal(buf_str(&apply(r)->links), "http://books.example/catalogue/page-2.html\n");
+	assert_string_equal(buf_str(&apply(r)->items), "t#0 {\"v\":\"The Shop\"}\n");
+	ex_rules_free(r);
+	r = ex_rules_new();
+	assert_int_equal(ex_add_follow(r, &next, NULL, "/(nothing)/|page-2", &e, &part), 0);
+	assert_string_equal(buf_str(&apply(r)->links), "");
+	ex_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -695,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_observer_items_say_why_not),
 		cmocka_unit_test(test_observer_links_say_why),
 		cmocka_unit_test(test_coverage_counts),
+		cmocka_unit_test(test_groups_do_not_undo_allow_deny_match),
 	};
 	ex_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
