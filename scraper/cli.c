@@ -66,6 +66,8 @@ static const char usage_crawl[] =
 "      --recrawl        fetch done pages again with conditional requests\n"
 "      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
 "      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
+"      --progress-every SECONDS   when stderr is not a terminal, a progress line this\n"
+"                       often (default 30; 0 = never); on a terminal a status line\n"
 "  -q, --quiet          no status line and no summary\n"
 "  -v, --verbose        per-site summary lines; twice for debug logging\n"
 "  -h, --help           this text\n";
@@ -184,6 +186,21 @@ parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* A number of seconds in [0, max] (fractions allowed); -1 when it is not. */
+static int
+parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0 && v <= max))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int
 parse_format(const char *s, enum out_format *out)
 {
@@ -211,7 +228,8 @@ parse_format(const char *s, enum out_format *out)
 static int
 cmd_crawl(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD };
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
+	       O_PROGRESS_EVERY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -222,6 +240,7 @@ cmd_crawl(int argc, char **argv)
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
+		{ "progress-every", required_argument, NULL, O_PROGRESS_EVERY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -234,6 +253,7 @@ cmd_crawl(int argc, char **argv)
 		.workers = 64,
 		.max_depth = -1,
 		.progress_fd = -1,
+		.progress_every = 30,
 	};
 	long v;
 	int c;
@@ -269,6 +289,10 @@ cmd_crawl(int argc, char **argv)
 			if (parse_long(optarg, 3, 65535, &v) == -1)
 				return usage_error("crawl", "--progress-fd wants a descriptor number of 3 or more, not '%s'", optarg);
 			o.progress_fd = (int)v;
+			break;
+		case O_PROGRESS_EVERY:
+			if (parse_seconds(optarg, 7 * 86400, &o.progress_every) == -1)
+				return usage_error("crawl", "--progress-every wants seconds from 0 (never) to 604800, not '%s'", optarg);
 			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;

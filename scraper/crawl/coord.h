@@ -143,6 +143,9 @@ struct coord {
 	int lock_fd;		/* the database's crawl lock (store/lock.c) */
 	FILE **seed_files;	/* the URL files, open from start-up until read */
 	struct rule_cov *cov;	/* coverage sums per rule file (coverage.c) */
+	/* what earlier runs of a resumed crawl did (frontier rows, items), for the status */
+	long resumed_settled, resumed_failed, resumed_items;
+	int cols;		/* the terminal's width; 0: measure again (SIGWINCH) */
 	size_t ncov;
 };
 

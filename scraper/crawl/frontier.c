@@ -244,6 +244,9 @@ frontier_scan_row(void *ctx, const char *url, const char *site, enum fstate stat
 		s->taken++;
 		c->taken++;
 	}
+	if (state == FS_DONE || state == FS_FAILED || state == FS_SKIPPED)
+		c->resumed_settled++;
+	c->resumed_failed += state == FS_FAILED;
 }
 
 /* What the database knows of a site's robots.txt; the body stays there until a worker
