@@ -956,11 +956,12 @@ looks_like_rules(const char *dir, const char *name)
 	bool found = false;
 	FILE *f;
 
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return false;
 	if (contains_nocase(name, ".yml") || contains_nocase(name, ".yaml"))
 		return true;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20) ||
-	    (f = fopen(path, "r")) == NULL)
+	if (st.st_size > (1 << 20) || (f = fopen(path, "r")) == NULL)
 		return false;
 	for (int i = 0; i < 50 && fgets(line, sizeof line, f) != NULL; i++) {
 		size_t sp = strspn(line, " \t\r\n");
