@@ -48,6 +48,7 @@ struct ex_regex {
 
 struct ex_field {
 	char *name;
+	char *sel_text;		/* "css: ..." as written, for reports */
 	xmlXPathCompExprPtr xp;
 	struct ex_regex *re;
 	char *attr;
@@ -60,6 +61,7 @@ struct ex_field {
 
 struct ex_item {
 	char *type;
+	char *match_text;	/* as written, for reports; NULL: none */
 	struct ex_regex *match;
 	xmlXPathCompExprPtr each;
 	struct ex_field *fields;
@@ -67,6 +69,7 @@ struct ex_item {
 };
 
 struct ex_follow {
+	char *sel_text, *allow_text, *deny_text;	/* as written, for reports */
 	xmlXPathCompExprPtr xp;
 	struct ex_regex *allow, *deny;
 };
@@ -89,6 +92,12 @@ struct apply {
 	const struct ex_sink *sink;
 	struct ex_stats *stats;
 	struct buf raw, val, tmp, scratch;	/* scratch */
+	/* Watching (NULL members cost nothing): */
+	const struct ex_observer *obs;
+	uint32_t *cov;		/* obs->coverage, or NULL */
+	const char *why;	/* why pipeline dropped its value: set on every drop */
+	struct buf xvals, xdrop;	/* a field's values and drops, for obs->field */
+	size_t xnvals, xndrop;
 };
 
 static void
@@ -200,6 +209,19 @@ compile_selector(const struct ex_selector *sel, struct ex_error *err)
 	return xp;
 }
 
+/* "css: expr" / "xpath: expr": a selector as a rule file writes it.  NULL: no memory. */
+static char *
+selector_text(const struct ex_selector *sel)
+{
+	const char *kind = sel->kind == EX_CSS ? "css: " : "xpath: ";
+	size_t n = strlen(kind) + strlen(sel->expr) + 1;
+	char *t = malloc(n);
+
+	if (t != NULL)
+		snprintf(t, n, "%s%s", kind, sel->expr);
+	return t;
+}
+
 static void
 regex_free(struct ex_regex *re)
 {
@@ -265,6 +287,7 @@ static void
 field_free(struct ex_field *f)
 {
 	free(f->name);
+	free(f->sel_text);
 	xmlXPathFreeCompExpr(f->xp);
 	regex_free(f->re);
 	free(f->attr);
@@ -283,11 +306,15 @@ ex_rules_free(struct ex_rules *r)
 			field_free(&it->fields[j]);
 		free(it->fields);
 		free(it->type);
+		free(it->match_text);
 		regex_free(it->match);
 		xmlXPathFreeCompExpr(it->each);
 	}
 	free(r->items);
 	for (size_t i = 0; i < r->nfollows; i++) {
+		free(r->follows[i].sel_text);
+		free(r->follows[i].allow_text);
+		free(r->follows[i].deny_text);
 		xmlXPathFreeCompExpr(r->follows[i].xp);
 		regex_free(r->follows[i].allow);
 		regex_free(r->follows[i].deny);
@@ -305,7 +332,8 @@ ex_add_item(struct ex_rules *r, const char *type, const char *match,
 	struct ex_item it = { 0 }, *items;
 
 	*part = EX_PART_OTHER;
-	if ((it.type = strdup(type)) == NULL)
+	if ((it.type = strdup(type)) == NULL ||
+	    (match != NULL && (it.match_text = strdup(match)) == NULL))
 		goto oom;
 	if (match != NULL && (it.match = regex_compile(match, err)) == NULL) {
 		*part = EX_PART_RE;
@@ -324,6 +352,7 @@ oom:
 	set_error(err, EX_NO_POS, "%s", "out of memory");
 fail:
 	free(it.type);
+	free(it.match_text);
 	regex_free(it.match);
 	xmlXPathFreeCompExpr(it.each);
 	return -1;
@@ -385,7 +414,7 @@ ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
 	f.type = spec->type;
 	f.all = spec->all;
 	f.required = spec->required;
-	if ((f.name = strdup(spec->name)) == NULL ||
+	if ((f.name = strdup(spec->name)) == NULL || (f.sel_text = selector_text(&spec->sel)) == NULL ||
 	    (spec->attr != NULL && (f.attr = strdup(spec->attr)) == NULL) ||
 	    (spec->join != NULL && (f.join = strdup(spec->join)) == NULL))
 		goto oom;
@@ -425,9 +454,16 @@ ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *all
 {
 	struct ex_follow fl = { 0 }, *follows;
 
+	*part = EX_PART_OTHER;
+	if ((fl.sel_text = selector_text(sel)) == NULL ||
+	    (allow != NULL && (fl.allow_text = strdup(allow)) == NULL) ||
+	    (deny != NULL && (fl.deny_text = strdup(deny)) == NULL)) {
+		set_error(err, EX_NO_POS, "%s", "out of memory");
+		goto fail;
+	}
 	*part = EX_PART_SELECTOR;
 	if ((fl.xp = compile_selector(sel, err)) == NULL)
-		return -1;
+		goto fail;
 	*part = EX_PART_ALLOW;
 	if (allow != NULL && (fl.allow = regex_compile(allow, err)) == NULL)
 		goto fail;
@@ -443,6 +479,9 @@ ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *all
 	r->follows[r->nfollows++] = fl;
 	return 0;
 fail:
+	free(fl.sel_text);
+	free(fl.allow_text);
+	free(fl.deny_text);
 	xmlXPathFreeCompExpr(fl.xp);
 	regex_free(fl.allow);
 	regex_free(fl.deny);
@@ -656,9 +695,24 @@ scalar_text(struct apply *a, xmlXPathObjectPtr res)
 	}
 }
 
+/* Why a value of type t did not convert, in words. */
+static const char *
+not_of_type(enum ex_type t)
+{
+	switch (t) {
+	case EX_INT: return "not a whole number (type: int)";
+	case EX_NUMBER: return "not one number (type: number)";
+	case EX_BOOL: return "not a yes/no word (type: bool)";
+	case EX_DATE: return "not a date (type: date)";
+	case EX_URL: return "does not resolve to a URL (type: url)";
+	default: return "does not convert";
+	}
+}
+
 /*
  * Take one value through the regex and the conversion.  Returns 1 if a value was
- * appended to out, 0 if it was dropped, -1 if the regex gave up or it did not fit.
+ * appended to out, 0 if it was dropped (a->why says why), -1 if the regex gave up or
+ * it did not fit.
  */
 static int
 pipeline(struct apply *a, const struct ex_field *f, struct buf *out, struct buf *text)
@@ -668,10 +722,14 @@ pipeline(struct apply *a, const struct ex_field *f, struct buf *out, struct buf 
 
 	if (f->re != NULL) {
 		int m = regex_match(a->r, f->re, a->raw.data, a->raw.len, &start, &end);
-		if (m <= 0)
+		if (m <= 0) {
+			a->why = m == 0 ? "re found no match" : "re gave up (match limit)";
 			return m;
+		}
 	}
 	rc = convert(a, f, a->raw.data + start, end - start, out, text);
+	if (rc == 1)
+		a->why = not_of_type(f->type);
 	return rc == 0 ? 1 : rc == 1 ? 0 : -1;
 }
 
@@ -683,20 +741,58 @@ regex_gave_up(struct apply *a, const struct ex_field *f)
 		f->name, buf_str(&a->raw));
 }
 
+/* For obs->field: one value kept (its JSON is out[mark..]) or one dropped. */
+static void
+watch_value(struct apply *a, int rc, const struct buf *out, size_t mark)
+{
+	if (rc > 0) {
+		buf_puts(&a->xvals, a->xnvals++ ? "," : "[");
+		buf_append(&a->xvals, out->data + mark, out->len - mark);
+	} else if (a->xndrop < EX_EXPLAIN_DROPPED) {
+		buf_puts(&a->xdrop, a->xndrop++ ? ",{\"text\":" : "[{\"text\":");
+		json_put_string(&a->xdrop, a->raw.data, a->raw.len < 200 ? a->raw.len : 200);
+		buf_puts(&a->xdrop, ",\"why\":");
+		json_put_cstring(&a->xdrop, rc == 0 ? a->why : "re gave up (match limit)");
+		buf_putc(&a->xdrop, '}');
+	}
+}
+
+static void
+watch_field(struct apply *a, const struct ex_item *it, unsigned idx, const struct ex_field *f,
+	    size_t matched, bool defaulted)
+{
+	struct ex_field_report rep = { it->type, idx, f->name, f->sel_text, matched, NULL,
+				       a->xnvals, NULL, defaulted };
+
+	buf_puts(&a->xvals, a->xnvals ? "]" : "[]");
+	buf_puts(&a->xdrop, a->xndrop ? "]" : "[]");
+	rep.values = buf_str(&a->xvals);
+	rep.dropped = buf_str(&a->xdrop);
+	a->obs->field(a->obs->ctx, &rep);
+}
+
 /*
  * Evaluate one field relative to node into a->val as JSON (a value, an array, or
- * null).  Returns 1 when it has a value (its own or the default), 0 when null.
+ * null).  Returns 2 when it has a value of its own, 1 when it has its default, 0 when
+ * null.
  */
 static int
-eval_field(struct apply *a, const struct ex_field *f, xmlNodePtr node)
+eval_field(struct apply *a, const struct ex_item *it, unsigned idx, const struct ex_field *f,
+	   xmlNodePtr node)
 {
+	bool watch = a->obs != NULL && a->obs->field != NULL;
 	xmlXPathObjectPtr res;
 	struct buf text, *out;
-	size_t count = 0;
+	size_t count = 0, matched = 0, omark;
 	int rc;
 
 	buf_reset(&a->val);
 	buf_init(&text, MAX_VALUE);
+	if (watch) {
+		buf_reset(&a->xvals);
+		buf_reset(&a->xdrop);
+		a->xnvals = a->xndrop = 0;
+	}
 	a->xc->node = node;
 	res = xmlXPathCompiledEval(f->xp, a->xc);
 	if (f->all && f->join == NULL)
@@ -704,14 +800,23 @@ eval_field(struct apply *a, const struct ex_field *f, xmlNodePtr node)
 	/* With join the values go to text; their JSON is not needed. */
 	out = f->join != NULL ? &a->scratch : &a->val;
 	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
+		matched = (size_t)res->nodesetval->nodeNr;
 		for (int i = 0; i < res->nodesetval->nodeNr && (f->all || count == 0); i++) {
 			size_t vmark = a->val.len, tmark = text.len;
-			if (node_text(a, f, res->nodesetval->nodeTab[i]) != 0)
+			if (node_text(a, f, res->nodesetval->nodeTab[i]) != 0) {
+				if (watch && a->xndrop < EX_EXPLAIN_DROPPED) {
+					a->why = "no text (empty, or no such attribute)";
+					watch_value(a, 0, out, 0);
+				}
 				continue;
+			}
 			buf_reset(&a->scratch);
 			if (f->all && count > 0)
 				buf_puts(f->join ? &text : &a->val, f->join ? f->join : ",");
+			omark = out->len;
 			rc = pipeline(a, f, out, f->join ? &text : NULL);
+			if (watch)
+				watch_value(a, rc, out, omark);
 			if (rc <= 0) {
 				buf_truncate(&a->val, vmark);
 				buf_truncate(&text, tmark);
@@ -724,7 +829,16 @@ eval_field(struct apply *a, const struct ex_field *f, xmlNodePtr node)
 		}
 	} else if (res != NULL && res->type != XPATH_NODESET) {
 		scalar_text(a, res);
-		rc = a->raw.len > 0 ? pipeline(a, f, out, f->join ? &text : NULL) : 0;
+		matched = 1;
+		omark = out->len;
+		if (a->raw.len > 0) {
+			rc = pipeline(a, f, out, f->join ? &text : NULL);
+		} else {
+			rc = 0;
+			a->why = "empty";
+		}
+		if (watch)
+			watch_value(a, rc, out, omark);
 		if (rc < 0)
 			regex_gave_up(a, f);
 		count = rc > 0;
@@ -737,8 +851,10 @@ eval_field(struct apply *a, const struct ex_field *f, xmlNodePtr node)
 		buf_putc(&a->val, ']');
 	}
 	buf_free(&text);
+	if (watch)
+		watch_field(a, it, idx, f, matched, count == 0 && f->def_json != NULL);
 	if (count > 0)
-		return 1;
+		return 2;
 	buf_reset(&a->val);
 	if (f->def_json != NULL) {
 		buf_puts(&a->val, f->def_json);
@@ -748,28 +864,47 @@ eval_field(struct apply *a, const struct ex_field *f, xmlNodePtr node)
 	return 0;
 }
 
-/* Build one item from node; hand it to the sink unless it is empty or incomplete. */
+static void
+watch_item(struct apply *a, const struct ex_item *it, unsigned idx, bool matched,
+	   bool stored, const char *why)
+{
+	struct ex_item_report rep = { it->type, idx, matched, stored, why };
+
+	if (a->obs != NULL && a->obs->item != NULL)
+		a->obs->item(a->obs->ctx, &rep);
+}
+
+/* Build one item from node; hand it to the sink unless it is empty or incomplete.
+ * cov: the item type's coverage counters, or NULL. */
 static int
-emit_item(struct apply *a, const struct ex_item *it, xmlNodePtr node, unsigned idx)
+emit_item(struct apply *a, const struct ex_item *it, xmlNodePtr node, unsigned idx,
+	  uint32_t *cov)
 {
 	struct buf json;
 	size_t with_value = 0;
+	char why[300];
 	bool ok;
 	int rc = 0;
 
+	if (cov != NULL)
+		cov[EX_COV_EVALUATED]++;
 	buf_init(&json, MAX_ITEM);
 	ok = buf_putc(&json, '{') == 0;
 	for (size_t i = 0; i < it->nfields && ok; i++) {
 		const struct ex_field *f = &it->fields[i];
-		int has = eval_field(a, f, node);
+		int has = eval_field(a, it, idx, f, node);
+		if (cov != NULL && has == 2)
+			cov[EX_COV_FIELD(i)]++;
 		if (!has && f->required) {
 			a->stats->errors++;
 			problem(a, "item '%s' dropped: required field '%s' has no value",
 				it->type, f->name);
+			snprintf(why, sizeof why, "required field '%s' has no value", f->name);
+			watch_item(a, it, idx, true, false, why);
 			buf_free(&json);
 			return 0;
 		}
-		with_value += (size_t)has;
+		with_value += has > 0;
 		ok = (i == 0 || buf_putc(&json, ',') == 0) &&
 		     json_put_cstring(&json, f->name) == 0 && buf_putc(&json, ':') == 0 &&
 		     buf_append(&json, a->val.data, a->val.len) == 0;
@@ -781,21 +916,30 @@ emit_item(struct apply *a, const struct ex_item *it, xmlNodePtr node, unsigned i
 		ok = false;
 	if (!ok) {
 		a->stats->errors++;
+		watch_item(a, it, idx, true, false, "larger than the limit");
 		buf_free(&json);
 		return 0;
 	}
 	if (with_value > 0) {
 		rc = a->sink->item(a->sink->ctx, it->type, idx, json.data, json.len);
 		a->stats->items++;
+		if (cov != NULL)
+			cov[EX_COV_STORED]++;
+		watch_item(a, it, idx, true, true, "");
+	} else {
+		watch_item(a, it, idx, true, false,
+			   it->nfields ? "no field has a value" : "the item has no fields");
 	}
 	buf_free(&json);
 	return rc;
 }
 
+/* cov: the item type's coverage counters, or NULL. */
 static int
-apply_item(struct apply *a, const struct ex_item *it, const char *url)
+apply_item(struct apply *a, const struct ex_item *it, const char *url, uint32_t *cov)
 {
 	xmlXPathObjectPtr res;
+	char why[300];
 	int rc = 0;
 
 	if (it->match != NULL) {
@@ -804,16 +948,28 @@ apply_item(struct apply *a, const struct ex_item *it, const char *url)
 			a->stats->errors++;
 			problem(a, "item '%s': match regex gave up (match limit)", it->type);
 		}
-		if (m <= 0)
+		if (m <= 0) {
+			if (a->obs != NULL && a->obs->item != NULL) {
+				snprintf(why, sizeof why, m < 0 ? "match: '%.200s' gave up (match limit)"
+							   : "the URL does not match '%.200s'",
+					 it->match_text);
+				watch_item(a, it, 0, false, false, why);
+			}
 			return 0;
+		}
 	}
+	if (cov != NULL)
+		cov[EX_COV_MATCHED]++;
 	if (it->each == NULL)
-		return emit_item(a, it, (xmlNodePtr)a->doc, 0);
+		return emit_item(a, it, (xmlNodePtr)a->doc, 0, cov);
 	a->xc->node = (xmlNodePtr)a->doc;
 	res = xmlXPathCompiledEval(it->each, a->xc);
-	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
+	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL &&
+	    res->nodesetval->nodeNr > 0) {
 		for (int i = 0; i < res->nodesetval->nodeNr && rc == 0; i++)
-			rc = emit_item(a, it, res->nodesetval->nodeTab[i], (unsigned)i);
+			rc = emit_item(a, it, res->nodesetval->nodeTab[i], (unsigned)i, cov);
+	} else {
+		watch_item(a, it, 0, true, false, "each: found no element");
 	}
 	xmlXPathFreeObject(res);
 	return rc;
@@ -827,33 +983,76 @@ limit_hit(struct apply *a, const char *which, const char *url)
 	problem(a, "follow rule: %s regex gave up (match limit) on %.200s", which, url);
 }
 
-/* A followed link: resolved, http(s), allowed, not denied, once per page. */
-static int
-offer_link(struct apply *a, const struct ex_follow *fl, const char *href,
-	   struct urlset *seen)
+const char *
+ex_link_verdict_name(enum ex_link_verdict v)
 {
+	static const char *names[] = {
+		[EX_LINK_OFFERED] = "offered", [EX_LINK_NOT_HTTP] = "not http(s)",
+		[EX_LINK_NOT_ALLOWED] = "not allowed", [EX_LINK_DENIED] = "denied",
+		[EX_LINK_DUPLICATE] = "duplicate", [EX_LINK_TOO_MANY] = "too many links",
+	};
+
+	return (size_t)v < sizeof names / sizeof names[0] ? names[v] : "?";
+}
+
+static void
+watch_link(struct apply *a, const struct ex_follow *fl, const char *url,
+	   enum ex_link_verdict v)
+{
+	struct ex_link_report rep = { url, fl->sel_text, v, "" };
+	char why[400];
+
+	switch (v) {
+	case EX_LINK_OFFERED: break;
+	case EX_LINK_NOT_ALLOWED:
+		snprintf(why, sizeof why, "not allowed: allow '%.300s' does not match", fl->allow_text);
+		rep.why = why;
+		break;
+	case EX_LINK_DENIED:
+		snprintf(why, sizeof why, "denied by deny '%.300s'", fl->deny_text);
+		rep.why = why;
+		break;
+	case EX_LINK_NOT_HTTP: rep.why = "not an http(s) URL"; break;
+	case EX_LINK_DUPLICATE: rep.why = "duplicate (already found on this page)"; break;
+	case EX_LINK_TOO_MANY: rep.why = "over the limit of links per page"; break;
+	}
+	a->obs->link(a->obs->ctx, &rep);
+}
+
+/* A followed link: resolved, http(s), allowed, not denied, once per page.  k: the
+ * rule's index. */
+static int
+offer_link(struct apply *a, size_t k, const char *href, struct urlset *seen)
+{
+	const struct ex_follow *fl = &a->r->follows[k];
+	enum ex_link_verdict v = EX_LINK_OFFERED;
 	struct buf abs;
 	int rc = 0, m;
 
 	buf_init(&abs, URL_MAX * 4);
-	if (url_resolve(a->base, href, &abs) == -1)
-		goto done;
-	if (fl->allow != NULL && (m = regex_test(a->r, fl->allow, abs.data, abs.len)) != 1) {
+	if (url_resolve(a->base, href, &abs) == -1) {
+		v = EX_LINK_NOT_HTTP;
+	} else if (fl->allow != NULL && (m = regex_test(a->r, fl->allow, abs.data, abs.len)) != 1) {
 		if (m < 0)
 			limit_hit(a, "allow", abs.data);
-		goto done;
-	}
-	if (fl->deny != NULL && (m = regex_test(a->r, fl->deny, abs.data, abs.len)) != 0) {
+		v = EX_LINK_NOT_ALLOWED;
+	} else if (fl->deny != NULL && (m = regex_test(a->r, fl->deny, abs.data, abs.len)) != 0) {
 		if (m < 0)
 			limit_hit(a, "deny", abs.data); /* denied: the safe side */
-		goto done;
+		v = EX_LINK_DENIED;
+	} else if (a->cov != NULL) {
+		a->cov[EX_COV_FOLLOW(k)]++;
 	}
-	if (urlset_add(seen, url_hash(abs.data, abs.len)) != 1 ||
-	    a->stats->links >= MAX_LINKS_PER_PAGE)
-		goto done;
-	a->stats->links++;
-	rc = a->sink->link(a->sink->ctx, abs.data);
-done:
+	if (v == EX_LINK_OFFERED && urlset_add(seen, url_hash(abs.data, abs.len)) != 1)
+		v = EX_LINK_DUPLICATE;
+	else if (v == EX_LINK_OFFERED && a->stats->links >= MAX_LINKS_PER_PAGE)
+		v = EX_LINK_TOO_MANY;
+	if (a->obs != NULL && a->obs->link != NULL)
+		watch_link(a, fl, v == EX_LINK_NOT_HTTP ? href : abs.data, v);
+	if (v == EX_LINK_OFFERED) {
+		a->stats->links++;
+		rc = a->sink->link(a->sink->ctx, abs.data);
+	}
 	buf_free(&abs);
 	return rc;
 }
@@ -864,6 +1063,8 @@ apply_follows(struct apply *a)
 	struct urlset seen;
 	int rc = 0;
 
+	if (a->cov != NULL)
+		a->cov[EX_COV_FOLLOW_PAGES]++;
 	urlset_init(&seen);
 	for (size_t i = 0; i < a->r->nfollows && rc == 0; i++) {
 		const struct ex_follow *fl = &a->r->follows[i];
@@ -880,7 +1081,7 @@ apply_follows(struct apply *a)
 					    ? xmlGetProp(n, (const xmlChar *)"href")
 					    : xmlNodeGetContent(n);
 			if (href != NULL)
-				rc = offer_link(a, fl, (const char *)href, &seen);
+				rc = offer_link(a, i, (const char *)href, &seen);
 			xmlFree(href);
 		}
 		xmlXPathFreeObject(res);
@@ -918,9 +1119,11 @@ page_base(const struct ex_rules *r, xmlXPathContextPtr xc, const char *url)
 
 int
 ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
-	 const struct ex_sink *sink, struct ex_stats *stats)
+	 const struct ex_sink *sink, struct ex_stats *stats, const struct ex_observer *obs)
 {
-	struct apply a = { .r = r, .doc = doc, .sink = sink, .stats = stats };
+	struct apply a = { .r = r, .doc = doc, .sink = sink, .stats = stats, .obs = obs,
+			   .cov = obs != NULL ? obs->coverage : NULL };
+	size_t off;
 	int rc = 0;
 
 	memset(stats, 0, sizeof *stats);
@@ -935,15 +1138,59 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	buf_init(&a.val, MAX_VALUE);
 	buf_init(&a.tmp, MAX_VALUE);
 	buf_init(&a.scratch, MAX_VALUE);
+	buf_init(&a.xvals, MAX_ITEM);
+	buf_init(&a.xdrop, 1 << 16);
 	if (a.base != NULL && sink->link != NULL)
 		rc = apply_follows(&a);
-	for (size_t i = 0; i < r->nitems && rc == 0; i++)
-		rc = apply_item(&a, &r->items[i], url);
+	off = EX_COV_FOLLOW(r->nfollows);
+	for (size_t i = 0; i < r->nitems && rc == 0; i++) {
+		rc = apply_item(&a, &r->items[i], url, a.cov != NULL ? a.cov + off : NULL);
+		off += EX_COV_FIELD(r->items[i].nfields);
+	}
 	buf_free(&a.raw);
 	buf_free(&a.val);
 	buf_free(&a.tmp);
 	buf_free(&a.scratch);
+	buf_free(&a.xvals);
+	buf_free(&a.xdrop);
 	url_base_free(a.base);
 	xmlXPathFreeContext(a.xc);
 	return rc;
+}
+
+/* ---- what the rules hold ---- */
+
+size_t
+ex_coverage_item(const struct ex_rules *r, size_t item)
+{
+	size_t off = EX_COV_FOLLOW(r->nfollows);
+
+	for (size_t i = 0; i < item && i < r->nitems; i++)
+		off += EX_COV_FIELD(r->items[i].nfields);
+	return off;
+}
+
+size_t
+ex_coverage_size(const struct ex_rules *r)
+{
+	return ex_coverage_item(r, r->nitems);
+}
+
+size_t ex_follow_count(const struct ex_rules *r) { return r->nfollows; }
+const char *ex_follow_selector(const struct ex_rules *r, size_t k) { return r->follows[k].sel_text; }
+size_t ex_item_count(const struct ex_rules *r) { return r->nitems; }
+const char *ex_item_type(const struct ex_rules *r, size_t i) { return r->items[i].type; }
+const char *ex_item_match(const struct ex_rules *r, size_t i) { return r->items[i].match_text; }
+size_t ex_field_count(const struct ex_rules *r, size_t i) { return r->items[i].nfields; }
+
+const char *
+ex_field_name(const struct ex_rules *r, size_t i, size_t j)
+{
+	return r->items[i].fields[j].name;
+}
+
+const char *
+ex_field_selector(const struct ex_rules *r, size_t i, size_t j)
+{
+	return r->items[i].fields[j].sel_text;
 }

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libxml/tree.h>
 
@@ -99,10 +100,107 @@ struct ex_stats {
 	unsigned errors;	/* items dropped for a missing required field, regex limits */
 };
 
+/*
+ * Watching ex_apply decide: what `try --explain` prints, what `crawl -vv` logs, and
+ * the coverage counts behind the crawl's closing warnings.  Every member may be NULL;
+ * ex_apply without an observer (or with every member NULL) does no extra work.  The
+ * reports' strings are valid during the callback only.
+ */
+
+/* What became of a link a follow rule's selector found. */
+enum ex_link_verdict {
+	EX_LINK_OFFERED,	/* it passed: sink->link gets it next, and the caller decides
+				 * the rest (scope, robots.txt, duplicates across pages) */
+	EX_LINK_NOT_HTTP,	/* not an http(s) URL once resolved, or not a URL at all */
+	EX_LINK_NOT_ALLOWED,	/* the rule's allow regex did not match */
+	EX_LINK_DENIED,		/* the rule's deny regex matched */
+	EX_LINK_DUPLICATE,	/* already offered from this page */
+	EX_LINK_TOO_MANY,	/* over the per-page limit of links */
+};
+
+/* One field of one item: what its selector found and what survived. */
+struct ex_field_report {
+	const char *item;	/* the item type */
+	unsigned idx;		/* the item's index on the page (with each) */
+	const char *field;
+	const char *selector;	/* "css: ..." or "xpath: ..." as written */
+	size_t matched;		/* nodes the selector found (1 for string(), count(), ...) */
+	const char *values;	/* a JSON array: the values that survived re and type, as
+				 * used (the first only, unless all) */
+	size_t nvalues;
+	const char *dropped;	/* a JSON array of {"text", "why"}: values dropped on the
+				 * way (at most EX_EXPLAIN_DROPPED) */
+	bool defaulted;		/* no value of its own: the default was used */
+};
+
+#define EX_EXPLAIN_DROPPED 5
+
+/* One item type on the page: one report when match: refused the URL or each found
+ * nothing, else one per item (idx). */
+struct ex_item_report {
+	const char *type;
+	unsigned idx;
+	bool matched;		/* match: accepted the URL (or the type has none) */
+	bool stored;		/* the item went to sink->item */
+	const char *why;	/* "" when stored; else why not, in words */
+};
+
+struct ex_link_report {
+	const char *url;	/* absolute, or the href as written when it is no URL */
+	const char *rule;	/* the follow rule's selector, as written */
+	enum ex_link_verdict verdict;
+	const char *why;	/* "" when offered; else the reason, naming the regex */
+};
+
+struct ex_observer {
+	void *ctx;
+	/* NULL, or ex_coverage_size(r) counters that ex_apply adds this page's use to
+	 * (see ex_coverage_size for the layout). */
+	uint32_t *coverage;
+	void (*field)(void *ctx, const struct ex_field_report *f);
+	void (*item)(void *ctx, const struct ex_item_report *it);
+	/* Called for every link a follow rule's selector found, before sink->link. */
+	void (*link)(void *ctx, const struct ex_link_report *l);
+};
+
 /* Apply the rules to a page.  url: the page's absolute URL (links and url fields
- * resolve against it, or against <base href> when the page has one).  Returns 0, or
- * -1 when a sink callback returned -1 or memory ran out. */
+ * resolve against it, or against <base href> when the page has one).  obs: NULL, or
+ * who watches (above).  Returns 0, or -1 when a sink callback returned -1 or memory
+ * ran out. */
 int ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
-	     const struct ex_sink *sink, struct ex_stats *stats);
+	     const struct ex_sink *sink, struct ex_stats *stats, const struct ex_observer *obs);
+
+/*
+ * Coverage counters, in this order:
+ *   [0]                      pages whose links the follow rules were applied to
+ *   [EX_COV_FOLLOW(k)]       links follow rule k gave (resolved, http(s), allowed, not
+ *                            denied; before any de-duplication)
+ *   for item type i, from ex_coverage_item(r, i):
+ *     + EX_COV_MATCHED        pages whose URL match: accepted
+ *     + EX_COV_EVALUATED      items built (one a page, or one per each element)
+ *     + EX_COV_STORED         items stored
+ *     + EX_COV_FIELD(j)       items in which field j had a value of its own
+ */
+#define EX_COV_FOLLOW_PAGES 0
+#define EX_COV_FOLLOW(k) (1 + (size_t)(k))
+#define EX_COV_MATCHED 0
+#define EX_COV_EVALUATED 1
+#define EX_COV_STORED 2
+#define EX_COV_FIELD(j) (3 + (size_t)(j))
+size_t ex_coverage_size(const struct ex_rules *r);
+size_t ex_coverage_item(const struct ex_rules *r, size_t item);
+
+/* What the rules hold, by index in the order they were added (for reports). */
+size_t ex_follow_count(const struct ex_rules *r);
+const char *ex_follow_selector(const struct ex_rules *r, size_t k);
+size_t ex_item_count(const struct ex_rules *r);
+const char *ex_item_type(const struct ex_rules *r, size_t i);
+const char *ex_item_match(const struct ex_rules *r, size_t i);	/* NULL: none */
+size_t ex_field_count(const struct ex_rules *r, size_t i);
+const char *ex_field_name(const struct ex_rules *r, size_t i, size_t j);
+const char *ex_field_selector(const struct ex_rules *r, size_t i, size_t j);
+
+/* A verdict in words, without the regex ("not http(s)", "denied", ...). */
+const char *ex_link_verdict_name(enum ex_link_verdict v);
 
 #endif

@@ -40,7 +40,8 @@ static const char usage_main[] =
 "         [-d DB] --tables | --schema [NAME]      its tables and views, their SQL\n"
 "  export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]   items of one type\n"
 "  check  [-c DIR]                                validate every rule file\n"
-"  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
+"  try    [-c DIR] URL|FILE [--url URL] [--explain]   apply the rules to one page\n"
+"         URL|FILE --css SEL | --xpath EXPR       test one selector\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
 "  serve  [-D DATADIR] [--listen ADDR:PORT]       the service: JSON API, jobs, schedules\n"
 "\n"
@@ -67,6 +68,8 @@ static const char usage_crawl[] =
 "      --recrawl        fetch done pages again with conditional requests\n"
 "      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
 "      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
+"      --progress-every SECONDS   when stderr is not a terminal, a progress line this\n"
+"                       often (default 30; 0 = never); on a terminal a status line\n"
 "  -q, --quiet          no status line and no summary\n"
 "  -v, --verbose        per-site summary lines; twice for debug logging\n"
 "  -h, --help           this text\n";
@@ -117,13 +120,21 @@ static const char usage_check[] =
 "  -h, --help           this text\n";
 
 static const char usage_try[] =
-"usage: scraper try [-c DIR] URL|FILE [--url URL]\n"
+"usage: scraper try [-c DIR] URL|FILE [--url URL] [--explain]\n"
+"       scraper try URL|FILE [--url URL] --css SELECTOR | --xpath EXPRESSION\n"
 "\n"
 "Fetch one URL (or read a saved page from FILE), apply the rule file a crawl would pick\n"
-"for it, and print the items and the links the follow rules choose, as JSON.\n"
+"for it, and print the items and the links the follow rules choose, as JSON.  A URL's\n"
+"robots.txt is fetched too when its rules obey it.  The page counts as a seed (depth 0).\n"
 "\n"
 "  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
 "  -u, --url URL        the address FILE was saved from (picks the rules, resolves links)\n"
+"  -e, --explain        add \"explain\": every field's selector, the nodes it matched and\n"
+"                       the values that survived; every item type, matched or not, stored\n"
+"                       or why not; every link a follow rule saw, followed or why not\n"
+"      --css SELECTOR   apply only this CSS selector (no rule file) and print its\n"
+"                       values and their count\n"
+"      --xpath EXPR     the same with an XPath expression\n"
 "  -h, --help           this text\n";
 
 static const char usage_stats[] =
@@ -192,6 +203,21 @@ parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* A number of seconds in [0, max] (fractions allowed); -1 when it is not. */
+static int
+parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0 && v <= max))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int
 parse_format(const char *s, enum out_format *out)
 {
@@ -219,7 +245,8 @@ parse_format(const char *s, enum out_format *out)
 static int
 cmd_crawl(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD };
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
+	       O_PROGRESS_EVERY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -230,6 +257,7 @@ cmd_crawl(int argc, char **argv)
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
+		{ "progress-every", required_argument, NULL, O_PROGRESS_EVERY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -242,6 +270,7 @@ cmd_crawl(int argc, char **argv)
 		.workers = 64,
 		.max_depth = -1,
 		.progress_fd = -1,
+		.progress_every = 30,
 	};
 	long v;
 	int c;
@@ -277,6 +306,10 @@ cmd_crawl(int argc, char **argv)
 			if (parse_long(optarg, 3, 65535, &v) == -1)
 				return usage_error("crawl", "--progress-fd wants a descriptor number of 3 or more, not '%s'", optarg);
 			o.progress_fd = (int)v;
+			break;
+		case O_PROGRESS_EVERY:
+			if (parse_seconds(optarg, 7 * 86400, &o.progress_every) == -1)
+				return usage_error("crawl", "--progress-every wants seconds from 0 (never) to 604800, not '%s'", optarg);
 			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
@@ -408,9 +441,13 @@ cmd_check(int argc, char **argv)
 static int
 cmd_try(int argc, char **argv)
 {
+	enum { O_CSS = 256, O_XPATH };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "url", required_argument, NULL, 'u' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "css", required_argument, NULL, O_CSS },
+		{ "xpath", required_argument, NULL, O_XPATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -420,16 +457,25 @@ cmd_try(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:u:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:u:eh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config_dir = optarg; o.config_given = true; break;
 		case 'u': o.url = optarg; break;
+		case 'e': o.explain = true; break;
+		case O_CSS: o.css = optarg; break;
+		case O_XPATH: o.xpath = optarg; break;
 		case 'h': fputs(usage_try, stdout); return EXIT_DONE;
 		default: BAD_OPTION("try");
 		}
 	}
 	if (argc - optind != 1)
 		return usage_error("try", "%s", "give one URL or file");
+	if (o.css != NULL && o.xpath != NULL)
+		return usage_error("try", "%s", "--css and --xpath do not go together: give one selector");
+	if ((o.css != NULL || o.xpath != NULL) && o.explain)
+		return usage_error("try", "%s", "--explain explains the rule files; with --css or --xpath there are none");
+	if ((o.css != NULL && *o.css == '\0') || (o.xpath != NULL && *o.xpath == '\0'))
+		return usage_error("try", "%s", "the selector is empty");
 	o.target = argv[optind];
 	return try_run(&o);
 }

@@ -8,6 +8,7 @@
  *   settle.c       a URL's frames (PAGE, ITEM..., LINKS..., DONE) into one store op,
  *                  retry or settle; the ordered queue of ops to the store's thread
  *   coordinator.c  the loop: start-up, signals, turn order, status line, summary
+ *   coverage.c     per-rule-file coverage sums and the closing warnings
  *
  * Everything here runs on the coordinator's one thread (the store's writer thread
  * only sees store ops).  Ownership: a struct qurl belongs to exactly one place at a
@@ -44,6 +45,7 @@
 #define SEED_BATCH 1000
 
 struct wproc;
+struct rule_cov;
 
 struct site {
 	char *name;
@@ -61,6 +63,7 @@ struct site {
 	int robots_status;	/* cached robots.txt, -1 = none */
 	int64_t robots_at;
 	bool robots_loading;	/* its body is being read from the database */
+	bool seeded;		/* a URL file named it */
 	long ok, failed, skipped, items, problems;
 	double fetch_ms;
 	struct site *next_wait;
@@ -139,6 +142,11 @@ struct coord {
 	bool tty;
 	int lock_fd;		/* the database's crawl lock (store/lock.c) */
 	FILE **seed_files;	/* the URL files, open from start-up until read */
+	struct rule_cov *cov;	/* coverage sums per rule file (coverage.c) */
+	/* what earlier runs of a resumed crawl did (frontier rows, items), for the status */
+	long resumed_settled, resumed_failed, resumed_items;
+	int cols;		/* the terminal's width; 0: measure again (SIGWINCH) */
+	size_t ncov;
 };
 
 /* frontier.c */
@@ -170,6 +178,11 @@ void settle_unfetched(struct coord *c, struct site *s, struct qurl *q, enum fsta
 		      const char *reason);
 int settle_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m);
 void settle_forget_news(struct wproc *w);
+
+/* coverage.c */
+int coverage_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m);
+void coverage_report(struct coord *c);
+void coverage_free(struct coord *c);
 
 /* workers.c */
 void wproc_stop(struct wproc *w);

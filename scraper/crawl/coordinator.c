@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +90,8 @@ install_signals(struct coord *c)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	if (c->tty)
+		sigaction(SIGWINCH, &sa, NULL); /* the status line's width */
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -113,6 +116,11 @@ drain_signals(struct coord *c)
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == SIGCHLD)
 				continue; /* reaped every turn */
+			if (buf[i] == SIGWINCH) {
+				c->cols = 0;		/* measure again */
+				c->last_status = 0;	/* and redraw at once */
+				continue;
+			}
 			if (c->stop_signal && clock_mono() - c->stop_at < SIGNAL_REPEAT)
 				continue; /* the same request, delivered to the process group too
 					   * (timeout(1), some shells' Ctrl-C) or repeated at once */
@@ -138,27 +146,123 @@ clear_status(void)
 		fputs("\r\033[K", stderr);
 }
 
-static void
-draw_status(struct coord *c, double t)
-{
-	double el = t - c->started;
-	size_t active = 0;
-
-	if (!c->tty || t - c->last_status < STATUS_EVERY)
-		return;
-	c->last_status = t;
-	for (size_t i = 0; i < c->nworkers; i++)
-		active += !c->workers[i]->gone;
-	fprintf(stderr, "\r\033[K%ld done, %zu queued, %.1f pages/s, %ld items, %ld errors, %zu %s active",
-		c->settled, frontier_queued(c), el > 0 ? c->settled / el : 0.0, c->items,
-		c->failed + c->problems, active, active == 1 ? "site" : "sites");
-	fflush(stderr);
-}
-
 static const char *
 plural(long n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
+}
+
+/* The terminal's width: TIOCGWINSZ on stderr, else $COLUMNS, else 80. */
+static int
+term_cols(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	long n;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env != NULL && (n = strtol(env, NULL, 10)) > 0 && n < 10000)
+		return (int)n;
+	return 80;
+}
+
+static void
+put_elapsed(char *out, size_t len, double s)
+{
+	long t = (long)s;
+
+	if (t >= 3600)
+		snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void
+put_bytes(char *out, size_t len, double b)
+{
+	static const char *units[] = { "B", "kB", "MB", "GB", "TB" };
+	size_t u = 0;
+
+	while (b >= 1000 && u + 1 < sizeof units / sizeof units[0]) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(out, len, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+}
+
+/*
+ * The crawl's state in a few words, most important first: elapsed time, pages done
+ * (with what earlier runs of a resumed crawl did), queued, the rate over the last ten
+ * seconds beside the average, items, errors, bytes, active sites.  Fields that do not
+ * fit in width columns are left off from the end (the first is cut if need be).
+ */
+static void
+status_text(struct coord *c, double t, size_t width, char *out, size_t outlen)
+{
+	char f[8][64];
+	double el = t - c->started;
+	size_t active = 0, n = 0, len = 0;
+
+	for (size_t i = 0; i < c->nworkers; i++)
+		active += !c->workers[i]->gone;
+	put_elapsed(f[n++], sizeof f[0], el);
+	snprintf(f[n++], sizeof f[0], "%ld done", c->resumed_settled + c->settled);
+	snprintf(f[n++], sizeof f[0], "%zu queued", frontier_queued(c));
+	snprintf(f[n++], sizeof f[0], "%.1f pages/s (avg %.1f)", progress_recent_rate(c, t),
+		 el > 0 ? c->settled / el : 0.0);
+	snprintf(f[n++], sizeof f[0], "%ld %s", c->resumed_items + c->items,
+		 plural(c->resumed_items + c->items, "item", "items"));
+	snprintf(f[n++], sizeof f[0], "%ld %s", c->resumed_failed + c->failed + c->problems,
+		 plural(c->resumed_failed + c->failed + c->problems, "error", "errors"));
+	put_bytes(f[n++], sizeof f[0], (double)c->bytes);
+	snprintf(f[n++], sizeof f[0], "%zu %s active", active, active == 1 ? "site" : "sites");
+	if (width >= outlen)
+		width = outlen - 1;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t need = strlen(f[i]) + (i > 0 ? 2 : 0);
+		if (len + need > width) {
+			if (i == 0)
+				snprintf(out, width + 1, "%s", f[0]);
+			break;
+		}
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s", i > 0 ? ", " : "", f[i]);
+	}
+}
+
+/* On a terminal: the status line, redrawn at most every STATUS_EVERY seconds (and at
+ * once after a resize), never wider than the terminal: one column is kept free so the
+ * cursor never wraps.  Elsewhere: one progress line every --progress-every seconds. */
+static void
+draw_status(struct coord *c, double t)
+{
+	char line[512];
+
+	/* Sampled every turn (at most once a second), so the recent rate is over the
+	 * last ten seconds however seldom a line is written. */
+	progress_recent_rate(c, t);
+	if (!c->tty) {
+		if (c->o->quiet || c->o->progress_every <= 0 ||
+		    t - c->last_status < c->o->progress_every)
+			return;
+		if (c->last_status == 0) {
+			c->last_status = t; /* the first line after one interval */
+			return;
+		}
+		c->last_status = t;
+		status_text(c, t, sizeof line - 1, line, sizeof line);
+		log_info("progress: %s", line);
+		return;
+	}
+	if (t - c->last_status < STATUS_EVERY)
+		return;
+	c->last_status = t;
+	if (c->cols <= 0)
+		c->cols = term_cols();
+	status_text(c, t, c->cols > 1 ? (size_t)c->cols - 1 : 1, line, sizeof line);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
 }
 
 /* The crawl's closing lines, in the words stats and the README use: ok, failed,
@@ -185,6 +289,9 @@ summary(struct coord *c)
 		queued = frontier_queued(c);
 		fprintf(stderr, "scraper: %zu %s still queued; run the same command again to resume\n",
 			queued, queued == 1 ? "URL" : "URLs");
+	} else if (!c->store_failed) {
+		/* Warnings about a partial crawl would be guesses. */
+		coverage_report(c);
 	}
 	if (c->o->verbose == 0)
 		return;
@@ -276,7 +383,11 @@ take_replies(struct coord *c)
 static int
 next_timeout(struct coord *c, double t)
 {
-	double until = t + (c->tty ? STATUS_EVERY : 1.0);
+	double tick = c->tty ? STATUS_EVERY : 1.0, until;
+
+	if (!c->tty && c->o->progress_every > 0 && c->o->progress_every < tick)
+		tick = c->o->progress_every;
+	until = t + tick;
 
 	/* Only sites with a worker can have a retry due (the others are waiting for a
 	 * slot, which a worker's exit wakes us for). */
@@ -425,6 +536,7 @@ free_coord(struct coord *c)
 		store_op_free(c->outq.v[(c->outq.head + i) % c->outq.cap]);
 	free(c->outq.v);
 	urlset_free(&c->seen);
+	coverage_free(c);
 	if (c->store != NULL)
 		store_close(c->store);
 	queue_free(c->sq, store_op_free);
@@ -482,6 +594,13 @@ start_up(struct coord *c)
 	if (queued > 0)
 		log_info("resuming the crawl in %s: %ld URLs still queued, %ld already fetched",
 			 c->o->db_path, queued, c->taken);
+	/* The status line's totals carry over a resume: what the frontier already settled,
+	 * and the items the database holds for it. */
+	if (c->resumed_settled > 0 && !c->o->recrawl &&
+	    store_count_items(c->store, &c->resumed_items, err, sizeof err) == -1) {
+		log_error("%s", err);
+		return EXIT_FAILED;
+	}
 	if (nonblocking_pipe(c->wake) == -1 || nonblocking_pipe(c->sig) == -1 ||
 	    (c->sq = queue_new(STORE_QUEUE_OPS, STORE_QUEUE_BYTES, c->wake[1])) == NULL ||
 	    (c->replies = queue_new(STORE_QUEUE_OPS, SIZE_MAX, -1)) == NULL ||

@@ -21,6 +21,8 @@ struct crawl_opts {
 	bool quiet;		/* no status line, no summary */
 	int verbose;		/* -v: per-site summary lines; -vv: debug */
 	int progress_fd;	/* --progress-fd: JSON progress lines written here, -1 = none */
+	double progress_every;	/* --progress-every: seconds between progress lines when
+				 * stderr is not a terminal; 0 = never */
 };
 
 /* The whole crawl; returns an enum exit_code. */

@@ -244,6 +244,9 @@ frontier_scan_row(void *ctx, const char *url, const char *site, enum fstate stat
 		s->taken++;
 		c->taken++;
 	}
+	if (state == FS_DONE || state == FS_FAILED || state == FS_SKIPPED)
+		c->resumed_settled++;
+	c->resumed_failed += state == FS_FAILED;
 }
 
 /* What the database knows of a site's robots.txt; the body stays there until a worker
@@ -265,6 +268,7 @@ add_seed(struct coord *c, struct store_op **batch, const char *url, const char *
 	struct store_op *op;
 	struct qurl *q;
 
+	site_get(c, site)->seeded = true;
 	if (urlset_add(&c->seen, url_hash(url, strlen(url))) != 1)
 		return;
 	if (*batch == NULL)

@@ -230,7 +230,8 @@ wproc_read(struct coord *c, struct wproc *w)
 		return false;
 	}
 	while ((rc = channel_next(&w->ch, &m, err, sizeof err)) == 1) {
-		if (settle_frame(c, w, &m) == -1) {
+		if ((m.hdr.type == IPC_COVERAGE ? coverage_frame(c, w, &m)
+						: settle_frame(c, w, &m)) == -1) {
 			snprintf(err, sizeof err, "unexpected %s frame", ipc_type_name(m.hdr.type));
 			rc = -1;
 			break;

@@ -190,6 +190,21 @@ ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems)
 	return enc_end(&e);
 }
 
+int
+ipc_put_coverage(struct buf *out, uint32_t site, uint64_t id, const uint32_t *counts,
+		 size_t n)
+{
+	struct enc e;
+
+	if (n > IPC_MAX_COVERAGE)
+		return -1;
+	enc_begin(&e, out, IPC_COVERAGE, site);
+	enc_u64(&e, id);
+	enc_u32(&e, (uint32_t)n);
+	enc_raw(&e, counts, n * sizeof *counts);
+	return enc_end(&e);
+}
+
 /* ---- decoding ---- */
 
 struct dec {
@@ -309,6 +324,18 @@ dec_links(struct dec *d, struct ipc_links *m)
 		m->urls[i] = dec_str(d);
 }
 
+static void
+dec_coverage(struct dec *d, struct ipc_coverage *m)
+{
+	m->id = dec_u64(d);
+	m->count = dec_u32(d);
+	if (d->why == NULL && m->count > IPC_MAX_COVERAGE) {
+		d->why = "too many coverage counters";
+		return;
+	}
+	dec_raw(d, m->counts, m->count * sizeof *m->counts);
+}
+
 int
 ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 	 char *err, size_t errlen)
@@ -344,6 +371,7 @@ ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 		m->u.done.id = dec_u64(&d);
 		m->u.done.problems = dec_u32(&d);
 		break;
+	case IPC_COVERAGE: dec_coverage(&d, &m->u.coverage); break;
 	}
 	if (d.why == NULL && d.left != 0)
 		d.why = "payload longer than its fields";
@@ -361,6 +389,7 @@ ipc_type_name(uint32_t type)
 {
 	static const char *names[] = {
 		"?", "SITE", "FETCH", "STOP", "ROBOTS", "PAGE", "ITEM", "LINKS", "DONE",
+		"COVERAGE",
 	};
 
 	return type < IPC_TYPE_MAX ? names[type] : "?";

@@ -23,6 +23,7 @@
 #define IPC_HEADER_SIZE 16
 #define IPC_MAX_PAYLOAD (16u * 1024 * 1024)
 #define IPC_MAX_LINKS_PER_FRAME 4096
+#define IPC_MAX_COVERAGE 4096	/* counters in one COVERAGE frame */
 /* The longest Retry-After honoured, in seconds: a worker fails a URL whose server asks
  * for longer, and the coordinator never waits longer between attempts. */
 #define IPC_RETRY_AFTER_MAX_S 300
@@ -38,6 +39,7 @@ enum ipc_type {
 	IPC_ITEM,
 	IPC_LINKS,
 	IPC_DONE,
+	IPC_COVERAGE,
 	IPC_TYPE_MAX
 };
 
@@ -128,6 +130,15 @@ struct ipc_done {
 	uint32_t problems;	/* extraction problems (items dropped, regex limits) */
 };
 
+/* COVERAGE: how much of its rules one page used (extract.h's coverage counters, in
+ * their order), sent before the page's DONE when the page was extracted.  The
+ * coordinator sums them per rule file for the crawl's closing warnings. */
+struct ipc_coverage {
+	uint64_t id;
+	uint32_t count;
+	uint32_t counts[IPC_MAX_COVERAGE];
+};
+
 struct ipc_msg {
 	struct ipc_header hdr;
 	union {
@@ -138,6 +149,7 @@ struct ipc_msg {
 		struct ipc_item item;
 		struct ipc_links links;
 		struct ipc_done done;
+		struct ipc_coverage coverage;
 	} u;
 };
 
@@ -153,6 +165,8 @@ int ipc_put_page(struct buf *out, uint32_t site, const struct ipc_page *m);
 int ipc_put_item(struct buf *out, uint32_t site, const struct ipc_item *m);
 int ipc_put_links(struct buf *out, uint32_t site, const struct ipc_links *m);
 int ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems);
+int ipc_put_coverage(struct buf *out, uint32_t site, uint64_t id, const uint32_t *counts,
+		     size_t n);
 
 /*
  * Take the next frame from the front of in (bytes read from a peer).

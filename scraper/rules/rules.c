@@ -929,12 +929,73 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The *.yaml names in dir, sorted.  NULL with a diagnostic when dir cannot be read. */
+/* Does s contain needle, ignoring ASCII case? */
+static bool
+contains_nocase(const char *s, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *s; s++) {
+		if (strncasecmp(s, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A file in the rule folder that is not *.yaml but looks meant as a rule file: its name
+ * says YAML (books.yml, books.YAML, books.yaml.bak, books.yaml~), or it begins, after
+ * blank and comment lines, with a rule file's key (site:, follow:, items:).
+ */
+static bool
+looks_like_rules(const char *dir, const char *name)
+{
+	static const char *keys[] = { "site:", "follow:", "items:" };
+	char path[4096], line[512];
+	struct stat st;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return false;
+	if (contains_nocase(name, ".yml") || contains_nocase(name, ".yaml"))
+		return true;
+	if (st.st_size > (1 << 20) || (f = fopen(path, "r")) == NULL)
+		return false;
+	for (int i = 0; i < 50 && fgets(line, sizeof line, f) != NULL; i++) {
+		size_t sp = strspn(line, " \t\r\n");
+		if (line[sp] == '\0' || line[sp] == '#' || strncmp(line, "---", 3) == 0)
+			continue;
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			found |= strncmp(line, keys[k], strlen(keys[k])) == 0;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+add_name(char ***names, size_t *n, const char *name)
+{
+	char **v = realloc(*names, (*n + 2) * sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	*names = v;
+	if ((v[*n] = strdup(name)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* The *.yaml names in dir, sorted.  NULL with a diagnostic when dir cannot be read.
+ * Names that look like rule files but are not *.yaml go to *ignored (sorted too). */
 static char **
-yaml_names(const char *dir, size_t *n, struct diags *d)
+yaml_names(const char *dir, size_t *n, char ***ignored, size_t *nignored, struct diags *d)
 {
 	struct dirent *de;
-	char **names = NULL, **v;
+	char **names = NULL;
 	DIR *dp;
 
 	*n = 0;
@@ -944,18 +1005,23 @@ yaml_names(const char *dir, size_t *n, struct diags *d)
 	}
 	while ((de = readdir(dp)) != NULL) {
 		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+		if (de->d_name[0] == '.')
 			continue;
-		if ((v = realloc(names, (*n + 2) * sizeof *v)) == NULL)
+		if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0) {
+			if (looks_like_rules(dir, de->d_name))
+				add_name(ignored, nignored, de->d_name);
+			continue;
+		}
+		if (add_name(&names, n, de->d_name) == -1)
 			break;
-		names = v;
-		names[(*n)++] = strdup(de->d_name);
 	}
 	closedir(dp);
 	if (names == NULL)
 		names = calloc(1, sizeof *names);
 	if (names != NULL && *n > 1)
 		qsort(names, *n, sizeof *names, by_name);
+	if (*ignored != NULL && *nignored > 1)
+		qsort(*ignored, *nignored, sizeof **ignored, by_name);
 	return names;
 }
 
@@ -994,7 +1060,10 @@ rules_load_dir(const char *dir, bool missing_ok, struct diags *d)
 		}
 		return set;
 	}
-	if ((names = yaml_names(dir, &n, d)) == NULL) {
+	if ((names = yaml_names(dir, &n, &set->ignored, &set->nignored, d)) == NULL) {
+		for (size_t i = 0; i < set->nignored; i++)
+			free(set->ignored[i]);
+		free(set->ignored);
 		free(set);
 		return NULL;
 	}
@@ -1114,6 +1183,9 @@ rule_set_free(struct rule_set *set)
 		rules_free(set->files[i]);
 	free(set->files);
 	rules_free(set->fallback);
+	for (size_t i = 0; i < set->nignored; i++)
+		free(set->ignored[i]);
+	free(set->ignored);
 	free(set);
 }
 
@@ -1134,6 +1206,9 @@ check_run(const struct check_opts *o)
 		diags_free(&d);
 		return EXIT_USAGE;
 	}
+	for (size_t i = 0; i < set->nignored; i++)
+		printf("%s/%s: warning: ignored: only files named *.yaml are rule files\n",
+		       o->config_dir, set->ignored[i]);
 	files = set->nfiles + (set->fallback->path != NULL);
 	printf("%zu rule file%s in %s: all valid\n", files, files == 1 ? "" : "s", o->config_dir);
 	rule_set_free(set);

@@ -56,6 +56,9 @@ struct rule_set {
 	struct site_rules **files;
 	size_t nfiles;
 	struct site_rules *fallback;	/* default.yaml, or the built-in defaults */
+	char **ignored;		/* names in the folder that look like rule files but are
+				 * not *.yaml (books.yml, books.yaml.bak, ...), sorted */
+	size_t nignored;
 };
 
 struct diag {

@@ -973,3 +973,23 @@ store_failed(struct store *s, char *msg, size_t msglen)
 		snprintf(msg, msglen, "%s", s->failure);
 	return failed;
 }
+
+int
+store_count_items(struct store *s, long *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM items", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = (long)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "%s: counting the items: %s", s->path, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc == SQLITE_OK ? 0 : -1;
+}

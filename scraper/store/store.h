@@ -139,6 +139,8 @@ int store_scan_frontier(struct store *s,
 int store_scan_robots(struct store *s,
 		      void (*each)(void *ctx, const char *site, int status, int64_t fetched_at),
 		      void *ctx, char *err, size_t errlen);
+/* How many items the database holds (before the writer starts).  0, or -1 with err. */
+int store_count_items(struct store *s, long *n, char *err, size_t errlen);
 int store_create_views(struct store *s, const struct store_view *views, size_t n,
 		       char *err, size_t errlen);
 

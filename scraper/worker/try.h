@@ -12,6 +12,9 @@ struct try_opts {
 	bool config_given;
 	const char *target;	/* URL, or a file to read */
 	const char *url;	/* --url: the address of a file target */
+	bool explain;		/* --explain: say why, for every field, item and link */
+	const char *css;	/* --css SEL: apply this one selector, no rule file */
+	const char *xpath;	/* --xpath EXPR: likewise */
 };
 
 /* Returns an enum exit_code. */

@@ -41,6 +41,7 @@
 
 #include "extract.h"
 #include "worker/fetch.h"
+#include "worker/linkgate.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
 #include "ipc/proc.h"
@@ -103,6 +104,8 @@ struct worker {
 	char scheme[8];			/* of the first URL: robots.txt is fetched so */
 	struct urlset sent;		/* links already sent (the coordinator dedups too) */
 	int max_depth;
+	uint32_t *coverage;		/* one page's coverage counters (extract.h) */
+	size_t ncoverage;		/* 0: none sent (no rules, or too many counters) */
 	bool stopping;
 	double stop_deadline;
 };
@@ -413,6 +416,8 @@ struct page_out {
 	const char **links;
 	size_t nlinks, caplinks;
 	uint32_t problems;
+	struct link_gate gate;
+	bool extracted;		/* the rules were applied: coverage goes up */
 };
 
 static int
@@ -433,14 +438,15 @@ static int
 sink_link(void *ctx, const char *url)
 {
 	struct page_out *po = ctx;
-	struct worker *w = po->w;
+	enum link_why why = link_gate_check(&po->gate, url);
 	const char **v;
 	char *copy;
 
-	if (w->rules->scope == SCOPE_SITE && !url_on_site(url, w->site))
+	if (why != LINK_TAKEN) {
+		log_debug("%s: link %s: not followed: %s", po->url, url, link_why_text(why));
 		return 0;
-	if (urlset_add(&w->sent, url_hash(url, strlen(url))) != 1)
-		return 0;
+	}
+	log_debug("%s: link %s: followed", po->url, url);
 	if (po->nlinks == po->caplinks) {
 		size_t cap = po->caplinks ? po->caplinks * 2 : 64;
 		if ((v = realloc(po->links, cap * sizeof *v)) == NULL)
@@ -452,6 +458,27 @@ sink_link(void *ctx, const char *url)
 		return -1;
 	po->links[po->nlinks++] = copy;
 	return 0;
+}
+
+/* -vv: the extraction's decisions, in the words try --explain uses. */
+static void
+watch_item(void *ctx, const struct ex_item_report *it)
+{
+	struct page_out *po = ctx;
+
+	if (it->stored)
+		log_debug("%s: item %s #%u: stored", po->url, it->type, it->idx);
+	else
+		log_debug("%s: item %s #%u: not stored: %s", po->url, it->type, it->idx, it->why);
+}
+
+static void
+watch_link(void *ctx, const struct ex_link_report *l)
+{
+	struct page_out *po = ctx;
+
+	if (l->verdict != EX_LINK_OFFERED) /* offered ones: sink_link says what became of them */
+		log_debug("%s: link %s: not followed: %s (%s)", po->url, l->url, l->why, l->rule);
 }
 
 static void
@@ -486,8 +513,16 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	     struct page_out *po, char *charset_note, size_t notelen)
 {
 	struct ex_sink sink = { po, sink_item, sink_link, sink_problem };
+	struct ex_observer obs = { po, w->ncoverage ? w->coverage : NULL, NULL, NULL, NULL };
 	struct ex_stats stats;
 	xmlDocPtr doc;
+
+	if (log_level() >= LOGL_DEBUG) {
+		obs.item = watch_item;
+		obs.link = watch_link;
+	}
+	po->gate = (struct link_gate){ .site = w->site, .any_site = w->rules->scope == SCOPE_ANY,
+				       .sent = &w->sent };
 
 	xmlarena_begin();
 	doc = page_parse(buf_str(&t->f.body), t->f.body.len, content_type, po->url,
@@ -496,10 +531,17 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 		po->problems++;
 		log_debug("%s: libxml2 could not parse the page", po->url);
 	} else {
-		if (po->depth >= (uint32_t)w->max_depth)
+		if (po->depth >= (uint32_t)w->max_depth) {
 			sink.link = NULL; /* links from here would be too deep */
-		if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats) == -1)
+			log_debug("%s: links not looked for: %s (depth %u, max_depth %d)", po->url,
+				  link_why_text(LINK_TOO_DEEP), po->depth, w->max_depth);
+		}
+		if (w->ncoverage)
+			memset(w->coverage, 0, w->ncoverage * sizeof *w->coverage);
+		if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats,
+			     obs.coverage || obs.item ? &obs : NULL) == -1)
 			log_warn("%s: extraction stopped early (out of memory)", po->url);
+		po->extracted = true;
 		/* All in the arena: it goes at once.  Else free the heap's part. */
 		if (!xmlarena_owns_page())
 			xmlFreeDoc(doc);
@@ -572,6 +614,9 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	if (redirect_to != NULL)
 		send_links(w, t->job->id, LINK_REDIRECT, &redirect_to, 1);
 	send_links(w, t->job->id, LINK_FOLLOW, po.links, po.nlinks);
+	if (po.extracted && w->ncoverage &&
+	    ipc_put_coverage(&w->ch.out, w->site_id, t->job->id, w->coverage, w->ncoverage) == -1)
+		log_warn("%s: coverage counts too large to send", t->url);
 	send_done(w, t->job->id, po.problems);
 	for (size_t i = 0; i < po.nlinks; i++)
 		free((char *)po.links[i]);
@@ -810,6 +855,13 @@ setup(struct worker *w, const struct ipc_site *s)
 	}
 	w->delay = w->rules->delay;
 	w->max_depth = (int)s->max_depth;
+	w->ncoverage = ex_coverage_size(w->rules->ex);
+	if (w->ncoverage > IPC_MAX_COVERAGE) {
+		log_warn("rules too large to report their coverage (%zu counters)", w->ncoverage);
+		w->ncoverage = 0;
+	}
+	if (w->ncoverage && (w->coverage = calloc(w->ncoverage, sizeof *w->coverage)) == NULL)
+		return -1;
 	w->nslots = w->rules->concurrency;
 	conf = (struct fetch_conf){ w->rules->user_agent, w->rules->timeout,
 				    w->rules->max_bytes, w->rules->proxy };
@@ -881,6 +933,7 @@ cleanup(struct worker *w)
 	robots_free(w->robots);
 	rules_free(w->rules);
 	urlset_free(&w->sent);
+	free(w->coverage);
 	channel_close(&w->ch);
 	free(w->site);
 }

@@ -32,10 +32,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case IPC_PAGE: ipc_put_page(&out, m.hdr.site, &m.u.page); break;
 		case IPC_ITEM: ipc_put_item(&out, m.hdr.site, &m.u.item); break;
 		case IPC_LINKS: ipc_put_links(&out, m.hdr.site, &m.u.links); break;
+		case IPC_COVERAGE:
+			ipc_put_coverage(&out, m.hdr.site, m.u.coverage.id, m.u.coverage.counts,
+					 m.u.coverage.count);
+			break;
 		default: break;
 		}
 		if (out.len > 0) {
-			struct ipc_msg again;
+			static struct ipc_msg again;
 			size_t used2;
 			if (ipc_next(&out, 0, &again, &used2, err, sizeof err) != 1)
 				abort();

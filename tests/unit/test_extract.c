@@ -81,7 +81,7 @@ apply(struct ex_rules *r)
 	buf_init(&s.links, 1 << 20);
 	buf_init(&s.problems, 1 << 20);
 	s.nitems = 0;
-	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats), 0);
+	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats, NULL), 0);
 	return &s;
 }
 
@@ -486,6 +486,230 @@ test_pathological_regex_fails_the_field_only(void **state)
 	ex_rules_free(r);
 }
 
+/* ---- the observer: what try --explain and crawl -vv are built on ---- */
+
+static struct buf watched;
+
+static void
+watch_field_cb(void *ctx, const struct ex_field_report *f)
+{
+	(void)ctx;
+	buf_printf(&watched, "field %s#%u.%s [%s] matched=%zu values=%s dropped=%s%s\n", f->item,
+		   f->idx, f->field, f->selector, f->matched, f->values, f->dropped,
+		   f->defaulted ? " (default)" : "");
+}
+
+static void
+watch_item_cb(void *ctx, const struct ex_item_report *it)
+{
+	(void)ctx;
+	buf_printf(&watched, "item %s#%u matched=%d stored=%d why=%s\n", it->type, it->idx,
+		   it->matched, it->stored, it->why);
+}
+
+static void
+watch_link_cb(void *ctx, const struct ex_link_report *l)
+{
+	(void)ctx;
+	buf_printf(&watched, "link %s %s: %s\n", l->url, ex_link_verdict_name(l->verdict), l->why);
+}
+
+/* Apply r watched; what the sink got is returned, what the observer got is in
+ * watched. */
+static struct seen *
+apply_watched(struct ex_rules *r, uint32_t *coverage)
+{
+	static struct seen s;
+	struct ex_sink sink = { &s, on_item, on_link, on_problem };
+	struct ex_observer obs = { NULL, coverage, watch_field_cb, watch_item_cb, watch_link_cb };
+	struct ex_stats stats;
+
+	buf_free(&s.items);
+	buf_free(&s.links);
+	buf_free(&s.problems);
+	buf_init(&s.items, 1 << 20);
+	buf_init(&s.links, 1 << 20);
+	buf_init(&s.problems, 1 << 20);
+	buf_free(&watched);
+	buf_init(&watched, 1 << 20);
+	s.nitems = 0;
+	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats, &obs), 0);
+	return &s;
+}
+
+static void
+test_observer_fields_say_what_survived(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec price = { .name = "price", .sel = CSS("p::text"), .re = "[0-9][0-9,.]*",
+				       .type = EX_NUMBER };
+	struct ex_field_spec tags = { .name = "tags", .sel = CSS("ul.tags li"), .all = true };
+	struct ex_field_spec stock = { .name = "stock", .sel = CSS("p.na::text"), .type = EX_INT,
+				       .def = "0" };
+	struct ex_error e;
+	enum ex_part part;
+	int item = ex_add_item(r, "book", NULL, NULL, &e, &part);
+
+	assert_int_equal(ex_add_field(r, item, &price, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, item, &tags, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, item, &stock, &e, &part), 0);
+	apply_watched(r, NULL);
+	/* The first p (the price) survives; without all the rest is not looked at. The
+	 * blank li is dropped; N/A is no int and the default stands in. */
+	assert_string_equal(buf_str(&watched),
+		"field book#0.price [css: p::text] matched=12 values=[1299.0] dropped=[]\n"
+		"field book#0.tags [css: ul.tags li] matched=4 values=[\"poetry\",\"classic\",\"kids\"] "
+		"dropped=[{\"text\":\"\",\"why\":\"no text (empty, or no such attribute)\"}]\n"
+		"field book#0.stock [css: p.na::text] matched=1 values=[] "
+		"dropped=[{\"text\":\"N/A\",\"why\":\"not a whole number (type: int)\"}] (default)\n"
+		"item book#0 matched=1 stored=1 why=\n");
+	ex_rules_free(r);
+}
+
+static void
+test_observer_items_say_why_not(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_field_spec author = { .name = "author", .sel = CSS("small.author::text"),
+					.required = true };
+	struct ex_field_spec none = { .name = "v", .sel = CSS("p.nothing-here") };
+	struct ex_selector each = CSS("div.quote"), each_none = CSS("div.nope");
+	struct ex_error e;
+	enum ex_part part;
+
+	assert_int_equal(ex_add_item(r, "elsewhere", "/product/", NULL, &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "quote", NULL, &each, &e, &part), 1);
+	assert_int_equal(ex_add_field(r, 1, &author, &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "empty", NULL, NULL, &e, &part), 2);
+	assert_int_equal(ex_add_field(r, 2, &none, &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "cards", NULL, &each_none, &e, &part), 3);
+	assert_int_equal(ex_add_field(r, 3, &none, &e, &part), 0);
+	buf_free(&watched);
+	apply_watched(r, NULL);
+	assert_non_null(strstr(buf_str(&watched),
+		"item elsewhere#0 matched=0 stored=0 why=the URL does not match '/product/'\n"));
+	assert_non_null(strstr(buf_str(&watched), "item quote#0 matched=1 stored=1 why=\n"));
+	assert_non_null(strstr(buf_str(&watched),
+		"item quote#1 matched=1 stored=0 why=required field 'author' has no value\n"));
+	assert_non_null(strstr(buf_str(&watched), "item quote#2 matched=1 stored=1 why=\n"));
+	assert_non_null(strstr(buf_str(&watched),
+		"item empty#0 matched=1 stored=0 why=no field has a value\n"));
+	assert_non_null(strstr(buf_str(&watched),
+		"item cards#0 matched=1 stored=0 why=each: found no element\n"));
+	ex_rules_free(r);
+}
+
+static void
+test_observer_links_say_why(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector all = CSS("#links a"), next = CSS("ul.pager li.next a::attr(href)");
+	struct ex_error e;
+	enum ex_part part;
+	struct seen *s;
+
+	assert_int_equal(ex_add_follow(r, &next, NULL, NULL, &e, &part), 0);
+	assert_int_equal(ex_add_follow(r, &all, "^http", "elsewhere", &e, &part), 0);
+	s = apply_watched(r, NULL);
+	/* Watching changes nothing the sink gets. */
+	assert_string_equal(buf_str(&s->links),
+			    "http://books.example/catalogue/page-2.html\n"
+			    "http://books.example/catalogue/book_1/index.html\n"
+			    "http://books.example/other/x.html\n"
+			    "http://books.example/catalogue/book_2/index.html\n");
+	assert_string_equal(buf_str(&watched),
+		"link http://books.example/catalogue/page-2.html offered: \n"
+		"link http://books.example/catalogue/book_1/index.html offered: \n"
+		"link http://books.example/other/x.html offered: \n"
+		"link http://books.example/catalogue/book_1/index.html duplicate: duplicate (already found on this page)\n"
+		"link mailto:shop@example.com not http(s): not an http(s) URL\n"
+		"link javascript:void(0) not http(s): not an http(s) URL\n"
+		"link ftp://files.example.com/a not http(s): not an http(s) URL\n"
+		"link http://elsewhere.example/y denied: denied by deny 'elsewhere'\n"
+		"link http://books.example/catalogue/book_2/index.html offered: \n");
+	ex_rules_free(r);
+	r = ex_rules_new();
+	assert_int_equal(ex_add_follow(r, &next, "/nowhere/", NULL, &e, &part), 0);
+	apply_watched(r, NULL);
+	assert_string_equal(buf_str(&watched),
+		"link http://books.example/catalogue/page-2.html not allowed: "
+		"not allowed: allow '/nowhere/' does not match\n");
+	ex_rules_free(r);
+}
+
+static void
+test_coverage_counts(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector all = CSS("#links a"), none = CSS("nav.none a"), each = CSS("div.quote");
+	struct ex_field_spec author = { .name = "author", .sel = CSS("small.author::text") };
+	struct ex_field_spec missing = { .name = "isbn", .sel = CSS("span.isbn::text") };
+	struct ex_error e;
+	enum ex_part part;
+	uint32_t cov[32] = { 0 };
+	size_t q, p;
+
+	assert_int_equal(ex_add_follow(r, &all, NULL, NULL, &e, &part), 0);
+	assert_int_equal(ex_add_follow(r, &none, NULL, NULL, &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "quote", NULL, &each, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, 0, &author, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, 0, &missing, &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "product", "/product/", NULL, &e, &part), 1);
+	assert_int_equal(ex_coverage_size(r), 1 + 2 + (3 + 2) + 3);
+	q = ex_coverage_item(r, 0);
+	p = ex_coverage_item(r, 1);
+	assert_int_equal(q, 3);
+	assert_int_equal(p, 8);
+	apply_watched(r, cov);
+	apply_watched(r, cov);
+	assert_int_equal(cov[EX_COV_FOLLOW_PAGES], 2);
+	assert_int_equal(cov[EX_COV_FOLLOW(0)], 2 * 5);	/* b1, x, b1 again, elsewhere, b2 */
+	assert_int_equal(cov[EX_COV_FOLLOW(1)], 0);
+	assert_int_equal(cov[q + EX_COV_MATCHED], 2);
+	assert_int_equal(cov[q + EX_COV_EVALUATED], 2 * 3);
+	assert_int_equal(cov[q + EX_COV_STORED], 2 * 2);
+	assert_int_equal(cov[q + EX_COV_FIELD(0)], 2 * 2);
+	assert_int_equal(cov[q + EX_COV_FIELD(1)], 0);
+	assert_int_equal(cov[p + EX_COV_MATCHED], 0);
+	assert_string_equal(ex_item_type(r, 1), "product");
+	assert_string_equal(ex_item_match(r, 1), "/product/");
+	assert_null(ex_item_match(r, 0));
+	assert_string_equal(ex_field_name(r, 0, 1), "isbn");
+	assert_string_equal(ex_field_selector(r, 0, 1), "css: span.isbn::text");
+	assert_string_equal(ex_follow_selector(r, 1), "css: nav.none a");
+	assert_int_equal(ex_follow_count(r), 2);
+	assert_int_equal(ex_item_count(r), 2);
+	assert_int_equal(ex_field_count(r, 0), 2);
+	ex_rules_free(r);
+	buf_free(&watched);
+}
+
+/* allow, deny and match test for a match anywhere: a capture group that takes no part
+ * in it does not undo it (it did: "a/(x|y)/|b" refused every URL that matched by b). */
+static void
+test_groups_do_not_undo_allow_deny_match(void **state)
+{
+	struct ex_rules *r = ex_rules_new();
+	struct ex_selector next = CSS("ul.pager li.next a::attr(href)");
+	struct ex_field_spec f = { .name = "v", .sel = CSS("title::text") };
+	struct ex_error e;
+	enum ex_part part;
+
+	assert_int_equal(ex_add_follow(r, &next, "/(nothing|none)/|page-2", NULL, &e, &part), 0);
+	assert_int_equal(ex_add_follow(r, &next, NULL, "/(nothing)/|page-2", &e, &part), 0);
+	assert_int_equal(ex_add_item(r, "t", "/(nothing)/|page-1", NULL, &e, &part), 0);
+	assert_int_equal(ex_add_field(r, 0, &f, &e, &part), 0);
+	/* Allowed by the first rule; the second's deny matches (only the first is kept
+	 * anyway: once per page). */
+	assert_string_equal(buf_str(&apply(r)->links), "http://books.example/catalogue/page-2.html\n");
+	assert_string_equal(buf_str(&apply(r)->items), "t#0 {\"v\":\"The Shop\"}\n");
+	ex_rules_free(r);
+	r = ex_rules_new();
+	assert_int_equal(ex_add_follow(r, &next, NULL, "/(nothing)/|page-2", &e, &part), 0);
+	assert_string_equal(buf_str(&apply(r)->links), "");
+	ex_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -513,6 +737,11 @@ main(void)
 		cmocka_unit_test(test_compile_errors_have_positions),
 		cmocka_unit_test(test_selector_short_form),
 		cmocka_unit_test(test_pathological_regex_fails_the_field_only),
+		cmocka_unit_test(test_observer_fields_say_what_survived),
+		cmocka_unit_test(test_observer_items_say_why_not),
+		cmocka_unit_test(test_observer_links_say_why),
+		cmocka_unit_test(test_coverage_counts),
+		cmocka_unit_test(test_groups_do_not_undo_allow_deny_match),
 	};
 	ex_init();
 	return cmocka_run_group_tests(tests, setup, teardown);

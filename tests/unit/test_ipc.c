@@ -216,6 +216,62 @@ test_encoder_respects_limits(void **state)
 	buf_free(&b);
 }
 
+/* COVERAGE: counters round-trip at any alignment; too many, or a payload that does not
+ * hold the count it claims, is a protocol error. */
+static void
+test_coverage_frames(void **state)
+{
+	static uint32_t counts[IPC_MAX_COVERAGE + 1];
+	static struct ipc_msg m;
+	struct buf b;
+	size_t used;
+	uint32_t n;
+
+	for (size_t i = 0; i <= IPC_MAX_COVERAGE; i++)
+		counts[i] = (uint32_t)(i * 7 + 1);
+	buf_init(&b, 1 << 20);
+	/* An item frame first, so the counters sit at an odd offset. */
+	assert_int_equal(ipc_put_item(&b, 3, &(struct ipc_item){ 5, 0, "t", "{}x" }), 0);
+	assert_int_equal(ipc_put_coverage(&b, 3, 5, counts, 11), 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+	assert_int_equal(ipc_next(&b, used, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_COVERAGE);
+	assert_int_equal(m.u.coverage.id, 5);
+	assert_int_equal(m.u.coverage.count, 11);
+	assert_int_equal(m.u.coverage.counts[0], 1);
+	assert_int_equal(m.u.coverage.counts[10], 71);
+	assert_string_equal(ipc_type_name(IPC_COVERAGE), "COVERAGE");
+	/* The most counters a frame may carry, and none. */
+	buf_reset(&b);
+	assert_int_equal(ipc_put_coverage(&b, 3, 6, counts, IPC_MAX_COVERAGE), 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.u.coverage.counts[IPC_MAX_COVERAGE - 1], (IPC_MAX_COVERAGE - 1) * 7 + 1);
+	buf_reset(&b);
+	assert_int_equal(ipc_put_coverage(&b, 3, 6, counts, 0), 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.u.coverage.count, 0);
+	/* One more is refused by the encoder... */
+	buf_reset(&b);
+	assert_int_equal(ipc_put_coverage(&b, 3, 6, counts, IPC_MAX_COVERAGE + 1), -1);
+	assert_int_equal(b.len, 0);
+	/* ...and by the decoder. */
+	assert_int_equal(ipc_put_coverage(&b, 3, 6, counts, 2), 0);
+	n = IPC_MAX_COVERAGE + 1;
+	memcpy(b.data + IPC_HEADER_SIZE + 8, &n, sizeof n);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "too many coverage counters"));
+	/* A count the payload does not hold, or a payload longer than the count. */
+	n = 3;
+	memcpy(b.data + IPC_HEADER_SIZE + 8, &n, sizeof n);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "malformed COVERAGE frame: payload too short"));
+	n = 1;
+	memcpy(b.data + IPC_HEADER_SIZE + 8, &n, sizeof n);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "payload longer than its fields"));
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -225,6 +281,7 @@ main(void)
 		cmocka_unit_test(test_partial_frames_wait),
 		cmocka_unit_test(test_hostile_frames_rejected),
 		cmocka_unit_test(test_encoder_respects_limits),
+		cmocka_unit_test(test_coverage_frames),
 	};
 	return RUN(tests);
 }
