@@ -193,6 +193,7 @@ on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
 	op->page.etag = xstrdup(m->etag);
 	op->page.last_modified = xstrdup(m->last_modified);
 	op->page.charset = xstrdup(m->charset);
+	op->page.rules_hash = xstrdup(w->site->rules->fingerprint);
 	w->cur_flags = m->flags;
 	w->cur_retry_after = m->retry_after_ms;
 	w->cur = op;
@@ -203,11 +204,14 @@ static int
 on_item(struct wproc *w, const struct ipc_item *m)
 {
 	struct store_op *op = w->cur;
+	const char *key;
 
 	if (op == NULL || (uint64_t)op->id != m->id)
 		return -1;
 	op->items = xgrow(op->items, &op->citems, op->nitems, sizeof *op->items);
-	op->items[op->nitems++] = (struct store_item){ xstrdup(m->type), m->idx, xstrdup(m->data) };
+	key = rules_item_key(w->site->rules, m->type);
+	op->items[op->nitems++] = (struct store_item){ xstrdup(m->type), m->idx, xstrdup(m->data),
+						       key != NULL ? xstrdup(key) : NULL };
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct store_item {
 	char *type;
 	uint32_t idx;
 	char *data;	/* JSON object */
+	char *key_fields; /* JSON array of the key's field names; NULL: page URL and idx */
 };
 
 /* A frontier row read back for dispatch. */
@@ -66,6 +67,7 @@ struct store_page_rec {
 	bool not_modified;	/* 304: keep the stored record and items */
 	unsigned extract_errors;
 	char *final_url, *content_type, *error, *etag, *last_modified, *charset;
+	char *rules_hash;	/* fingerprint of the rules the items come from */
 };
 
 struct store_op {
@@ -128,8 +130,11 @@ struct store_view {
 struct store *store_open(const char *path, long max_mb, char *err, size_t errlen);
 void store_close(struct store *s);
 
-/* Start-up steps, on the caller's thread, before store_writer_start. */
+/* Start-up steps, on the caller's thread, before store_writer_start.  Each starts a
+ * run (a row of runs: kind "crawl"; the service's job id when SCRAPER_JOB is set);
+ * the versions and changes the run makes name it, and store_close ends it. */
 int store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t errlen);
+int store_begin_run(struct store *s, const char *kind, char *err, size_t errlen);
 int store_scan_frontier(struct store *s,
 			void (*each)(void *ctx, const char *url, const char *site,
 				     enum fstate state, int64_t id),

@@ -3,7 +3,7 @@
 # brought to the current version by a crawl with its rows intact.
 . "$top_srcdir/tests/lib.sh"
 
-plan 16
+plan 18
 
 G="$FIXTURES/query"
 mkdir -p "$T/db"
@@ -12,9 +12,12 @@ DB="$T/db/old.db"
 : >"$T/empty.urls"
 current=$(sed -n 's/^#define SCHEMA_VERSION \([0-9]*\).*/\1/p' "$top_srcdir/scraper/store/schema.h")
 
-# Everything a table holds, in a fixed order, to compare before and after.
+# Everything a table holds, in a fixed order, to compare before and after (pages by
+# schema 1's columns: schema 3 adds some, empty for the pages already there).
 rows() {
-	"$SQLITE3" -batch "$DB" "SELECT * FROM pages ORDER BY url; SELECT * FROM items ORDER BY id;
+	"$SQLITE3" -batch "$DB" "SELECT url, site, status, content_type, bytes, elapsed_ms, depth,
+		fetched_at, error, etag, last_modified, final_url, charset, extract_errors FROM pages
+		ORDER BY url; SELECT * FROM items ORDER BY id;
 		SELECT * FROM frontier ORDER BY id; SELECT * FROM robots ORDER BY site"
 }
 rows >"$T/rows.before"
@@ -43,7 +46,13 @@ is "$(sql "$DB" "PRAGMA user_version")" "$current" "and brings it to schema $cur
 rows >"$T/rows.after"
 check "with every row of every table intact" cmp -s "$T/rows.before" "$T/rows.after"
 is "$(sql "$DB" "SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name" | tr '\n' ' ')" \
-   "frontier_queue items_site_type items_url pages_site_elapsed " "with the read side's indexes"
+   "frontier_queue item_versions_gone_job item_versions_item item_versions_job items_site_type items_url pages_site_elapsed problems_url " \
+   "with the read side's indexes and the history's"
+is "$(sql "$DB" "SELECT count(*) FROM items i JOIN item_keys k USING (id) JOIN item_versions v ON v.item_id = i.id
+	WHERE k.key = json_array(i.url, i.idx) AND v.data = i.data AND v.job IS NULL")" \
+   "$(sql "$DB" "SELECT count(*) FROM items")" "every stored item has its identity and a first version"
+is "$(sql "$DB" "SELECT change || ' ' || count(*) FROM changes GROUP BY change")" \
+   "added $(sql "$DB" "SELECT count(*) FROM items")" "and the changes view shows them added"
 is "$(sql "$DB" "PRAGMA integrity_check")" "ok" "and passes an integrity check"
 is "$(sql "$DB" "SELECT count(*) FROM product")" 6 "its item views still read"
 
