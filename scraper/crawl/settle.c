@@ -215,6 +215,20 @@ on_item(struct wproc *w, const struct ipc_item *m)
 	return 0;
 }
 
+/* PROBLEM: one extraction problem in words, kept with the page (a worker sends a few
+ * per page; more than STORE_MAX_PROBLEMS is a protocol error). */
+static int
+on_problem(struct wproc *w, const struct ipc_problem *m)
+{
+	struct store_op *op = w->cur;
+
+	if (op == NULL || (uint64_t)op->id != m->id || op->nproblems >= STORE_MAX_PROBLEMS)
+		return -1;
+	op->problems = xgrow(op->problems, &op->cproblems, op->nproblems, sizeof *op->problems);
+	op->problems[op->nproblems++] = xstrdup(m->text);
+	return 0;
+}
+
 /* Check one link against scope and depth; one that passes waits in w->news as a
  * candidate until the page's DONE. */
 static enum take
@@ -446,6 +460,7 @@ settle_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m)
 	case IPC_ITEM: return on_item(w, &m->u.item);
 	case IPC_LINKS: return on_links(c, w, &m->u.links);
 	case IPC_DONE: return on_done(c, w, &m->u.done);
+	case IPC_PROBLEM: return on_problem(w, &m->u.problem);
 	case IPC_ROBOTS: on_robots(c, w, &m->u.robots); return 0;
 	default: return -1;
 	}

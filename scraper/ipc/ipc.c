@@ -190,6 +190,38 @@ ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems)
 	return enc_end(&e);
 }
 
+int
+ipc_put_problem(struct buf *out, uint32_t site, const struct ipc_problem *m)
+{
+	struct enc e;
+
+	if (m->text == NULL || strlen(m->text) > IPC_MAX_PROBLEM)
+		return -1;
+	enc_begin(&e, out, IPC_PROBLEM, site);
+	enc_u64(&e, m->id);
+	enc_str(&e, m->text);
+	return enc_end(&e);
+}
+
+int
+ipc_put_body(struct buf *out, uint32_t site, const struct ipc_body *m)
+{
+	struct enc e;
+
+	if (m->len > IPC_BODY_CHUNK || m->total > IPC_MAX_BODY || m->offset > m->total ||
+	    m->len > m->total - m->offset ||
+	    (m->headers != NULL && strlen(m->headers) > IPC_MAX_HEADERS))
+		return -1;
+	enc_begin(&e, out, IPC_BODY, site);
+	enc_u64(&e, m->id);
+	enc_u64(&e, m->offset);
+	enc_u64(&e, m->total);
+	enc_str(&e, m->headers);
+	enc_u32(&e, m->len);
+	enc_raw(&e, m->data, m->len);
+	return enc_end(&e);
+}
+
 /* ---- decoding ---- */
 
 struct dec {
@@ -309,6 +341,42 @@ dec_links(struct dec *d, struct ipc_links *m)
 		m->urls[i] = dec_str(d);
 }
 
+static void
+dec_problem(struct dec *d, struct ipc_problem *m)
+{
+	m->id = dec_u64(d);
+	m->text = dec_str(d);
+	if (d->why == NULL && strlen(m->text) > IPC_MAX_PROBLEM)
+		d->why = "problem text too long";
+}
+
+static void
+dec_body(struct dec *d, struct ipc_body *m)
+{
+	m->id = dec_u64(d);
+	m->offset = dec_u64(d);
+	m->total = dec_u64(d);
+	m->headers = dec_str(d);
+	m->len = dec_u32(d);
+	m->data = "";
+	if (d->why != NULL)
+		return;
+	if (strlen(m->headers) > IPC_MAX_HEADERS)
+		d->why = "headers too long";
+	else if (m->len > IPC_BODY_CHUNK)
+		d->why = "body chunk too large";
+	else if (m->total > IPC_MAX_BODY || m->offset > m->total ||
+		 m->len > m->total - m->offset)
+		d->why = "body chunk out of bounds";
+	else if (m->len > d->left)
+		d->why = "payload too short";
+	if (d->why != NULL)
+		return;
+	m->data = d->p;
+	d->p += m->len;
+	d->left -= m->len;
+}
+
 int
 ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 	 char *err, size_t errlen)
@@ -344,6 +412,8 @@ ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 		m->u.done.id = dec_u64(&d);
 		m->u.done.problems = dec_u32(&d);
 		break;
+	case IPC_PROBLEM: dec_problem(&d, &m->u.problem); break;
+	case IPC_BODY: dec_body(&d, &m->u.body); break;
 	}
 	if (d.why == NULL && d.left != 0)
 		d.why = "payload longer than its fields";
@@ -361,6 +431,7 @@ ipc_type_name(uint32_t type)
 {
 	static const char *names[] = {
 		"?", "SITE", "FETCH", "STOP", "ROBOTS", "PAGE", "ITEM", "LINKS", "DONE",
+		"PROBLEM", "BODY",
 	};
 
 	return type < IPC_TYPE_MAX ? names[type] : "?";

@@ -26,6 +26,13 @@
 /* The longest Retry-After honoured, in seconds: a worker fails a URL whose server asks
  * for longer, and the coordinator never waits longer between attempts. */
 #define IPC_RETRY_AFTER_MAX_S 300
+/* PROBLEM: the longest message, in bytes. */
+#define IPC_MAX_PROBLEM 2048
+/* BODY: a body goes up in chunks of at most this many bytes, and is at most
+ * IPC_MAX_BODY bytes in all (rule files cap max_bytes at 1 GiB). */
+#define IPC_BODY_CHUNK (1u << 20)
+#define IPC_MAX_BODY (1ull << 30)
+#define IPC_MAX_HEADERS (256u * 1024)
 
 enum ipc_type {
 	/* coordinator -> worker */
@@ -38,6 +45,8 @@ enum ipc_type {
 	IPC_ITEM,
 	IPC_LINKS,
 	IPC_DONE,
+	IPC_PROBLEM,
+	IPC_BODY,
 	IPC_TYPE_MAX
 };
 
@@ -128,6 +137,27 @@ struct ipc_done {
 	uint32_t problems;	/* extraction problems (items dropped, regex limits) */
 };
 
+/* PROBLEM: one extraction problem of the page, in words (at most IPC_MAX_PROBLEM
+ * bytes): "item 'book' dropped: required field 'title' has no value". */
+struct ipc_problem {
+	uint64_t id;
+	const char *text;
+};
+
+/* BODY: one chunk of the page's response body, for the database (store_bodies).
+ * Chunks come in order between PAGE and DONE: offset is where this one starts, total
+ * the body's whole length; the first carries the response headers (later ones "").
+ * The decoder checks len <= IPC_BODY_CHUNK, total <= IPC_MAX_BODY, offset + len <=
+ * total and headers' length; the coordinator that offsets follow on. */
+struct ipc_body {
+	uint64_t id;
+	uint64_t offset;
+	uint64_t total;
+	const char *headers;
+	uint32_t len;
+	const char *data;	/* len bytes, not NUL-terminated */
+};
+
 struct ipc_msg {
 	struct ipc_header hdr;
 	union {
@@ -138,6 +168,8 @@ struct ipc_msg {
 		struct ipc_item item;
 		struct ipc_links links;
 		struct ipc_done done;
+		struct ipc_problem problem;
+		struct ipc_body body;
 	} u;
 };
 
@@ -153,6 +185,8 @@ int ipc_put_page(struct buf *out, uint32_t site, const struct ipc_page *m);
 int ipc_put_item(struct buf *out, uint32_t site, const struct ipc_item *m);
 int ipc_put_links(struct buf *out, uint32_t site, const struct ipc_links *m);
 int ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems);
+int ipc_put_problem(struct buf *out, uint32_t site, const struct ipc_problem *m);
+int ipc_put_body(struct buf *out, uint32_t site, const struct ipc_body *m);
 
 /*
  * Take the next frame from the front of in (bytes read from a peer).

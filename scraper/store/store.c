@@ -41,6 +41,8 @@ enum stmt_id {
 	ST_VERSION_SEEN,
 	ST_KEY_GONE,
 	ST_VERSION_GONE,
+	ST_PROBLEMS_DELETE,
+	ST_PROBLEM,
 	ST_LINK,
 	ST_SETTLE,
 	ST_MARK,
@@ -105,6 +107,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"INSERT INTO item_versions(item_id, data, first_seen, last_seen, job)"
 	" VALUES (?1, ?2, ?3, ?3, ?4)",
 	[ST_VERSION_SEEN] = "UPDATE item_versions SET last_seen = ?2 WHERE id = ?1",
+	[ST_PROBLEMS_DELETE] = "DELETE FROM problems WHERE url = ?1",
+	[ST_PROBLEM] =
+	"INSERT INTO problems(url, site, type, field, message, at, job)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_KEY_GONE] = "UPDATE item_keys SET gone_at = ?2 WHERE id = ?1 AND gone_at IS NULL",
 	[ST_VERSION_GONE] =
 	"UPDATE item_versions SET gone_at = ?2, gone_job = ?3"
@@ -724,6 +730,9 @@ store_op_free(void *p)
 		free(op->items[i].key_fields);
 	}
 	free(op->items);
+	for (size_t i = 0; i < op->nproblems; i++)
+		free(op->problems[i]);
+	free(op->problems);
 	for (size_t i = 0; i < op->nlinks; i++) {
 		free(op->links[i].url);
 		free(op->links[i].site);
@@ -749,6 +758,8 @@ store_op_weight(const struct store_op *op)
 		w += sizeof op->items[i] + strlen(op->items[i].data) + 32;
 	for (size_t i = 0; i < op->nlinks; i++)
 		w += sizeof op->links[i] + strlen(op->links[i].url) + 32;
+	for (size_t i = 0; i < op->nproblems; i++)
+		w += strlen(op->problems[i]) + 32;
 	w += op->nmarks * sizeof *op->marks;
 	if (op->robots_body != NULL)
 		w += strlen(op->robots_body);
@@ -1004,6 +1015,45 @@ apply_items(struct store *s, const struct store_op *op, const char *now, bool go
 	return 0;
 }
 
+/* Bind the name quoted after "what '" in msg (extract.c's words: "item 'book'
+ * dropped: required field 'title' ..."), or NULL. */
+static void
+bind_quoted(sqlite3_stmt *st, int i, const char *msg, const char *what)
+{
+	const char *p = strstr(msg, what), *end;
+
+	if (p == NULL || (end = strchr(p += strlen(what), '\'')) == NULL) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	sqlite3_bind_text(st, i, p, (int)(end - p), SQLITE_TRANSIENT);
+}
+
+/* The page's extraction problems replace the ones of its last extraction. */
+static int
+apply_problems(struct store *s, const struct store_op *op, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_PROBLEMS_DELETE];
+
+	bind_text(st, 1, op->url);
+	if (run(s, st) == -1)
+		return -1;
+	st = s->st[ST_PROBLEM];
+	for (size_t i = 0; i < op->nproblems; i++) {
+		bind_text(st, 1, op->url);
+		bind_text(st, 2, op->site);
+		bind_quoted(st, 3, op->problems[i], "item '");
+		bind_quoted(st, 4, op->problems[i], "field '");
+		bind_text(st, 5, op->problems[i]);
+		bind_text(st, 6, now);
+		if (s->run > 0)
+			sqlite3_bind_int64(st, 7, s->run);
+		if (run(s, st) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 apply_settle(struct store *s, const struct store_op *op, const char *now)
 {
@@ -1015,7 +1065,7 @@ apply_settle(struct store *s, const struct store_op *op, const char *now)
 	 * none (a re-scraped page that lost its items loses them here too), and a page
 	 * that answers 404 or 410 has lost them all. */
 	if (op->has_page && !op->page.not_modified && op->state == FS_DONE &&
-	    apply_items(s, op, now, false) == -1)
+	    (apply_items(s, op, now, false) == -1 || apply_problems(s, op, now) == -1))
 		return -1;
 	if (op->has_page && (op->page.status == 404 || op->page.status == 410) &&
 	    apply_items(s, op, now, true) == -1)

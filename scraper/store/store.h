@@ -70,6 +70,9 @@ struct store_page_rec {
 	char *rules_hash;	/* fingerprint of the rules the items come from */
 };
 
+/* Extraction problems kept per page, at most (the rest are only counted). */
+#define STORE_MAX_PROBLEMS 64
+
 struct store_op {
 	enum store_op_kind kind;
 	char *site;
@@ -86,6 +89,8 @@ struct store_op {
 	struct store_page_rec page;
 	struct store_item *items;
 	size_t nitems, citems;
+	char **problems;		/* extraction problems, in words */
+	size_t nproblems, cproblems;
 
 	/* OP_SETTLE and OP_LINKS */
 	struct store_link *links;

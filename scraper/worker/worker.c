@@ -403,6 +403,8 @@ schedule(struct worker *w)
 
 /* ---- finished transfers ---- */
 
+#define WORKER_PROBLEMS_SENT 32	/* PROBLEM frames per page, at most */
+
 struct page_out {
 	struct worker *w;
 	uint64_t id;
@@ -457,8 +459,11 @@ static void
 sink_problem(void *ctx, const char *msg)
 {
 	struct page_out *po = ctx;
+	struct ipc_problem m = { po->id, msg };
 
-	po->problems++;
+	/* The first few go up in words (PROBLEM, with the items), for the database. */
+	if (po->problems++ < WORKER_PROBLEMS_SENT)
+		ipc_put_problem(&po->items, po->w->site_id, &m);
 	log_debug("%s: %s", po->url, msg);
 }
 

@@ -32,6 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case IPC_PAGE: ipc_put_page(&out, m.hdr.site, &m.u.page); break;
 		case IPC_ITEM: ipc_put_item(&out, m.hdr.site, &m.u.item); break;
 		case IPC_LINKS: ipc_put_links(&out, m.hdr.site, &m.u.links); break;
+		case IPC_PROBLEM: ipc_put_problem(&out, m.hdr.site, &m.u.problem); break;
+		case IPC_BODY: ipc_put_body(&out, m.hdr.site, &m.u.body); break;
 		default: break;
 		}
 		if (out.len > 0) {

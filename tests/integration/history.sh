@@ -6,7 +6,7 @@
 # 5 products withdrawn.
 . "$top_srcdir/tests/lib.sh"
 
-plan 24
+plan 29
 
 mkdir -p "$T/rules"
 cat >"$T/rules/r.yaml" <<'YAML'
@@ -21,6 +21,10 @@ items:
     fields:
       name: "css: b::text"
       price: { css: "i::text", type: number }
+  need:
+    each: "css: div.i"
+    fields:
+      x: { css: "u::text", required: true }
 YAML
 row() { printf '<div class=i><b>%s</b><i>%s</i></div>' "$1" "$2"; }
 LINKS="<a href=/p404>x</a><a href=/p410>y</a><a href=/same>z</a>"
@@ -83,6 +87,18 @@ is "$(sql "$T/db" "SELECT count(*) FROM row_history WHERE gone_at IS NOT NULL")"
 is "$(sql "$T/db" "SELECT last_seen FROM row_history WHERE name = 'F'"):$(awk -F'\t' '$5 == "/same" { print $6 }' "$T/s2.log")" \
    "$f_seen:304" "a 304 changes nothing"
 is "$(sql "$T/db" "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL")" 2 "each crawl is a run"
+run "$SCRAPER" stats -d "$T/db"
+like "$out" "run 2 +crawl .* finished  3 added, 1 changed, 3 gone" "stats: what each run added, changed and marked gone"
+run "$SCRAPER" stats -d "$T/db" -f json
+like "$out" '"runs":\[\{"run":2,"kind":"crawl","job":null,"started_at":"[^"]*","finished_at":"[^"]*","added":3,"changed":1,"gone":3\},\{"run":1,' \
+     "the same as JSON"
+# Extraction problems are kept, with their page, item type and field.
+is "$(sql "$T/db" "SELECT count(*), min(type), min(field) FROM problems WHERE url LIKE '%/list'")" "6|need|x" \
+   "each extraction problem is kept with its page, type and field (the page's latest only)"
+like "$out" '"problems":\{"total":[0-9]+,"by_reason":\[\{"reason":"item '"'"'…'"'"' dropped: required field '"'"'…'"'"' has no value","count":[0-9]+,"example":\{"url":"http://127.0.0.1:[0-9]+/[a-z0-9]+","message":"item '"'"'need'"'"' dropped: required field '"'"'x'"'"' has no value"\}\}\]\}' \
+     "stats counts them by reason, with an example"
+run "$SCRAPER" stats -d "$T/db"
+like "$out" "extraction problems: [0-9]+" "and in the table"
 
 # C comes back: added again (not changed: it was gone).
 kill "$S2_PID"
