@@ -24,6 +24,7 @@
 #include "read/export.h"
 #include "read/query.h"
 #include "read/stats.h"
+#include "store/reparse.h"
 #include "rules/check.h"
 #include "worker/try.h"
 
@@ -41,6 +42,7 @@ static const char usage_main[] =
 "  check  [-c DIR]                                validate every rule file\n"
 "  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
+"  reparse [-c DIR] [-d DB] [--site S] [--type T]  re-extract stored bodies, no network\n"
 "\n"
 "  scraper help COMMAND    options of one command (or: scraper COMMAND --help)\n"
 "  scraper --version\n"
@@ -62,7 +64,9 @@ static const char usage_crawl[] =
 "      --max-pages N    stop after N pages in all (over the rule files' limits)\n"
 "      --max-depth N    follow links at most N hops from a seed (caps the rule files)\n"
 "      --fresh          forget the old frontier and start again\n"
-"      --recrawl        fetch done pages again with conditional requests\n"
+"      --recrawl        fetch done pages again with conditional requests (not\n"
+"                       conditional where the page's rules have changed since)\n"
+"      --store-bodies   keep every response body (compressed) and its headers\n"
 "      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
 "      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
 "  -q, --quiet          no status line and no summary\n"
@@ -135,6 +139,20 @@ static const char usage_stats[] =
 "  -f, --format FMT     table (default) or json\n"
 "  -h, --help           this text\n";
 
+static const char usage_reparse[] =
+"usage: scraper reparse [-c DIR] [-d DB] [--site S] [--type T]\n"
+"\n"
+"Apply today's rule files to the bodies stored by crawl --store-bodies (or\n"
+"store_bodies: true) and update the items, with history, as a recrawl would: no\n"
+"request is made.  Takes the database's crawl lock.\n"
+"\n"
+"  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"      --site S         only the pages of site S (host[:port], as in pages.site)\n"
+"      --type T         only items of type T (the page's other items stay as they are)\n"
+"  -q, --quiet          no summary\n"
+"  -h, --help           this text\n";
+
 static int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -202,7 +220,8 @@ parse_format(const char *s, enum out_format *out)
 static int
 cmd_crawl(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD };
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
+	       O_STORE_BODIES };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -211,6 +230,7 @@ cmd_crawl(int argc, char **argv)
 		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
 		{ "fresh", no_argument, NULL, O_FRESH },
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
+		{ "store-bodies", no_argument, NULL, O_STORE_BODIES },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -263,6 +283,7 @@ cmd_crawl(int argc, char **argv)
 			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
+		case O_STORE_BODIES: o.store_bodies = true; break;
 		default: BAD_OPTION("crawl");
 		}
 	}
@@ -449,6 +470,50 @@ cmd_stats(int argc, char **argv)
 	return stats_run(&o);
 }
 
+static int
+cmd_reparse(int argc, char **argv)
+{
+	enum { O_SITE = 256, O_TYPE };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "site", required_argument, NULL, O_SITE },
+		{ "type", required_argument, NULL, O_TYPE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reparse_opts o = {
+		.config_dir = env_or("SCRAPER_CONFIG", "./config"),
+		.config_given = env_or("SCRAPER_CONFIG", NULL) != NULL,
+		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:d:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_dir = optarg; o.config_given = true; break;
+		case 'd': o.db_path = optarg; break;
+		case 'q': o.quiet = true; break;
+		case O_SITE:
+			if (*optarg == '\0')
+				return usage_error("reparse", "%s", "--site wants a site (host[:port])");
+			o.site = optarg;
+			break;
+		case O_TYPE:
+			if (*optarg == '\0')
+				return usage_error("reparse", "%s", "--type wants an item type");
+			o.type = optarg;
+			break;
+		case 'h': fputs(usage_reparse, stdout); return EXIT_DONE;
+		default: BAD_OPTION("reparse");
+		}
+	}
+	if (optind != argc)
+		return usage_error("reparse", "unexpected argument '%s'", argv[optind]);
+	return reparse_run(&o);
+}
+
 /* The commands: one a line, in the order the overview lists them. */
 static const struct command {
 	const char *name;
@@ -461,6 +526,7 @@ static const struct command {
 	{ "check", cmd_check, usage_check },
 	{ "try", cmd_try, usage_try },
 	{ "stats", cmd_stats, usage_stats },
+	{ "reparse", cmd_reparse, usage_reparse },
 };
 
 static const struct command *

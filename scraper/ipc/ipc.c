@@ -90,6 +90,7 @@ ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
 	enc_str(&e, m->robots_body);
 	enc_u32(&e, m->log_level);
 	enc_u32(&e, m->max_depth);
+	enc_u32(&e, m->flags);
 	return enc_end(&e);
 }
 
@@ -209,13 +210,16 @@ ipc_put_body(struct buf *out, uint32_t site, const struct ipc_body *m)
 	struct enc e;
 
 	if (m->len > IPC_BODY_CHUNK || m->total > IPC_MAX_BODY || m->offset > m->total ||
-	    m->len > m->total - m->offset ||
+	    m->len > m->total - m->offset || m->size > IPC_MAX_BODY ||
+	    m->digest == NULL || strlen(m->digest) != 64 ||
 	    (m->headers != NULL && strlen(m->headers) > IPC_MAX_HEADERS))
 		return -1;
 	enc_begin(&e, out, IPC_BODY, site);
 	enc_u64(&e, m->id);
 	enc_u64(&e, m->offset);
 	enc_u64(&e, m->total);
+	enc_u64(&e, m->size);
+	enc_str(&e, m->digest);
 	enc_str(&e, m->headers);
 	enc_u32(&e, m->len);
 	enc_raw(&e, m->data, m->len);
@@ -278,6 +282,7 @@ dec_site(struct dec *d, struct ipc_site *m)
 	m->robots_body = dec_str(d);
 	m->log_level = dec_u32(d);
 	m->max_depth = dec_u32(d);
+	m->flags = dec_u32(d);
 }
 
 static void
@@ -356,12 +361,18 @@ dec_body(struct dec *d, struct ipc_body *m)
 	m->id = dec_u64(d);
 	m->offset = dec_u64(d);
 	m->total = dec_u64(d);
+	m->size = dec_u64(d);
+	m->digest = dec_str(d);
 	m->headers = dec_str(d);
 	m->len = dec_u32(d);
 	m->data = "";
 	if (d->why != NULL)
 		return;
-	if (strlen(m->headers) > IPC_MAX_HEADERS)
+	if (strlen(m->digest) != 64 || strspn(m->digest, "0123456789abcdef") != 64)
+		d->why = "bad body digest";
+	else if (m->size > IPC_MAX_BODY)
+		d->why = "body too large";
+	else if (strlen(m->headers) > IPC_MAX_HEADERS)
 		d->why = "headers too long";
 	else if (m->len > IPC_BODY_CHUNK)
 		d->why = "body chunk too large";

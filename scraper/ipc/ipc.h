@@ -68,6 +68,11 @@ struct ipc_site {
 	const char *robots_body;
 	uint32_t log_level;
 	uint32_t max_depth;	/* links from pages this deep are not wanted */
+	uint32_t flags;		/* enum ipc_site_flags */
+};
+
+enum ipc_site_flags {
+	SITE_STORE_BODIES = 1 << 0,	/* crawl --store-bodies: send BODY frames */
 };
 
 /* FETCH: one URL to fetch.  etag/last_modified non-empty for a conditional request. */
@@ -144,15 +149,19 @@ struct ipc_problem {
 	const char *text;
 };
 
-/* BODY: one chunk of the page's response body, for the database (store_bodies).
- * Chunks come in order between PAGE and DONE: offset is where this one starts, total
- * the body's whole length; the first carries the response headers (later ones "").
- * The decoder checks len <= IPC_BODY_CHUNK, total <= IPC_MAX_BODY, offset + len <=
- * total and headers' length; the coordinator that offsets follow on. */
+/* BODY: one chunk of the page's response body, packed (store/body.h: zstd), for the
+ * database (store_bodies).  Chunks come in order between PAGE and DONE: offset is
+ * where this one starts in the packed body, total the packed body's length, size the
+ * body's own length and digest its SHA-256 (hex); the first chunk carries the
+ * response headers (later ones "").  The decoder checks len <= IPC_BODY_CHUNK, total
+ * and size <= IPC_MAX_BODY, offset + len <= total, a 64-digit digest, and the
+ * headers' length; the coordinator that the chunks follow on. */
 struct ipc_body {
 	uint64_t id;
 	uint64_t offset;
 	uint64_t total;
+	uint64_t size;
+	const char *digest;
 	const char *headers;
 	uint32_t len;
 	const char *data;	/* len bytes, not NUL-terminated */

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "store/body.h"
 #include "store/schema.h"
 
 enum stmt_id {
@@ -43,6 +44,12 @@ enum stmt_id {
 	ST_VERSION_GONE,
 	ST_PROBLEMS_DELETE,
 	ST_PROBLEM,
+	ST_BODY_HAS,
+	ST_BODY,
+	ST_PAGE_BODY,
+	ST_PAGE_ITEMS_TYPE,
+	ST_ITEMS_DELETE_TYPE,
+	ST_PAGE_REPARSED,
 	ST_LINK,
 	ST_SETTLE,
 	ST_MARK,
@@ -108,6 +115,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" VALUES (?1, ?2, ?3, ?3, ?4)",
 	[ST_VERSION_SEEN] = "UPDATE item_versions SET last_seen = ?2 WHERE id = ?1",
 	[ST_PROBLEMS_DELETE] = "DELETE FROM problems WHERE url = ?1",
+	[ST_BODY_HAS] = "SELECT 1 FROM bodies WHERE digest = ?1",
+	[ST_BODY] = "INSERT OR IGNORE INTO bodies(digest, size, codec, data) VALUES (?1, ?2, ?3, ?4)",
+	[ST_PAGE_BODY] = "UPDATE pages SET body = ?2, headers = ?3 WHERE url = ?1",
+	/* reparse --type: the page's items of one type only */
+	[ST_PAGE_ITEMS_TYPE] = "SELECT id FROM items WHERE url = ?1 AND type = ?2",
+	[ST_ITEMS_DELETE_TYPE] = "DELETE FROM items WHERE url = ?1 AND type = ?2",
+	[ST_PAGE_REPARSED] =
+	"UPDATE pages SET rules_hash = ?2, extract_errors = ?3 WHERE url = ?1",
 	[ST_PROBLEM] =
 	"INSERT INTO problems(url, site, type, field, message, at, job)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -127,7 +142,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"INSERT OR REPLACE INTO robots(site, status, body, fetched_at, fetched_unix)"
 	" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_REFILL] =
-	"SELECT f.id, f.depth, f.attempts, f.url, p.etag, p.last_modified"
+	"SELECT f.id, f.depth, f.attempts, f.url,"
+	" CASE WHEN p.rules_hash IS ?4 THEN p.etag END,"
+	" CASE WHEN p.rules_hash IS ?4 THEN p.last_modified END"
 	" FROM frontier f LEFT JOIN pages p ON p.url = f.url"
 	" WHERE f.site = ?1 AND f.state = 'queued' AND f.id > ?2 ORDER BY f.id LIMIT ?3",
 	[ST_ROBOTS_READ] = "SELECT body FROM robots WHERE site = ?1",
@@ -724,6 +741,9 @@ store_op_free(void *p)
 	free(op->page.last_modified);
 	free(op->page.charset);
 	free(op->page.rules_hash);
+	free(op->page.body);
+	free(op->page.headers);
+	free(op->only_type);
 	for (size_t i = 0; i < op->nitems; i++) {
 		free(op->items[i].type);
 		free(op->items[i].data);
@@ -752,7 +772,7 @@ store_op_free(void *p)
 size_t
 store_op_weight(const struct store_op *op)
 {
-	size_t w = sizeof *op + (op->url ? strlen(op->url) : 0);
+	size_t w = sizeof *op + (op->url ? strlen(op->url) : 0) + op->page.body_len;
 
 	for (size_t i = 0; i < op->nitems; i++)
 		w += sizeof op->items[i] + strlen(op->items[i].data) + 32;
@@ -847,13 +867,15 @@ ids_has(const int64_t *v, size_t n, int64_t id)
 
 /* The ids of the page's current items into s->was. */
 static int
-page_items(struct store *s, const char *url)
+page_items(struct store *s, const char *url, const char *type)
 {
-	sqlite3_stmt *st = s->st[ST_PAGE_ITEMS];
+	sqlite3_stmt *st = s->st[type != NULL ? ST_PAGE_ITEMS_TYPE : ST_PAGE_ITEMS];
 	int rc;
 
 	s->nwas = 0;
 	bind_text(st, 1, url);
+	if (type != NULL)
+		bind_text(st, 2, type);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ids_add(&s->was, &s->nwas, &s->cwas, sqlite3_column_int64(st, 0)) == -1) {
 			rc = SQLITE_NOMEM;
@@ -981,10 +1003,12 @@ apply_items(struct store *s, const struct store_op *op, const char *now, bool go
 	struct found f;
 	int64_t id;
 
-	if (page_items(s, op->url) == -1)
+	if (page_items(s, op->url, op->only_type) == -1)
 		return -1;
-	st = s->st[ST_ITEMS_DELETE];
+	st = s->st[op->only_type != NULL ? ST_ITEMS_DELETE_TYPE : ST_ITEMS_DELETE];
 	bind_text(st, 1, op->url);
+	if (op->only_type != NULL)
+		bind_text(st, 2, op->only_type);
 	if (run(s, st) == -1)
 		return -1;
 	s->nseen = 0;
@@ -1054,12 +1078,72 @@ apply_problems(struct store *s, const struct store_op *op, const char *now)
 	return 0;
 }
 
+/* The page's body into bodies (once per digest; a new one is checked against its
+ * digest first) and its row pointed at it. */
+static int
+apply_body(struct store *s, const struct store_op *op)
+{
+	const struct store_page_rec *p = &op->page;
+	sqlite3_stmt *st = s->st[ST_BODY_HAS];
+	char err[200];
+	struct buf raw;
+	int rc;
+
+	bind_text(st, 1, p->body_digest);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (rc == SQLITE_DONE) {
+		buf_init(&raw, (size_t)p->body_size + 1);
+		rc = body_unpack(p->body, p->body_len, (size_t)p->body_size, p->body_digest, &raw,
+				 err, sizeof err);
+		buf_free(&raw);
+		if (rc == -1)
+			return 0; /* not what it claims to be: not stored (the page is) */
+		st = s->st[ST_BODY];
+		bind_text(st, 1, p->body_digest);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)p->body_size);
+		bind_text(st, 3, BODY_CODEC);
+		sqlite3_bind_blob(st, 4, p->body, (int)p->body_len, SQLITE_STATIC);
+		if (run(s, st) == -1)
+			return -1;
+	}
+	st = s->st[ST_PAGE_BODY];
+	bind_text(st, 1, op->url);
+	bind_text(st, 2, p->body_digest);
+	bind_opt(st, 3, p->headers);
+	return run(s, st);
+}
+
+/* reparse: the page's items and problems from its stored body, and the fingerprint
+ * of the rules they came from; the page and frontier rows are otherwise untouched. */
+static int
+apply_reparse(struct store *s, const struct store_op *op, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_PAGE_REPARSED];
+
+	if (apply_items(s, op, now, false) == -1 ||
+	    (op->only_type == NULL && apply_problems(s, op, now) == -1))
+		return -1;
+	bind_text(st, 1, op->url);
+	bind_opt(st, 2, op->page.rules_hash);
+	sqlite3_bind_int(st, 3, (int)op->page.extract_errors);
+	return run(s, st);
+}
+
 static int
 apply_settle(struct store *s, const struct store_op *op, const char *now)
 {
 	sqlite3_stmt *st = s->st[ST_SETTLE];
 
+	if (op->reparse)
+		return apply_reparse(s, op, now);
 	if (op->has_page && apply_page(s, op, now) == -1)
+		return -1;
+	if (op->has_page && op->page.body != NULL && op->page.body_len == op->page.body_total &&
+	    !op->page.not_modified && apply_body(s, op) == -1)
 		return -1;
 	/* A 304 keeps what the page had; otherwise its items are replaced, even by
 	 * none (a re-scraped page that lost its items loses them here too), and a page
@@ -1131,6 +1215,7 @@ apply_refill(struct store *s, struct store_op *op)
 	bind_text(st, 1, op->site);
 	sqlite3_bind_int64(st, 2, op->after_id);
 	sqlite3_bind_int(st, 3, op->limit);
+	bind_opt(st, 4, op->reason);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && op->nrows < (size_t)op->limit) {
 		struct store_row *r = &op->rows[op->nrows++];
 		r->id = sqlite3_column_int64(st, 0);
@@ -1337,6 +1422,78 @@ store_writer_stop(struct store *s)
 	pthread_join(s->thread, NULL);
 	s->running = false;
 	return s->failed ? -1 : 0;
+}
+
+int
+store_apply_now(struct store *s, struct store_op **ops, size_t n, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (apply(s, ops[i]) == -1) {
+			snprintf(err, errlen, "%s: writing: %s", s->path, sqlite3_errmsg(s->db));
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		rc = exec_sql(s, "COMMIT", err, errlen);
+	if (rc != 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != 0 && !s->failed) {
+		snprintf(s->failure, sizeof s->failure, "%s", err);
+		atomic_store(&s->failed, true);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int
+store_read_body(struct store *s, const char *url, char **packed, size_t *packed_len,
+		uint64_t *size, char digest[65], char **content_type, char **final_url,
+		char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	*packed = *content_type = *final_url = NULL;
+	pthread_mutex_lock(&s->lock);
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT b.data, b.size, b.digest, b.codec, p.content_type, p.final_url"
+				" FROM pages p JOIN bodies b ON b.digest = p.body WHERE p.url = ?1",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_ROW) {
+		const void *data = sqlite3_column_blob(st, 0);
+		const char *codec = (const char *)sqlite3_column_text(st, 3);
+		*packed_len = (size_t)sqlite3_column_bytes(st, 0);
+		*size = (uint64_t)sqlite3_column_int64(st, 1);
+		snprintf(digest, 65, "%s", (const char *)sqlite3_column_text(st, 2));
+		if (codec == NULL || strcmp(codec, BODY_CODEC) != 0) {
+			snprintf(err, errlen, "stored body of %s: unknown codec '%s'", url,
+				 codec ? codec : "");
+			found = -1;
+		} else if ((*packed = malloc(*packed_len + 1)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			found = -1;
+		} else {
+			if (*packed_len > 0)
+				memcpy(*packed, data, *packed_len);
+			*content_type = column_strdup(st, 4);
+			*final_url = column_strdup(st, 5);
+			found = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return found;
 }
 
 bool

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include "worker/worker.h"
+#include "worker/bodyout.h"
 
 #include <errno.h>
 #include <math.h>
@@ -570,6 +571,10 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	if (buf_append(&w->ch.out, po.items.data, po.items.len) == -1)
 		log_warn("%s: items too large to send; dropped", t->url);
 	buf_free(&po.items);
+	if (w->rules->store_bodies && r->code == CURLE_OK && r->status >= 200 && r->status < 300 &&
+	    bodyout_send(&w->ch.out, w->site_id, t->job->id, t->f.easy, r->status,
+			 t->f.body.data != NULL ? t->f.body.data : "", t->f.body.len) == -1)
+		log_warn("%s: body too large to send; not stored", t->url);
 	if (redirect_to != NULL)
 		send_links(w, t->job->id, LINK_REDIRECT, &redirect_to, 1);
 	send_links(w, t->job->id, LINK_FOLLOW, po.links, po.nlinks);
@@ -809,6 +814,8 @@ setup(struct worker *w, const struct ipc_site *s)
 		diags_free(&d);
 		return -1;
 	}
+	if (s->flags & SITE_STORE_BODIES)
+		w->rules->store_bodies = true; /* crawl --store-bodies */
 	w->delay = w->rules->delay;
 	w->max_depth = (int)s->max_depth;
 	w->nslots = w->rules->concurrency;

@@ -38,7 +38,7 @@ test_fetch_roundtrip(void **state)
 static void
 test_every_type_roundtrips(void **state)
 {
-	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7 };
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES };
 	struct ipc_robots r = { 404, 1700000001, "" };
 	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
 			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
@@ -221,7 +221,8 @@ test_problem_and_body_roundtrip(void **state)
 {
 	struct ipc_problem pr = { 9, "item 'book' dropped: required field 'title' has no value" };
 	static const char bytes[] = "ab\0cd"; /* a body is bytes: NULs and all */
-	struct ipc_body bd = { 9, 4, 10, "HTTP/1.1 200 OK\r\n", 5, bytes };
+	static const char digest[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct ipc_body bd = { 9, 4, 10, 77, digest, "HTTP/1.1 200 OK\r\n", 5, bytes };
 	static struct ipc_msg m;
 	struct buf b;
 	size_t used, off;
@@ -239,6 +240,8 @@ test_problem_and_body_roundtrip(void **state)
 	assert_int_equal(m.u.body.offset, 4);
 	assert_int_equal(m.u.body.total, 10);
 	assert_int_equal(m.u.body.len, 5);
+	assert_int_equal(m.u.body.size, 77);
+	assert_string_equal(m.u.body.digest, digest);
 	assert_memory_equal(m.u.body.data, bytes, 5);
 	assert_string_equal(m.u.body.headers, "HTTP/1.1 200 OK\r\n");
 	assert_int_equal(off + used, b.len);
@@ -250,14 +253,18 @@ test_problem_and_body_roundtrip(void **state)
 static void
 raw_body(struct buf *b, uint64_t offset, uint64_t total, uint32_t len, size_t have)
 {
+	static const char digest[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	struct buf p;
-	uint64_t id = 1;
-	uint32_t zero = 0;
+	uint64_t id = 1, size = 100;
+	uint32_t zero = 0, dlen = 64;
 
 	buf_init(&p, 1 << 22);
 	buf_append(&p, &id, 8);
 	buf_append(&p, &offset, 8);
 	buf_append(&p, &total, 8);
+	buf_append(&p, &size, 8);
+	buf_append(&p, &dlen, 4);
+	buf_append(&p, digest, 65);
 	buf_append(&p, &zero, 4);
 	buf_append(&p, "", 1);
 	buf_append(&p, &len, 4);
@@ -272,7 +279,7 @@ test_problem_and_body_hostile(void **state)
 {
 	static char text[IPC_MAX_PROBLEM + 2];
 	struct ipc_problem pr = { 1, text };
-	struct ipc_body bd = { 1, 0, 10, "", 11, text };
+	struct ipc_body bd = { 1, 0, 10, 10, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", 11, text };
 	struct ipc_msg m;
 	struct buf b;
 	size_t used;
