@@ -39,6 +39,7 @@ static const char usage_main[] =
 "  query  [-d DB] [-f table|csv|json|jsonl] SQL   read-only SQL over the database\n"
 "         [-d DB] --tables | --schema [NAME]      its tables and views, their SQL\n"
 "  export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]   items of one type\n"
+"         [-d DB] -f warc -o FILE.warc.gz         the stored responses as WARC 1.1\n"
 "  check  [-c DIR]                                validate every rule file\n"
 "  try    [-c DIR] URL|FILE [--url URL]           apply the rules to one page\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
@@ -97,6 +98,7 @@ static const char usage_query[] =
 
 static const char usage_export[] =
 "usage: scraper export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]\n"
+"       scraper export [-d DB] -f warc -o FILE.warc.gz\n"
 "\n"
 "Write every item of one type, one record per item with its url and fields.  A field\n"
 "an item lacks is null (jsonl) or empty (csv); if a field is named url, the page's\n"
@@ -105,7 +107,8 @@ static const char usage_export[] =
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -t, --type TYPE      item type (as named in the rule files)\n"
 "  -f, --format FMT     jsonl (default; an object per line), json (one array of\n"
-"                       objects) or csv (RFC 4180, a header row)\n"
+"                       objects) or csv (RFC 4180, a header row); warc: the stored\n"
+"                       responses (crawl --store-bodies) as WARC 1.1, gzip per record\n"
 "  -o, --output FILE    write FILE atomically (default standard output)\n"
 "  -h, --help           this text\n";
 
@@ -372,8 +375,9 @@ cmd_export(int argc, char **argv)
 		case 't': o.type = optarg; break;
 		case 'o': o.out_path = optarg; break;
 		case 'f':
-			if (parse_format(optarg, &o.format) == -1 || o.format == FMT_TABLE)
-				return usage_error("export", "unknown format '%s' (jsonl, json, csv)", optarg);
+			o.warc = strcmp(optarg, "warc") == 0;
+			if (!o.warc && (parse_format(optarg, &o.format) == -1 || o.format == FMT_TABLE))
+				return usage_error("export", "unknown format '%s' (jsonl, json, csv, warc)", optarg);
 			break;
 		case 'h': fputs(usage_export, stdout); return EXIT_DONE;
 		default: BAD_OPTION("export");
@@ -381,7 +385,11 @@ cmd_export(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("export", "unexpected argument '%s'", argv[optind]);
-	if (o.type == NULL)
+	if (o.warc && o.out_path == NULL)
+		return usage_error("export", "%s", "-f warc writes a file: give -o FILE.warc.gz");
+	if (o.warc && o.type != NULL)
+		return usage_error("export", "%s", "-f warc writes every stored response: no -t TYPE");
+	if (o.type == NULL && !o.warc)
 		return usage_error("export", "%s", "-t TYPE is required");
 	return export_run(&o);
 }
