@@ -84,7 +84,7 @@ put_member(FILE *fp, const struct buf *head, const void *a, size_t alen, const v
 }
 
 static void
-uuid(char out[46])
+uuid(char out[48])	/* "<urn:uuid:" 36 ">" NUL */
 {
 	unsigned char r[16];
 	static const char hex[] = "0123456789abcdef";
@@ -108,7 +108,7 @@ uuid(char out[46])
 
 /* "sha256:" + base32 of a SHA-256. */
 static void
-digest_label(const unsigned char d[32], char out[64])
+digest_label(const unsigned char d[32], char out[72])
 {
 	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 	uint32_t acc = 0;
@@ -149,7 +149,7 @@ static int
 write_warcinfo(FILE *fp, const char *date)
 {
 	struct buf h, b;
-	char id[46];
+	char id[48];
 	int rc;
 
 	buf_init(&h, 4096);
@@ -185,7 +185,7 @@ write_page(FILE *fp, const char *url, const char *date, const char *headers,
 	struct buf h, req, extra;
 	struct sha256 c;
 	unsigned char d[32];
-	char rid[46], qid[46], payload[64], block[64];
+	char rid[48], qid[48], payload[72], block[72];
 	size_t hlen = strlen(headers);
 	int rc = 0;
 
