@@ -24,6 +24,7 @@
 #include "read/export.h"
 #include "read/query.h"
 #include "read/stats.h"
+#include "store/reparse.h"
 #include "rules/check.h"
 #include "serve/serve.h"
 #include "worker/try.h"
@@ -39,11 +40,13 @@ static const char usage_main[] =
 "  query  [-d DB] [-f table|csv|json|jsonl] SQL   read-only SQL over the database\n"
 "         [-d DB] --tables | --schema [NAME]      its tables and views, their SQL\n"
 "  export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]   items of one type\n"
+"         [-d DB] -f warc -o FILE.warc.gz         the stored responses as WARC 1.1\n"
 "  check  [-c DIR]                                validate every rule file\n"
 "  try    [-c DIR] URL|FILE [--url URL] [--explain]   apply the rules to one page\n"
 "         URL|FILE --css SEL | --xpath EXPR       test one selector\n"
 "  stats  [-d DB] [-f table|json]                 per-site pages, items, errors, timings\n"
 "  serve  [-D DATADIR] [--listen ADDR:PORT]       the service: JSON API, jobs, schedules\n"
+"  reparse [-c DIR] [-d DB] [--site S] [--type T]  re-extract stored bodies, no network\n"
 "\n"
 "  scraper help COMMAND    options of one command (or: scraper COMMAND --help)\n"
 "  scraper --version\n"
@@ -65,7 +68,9 @@ static const char usage_crawl[] =
 "      --max-pages N    stop after N pages in all (over the rule files' limits)\n"
 "      --max-depth N    follow links at most N hops from a seed (caps the rule files)\n"
 "      --fresh          forget the old frontier and start again\n"
-"      --recrawl        fetch done pages again with conditional requests\n"
+"      --recrawl        fetch done pages again with conditional requests (not\n"
+"                       conditional where the page's rules have changed since)\n"
+"      --store-bodies   keep every response body (compressed) and its headers\n"
 "      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
 "      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
 "      --progress-every SECONDS   when stderr is not a terminal, a progress line this\n"
@@ -98,6 +103,7 @@ static const char usage_query[] =
 
 static const char usage_export[] =
 "usage: scraper export [-d DB] -t TYPE [-f jsonl|json|csv] [-o FILE]\n"
+"       scraper export [-d DB] -f warc -o FILE.warc.gz\n"
 "\n"
 "Write every item of one type, one record per item with its url and fields.  A field\n"
 "an item lacks is null (jsonl) or empty (csv); if a field is named url, the page's\n"
@@ -106,7 +112,8 @@ static const char usage_export[] =
 "  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
 "  -t, --type TYPE      item type (as named in the rule files)\n"
 "  -f, --format FMT     jsonl (default; an object per line), json (one array of\n"
-"                       objects) or csv (RFC 4180, a header row)\n"
+"                       objects) or csv (RFC 4180, a header row); warc: the stored\n"
+"                       responses (crawl --store-bodies) as WARC 1.1, gzip per record\n"
 "  -o, --output FILE    write FILE atomically (default standard output)\n"
 "  -h, --help           this text\n";
 
@@ -161,6 +168,20 @@ static const char usage_serve[] =
 "      --token-file F   require \"Authorization: Bearer TOKEN\" (the file's first line;\n"
 "                       else $SCRAPER_TOKEN); without a token only loopback is allowed\n"
 "  -v, --verbose        log every request\n"
+"  -h, --help           this text\n";
+
+static const char usage_reparse[] =
+"usage: scraper reparse [-c DIR] [-d DB] [--site S] [--type T]\n"
+"\n"
+"Apply today's rule files to the bodies stored by crawl --store-bodies (or\n"
+"store_bodies: true) and update the items, with history, as a recrawl would: no\n"
+"request is made.  Takes the database's crawl lock.\n"
+"\n"
+"  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"      --site S         only the pages of site S (host[:port], as in pages.site)\n"
+"      --type T         only items of type T (the page's other items stay as they are)\n"
+"  -q, --quiet          no summary\n"
 "  -h, --help           this text\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...)
@@ -246,7 +267,7 @@ static int
 cmd_crawl(int argc, char **argv)
 {
 	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
-	       O_PROGRESS_EVERY };
+	       O_PROGRESS_EVERY, O_STORE_BODIES };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -255,6 +276,7 @@ cmd_crawl(int argc, char **argv)
 		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
 		{ "fresh", no_argument, NULL, O_FRESH },
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
+		{ "store-bodies", no_argument, NULL, O_STORE_BODIES },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
 		{ "progress-every", required_argument, NULL, O_PROGRESS_EVERY },
@@ -313,6 +335,7 @@ cmd_crawl(int argc, char **argv)
 			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
+		case O_STORE_BODIES: o.store_bodies = true; break;
 		default: BAD_OPTION("crawl");
 		}
 	}
@@ -401,8 +424,9 @@ cmd_export(int argc, char **argv)
 		case 't': o.type = optarg; break;
 		case 'o': o.out_path = optarg; break;
 		case 'f':
-			if (parse_format(optarg, &o.format) == -1 || o.format == FMT_TABLE)
-				return usage_error("export", "unknown format '%s' (jsonl, json, csv)", optarg);
+			o.warc = strcmp(optarg, "warc") == 0;
+			if (!o.warc && (parse_format(optarg, &o.format) == -1 || o.format == FMT_TABLE))
+				return usage_error("export", "unknown format '%s' (jsonl, json, csv, warc)", optarg);
 			break;
 		case 'h': fputs(usage_export, stdout); return EXIT_DONE;
 		default: BAD_OPTION("export");
@@ -410,7 +434,11 @@ cmd_export(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("export", "unexpected argument '%s'", argv[optind]);
-	if (o.type == NULL)
+	if (o.warc && o.out_path == NULL)
+		return usage_error("export", "%s", "-f warc writes a file: give -o FILE.warc.gz");
+	if (o.warc && o.type != NULL)
+		return usage_error("export", "%s", "-f warc writes every stored response: no -t TYPE");
+	if (o.type == NULL && !o.warc)
 		return usage_error("export", "%s", "-t TYPE is required");
 	return export_run(&o);
 }
@@ -554,6 +582,50 @@ cmd_serve(int argc, char **argv)
 	return serve_run(&o);
 }
 
+static int
+cmd_reparse(int argc, char **argv)
+{
+	enum { O_SITE = 256, O_TYPE };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "site", required_argument, NULL, O_SITE },
+		{ "type", required_argument, NULL, O_TYPE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reparse_opts o = {
+		.config_dir = env_or("SCRAPER_CONFIG", "./config"),
+		.config_given = env_or("SCRAPER_CONFIG", NULL) != NULL,
+		.db_path = env_or("SCRAPER_DB", "./scraped.db"),
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:d:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_dir = optarg; o.config_given = true; break;
+		case 'd': o.db_path = optarg; break;
+		case 'q': o.quiet = true; break;
+		case O_SITE:
+			if (*optarg == '\0')
+				return usage_error("reparse", "%s", "--site wants a site (host[:port])");
+			o.site = optarg;
+			break;
+		case O_TYPE:
+			if (*optarg == '\0')
+				return usage_error("reparse", "%s", "--type wants an item type");
+			o.type = optarg;
+			break;
+		case 'h': fputs(usage_reparse, stdout); return EXIT_DONE;
+		default: BAD_OPTION("reparse");
+		}
+	}
+	if (optind != argc)
+		return usage_error("reparse", "unexpected argument '%s'", argv[optind]);
+	return reparse_run(&o);
+}
+
 /* The commands: one a line, in the order the overview lists them. */
 static const struct command {
 	const char *name;
@@ -567,6 +639,7 @@ static const struct command {
 	{ "try", cmd_try, usage_try },
 	{ "stats", cmd_stats, usage_stats },
 	{ "serve", cmd_serve, usage_serve },
+	{ "reparse", cmd_reparse, usage_reparse },
 };
 
 static const struct command *

@@ -41,6 +41,7 @@
 #include "base/log.h"
 #include "base/oom.h"
 #include "crawl/coord.h"
+#include "crawl/views.h"
 #include "crawl/progress.h"
 #include "extract.h"
 #include "store/lock.h"
@@ -311,47 +312,11 @@ summary(struct coord *c)
 
 
 
-/* One view per item type, with the fields of every rule file that defines it. */
+/* One view per item type (crawl/views.c). */
 static int
 create_views(struct coord *c, char *err, size_t errlen)
 {
-	struct store_view *views = NULL;
-	size_t nviews = 0, cviews = 0;
-	int rc;
-
-	for (size_t f = 0; f <= c->rules->nfiles; f++) {
-		const struct site_rules *r = f < c->rules->nfiles ? c->rules->files[f] : c->rules->fallback;
-		for (size_t i = 0; i < r->nitems; i++) {
-			const struct rule_item *it = &r->items[i];
-			struct store_view *v = NULL;
-			for (size_t k = 0; k < nviews && v == NULL; k++)
-				v = strcmp(views[k].type, it->type) == 0 ? &views[k] : NULL;
-			if (v == NULL) {
-				views = xgrow(views, &cviews, nviews, sizeof *views);
-				v = &views[nviews++];
-				*v = (struct store_view){ it->type, NULL, 0 };
-			}
-			for (size_t j = 0; j < it->nfields; j++) {
-				struct store_view_field *fv = (struct store_view_field *)v->fields;
-				bool known = false;
-				for (size_t k = 0; k < v->nfields; k++)
-					known |= strcmp(fv[k].name, it->fields[j].name) == 0;
-				if (known)
-					continue;
-				if ((fv = realloc(fv, (v->nfields + 1) * sizeof *fv)) == NULL)
-					oom_exit();
-				fv[v->nfields++] = (struct store_view_field){
-					it->fields[j].name, field_type_name(it->fields[j].type),
-					it->fields[j].all && !it->fields[j].joined };
-				v->fields = fv;
-			}
-		}
-	}
-	rc = store_create_views(c->store, views, nviews, err, errlen);
-	for (size_t i = 0; i < nviews; i++)
-		free((void *)views[i].fields);
-	free(views);
-	return rc;
+	return views_create(c->store, c->rules, err, errlen);
 }
 
 

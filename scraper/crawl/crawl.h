@@ -18,6 +18,7 @@ struct crawl_opts {
 	int max_depth;		/* cap over every rule file's max_depth, -1 = none */
 	bool fresh;		/* forget the old frontier */
 	bool recrawl;		/* fetch done pages again, conditionally */
+	bool store_bodies;	/* --store-bodies: keep every response body */
 	bool quiet;		/* no status line, no summary */
 	int verbose;		/* -v: per-site summary lines; -vv: debug */
 	int progress_fd;	/* --progress-fd: JSON progress lines written here, -1 = none */

@@ -172,6 +172,10 @@ frontier_refill(struct coord *c, struct site *s)
 	op->site_id = s->id;
 	op->after_id = after;
 	op->limit = (int)limit;
+	/* A page whose rules changed since its items were extracted is fetched without
+	 * validators: a 304 would keep the old rules' items. */
+	if (s->rules->fingerprint[0] != '\0')
+		op->reason = xstrdup(s->rules->fingerprint);
 	c->refills++;
 	settle_submit(c, op);
 }

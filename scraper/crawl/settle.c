@@ -193,6 +193,7 @@ on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
 	op->page.etag = xstrdup(m->etag);
 	op->page.last_modified = xstrdup(m->last_modified);
 	op->page.charset = xstrdup(m->charset);
+	op->page.rules_hash = xstrdup(w->site->rules->fingerprint);
 	w->cur_flags = m->flags;
 	w->cur_retry_after = m->retry_after_ms;
 	w->cur = op;
@@ -203,11 +204,62 @@ static int
 on_item(struct wproc *w, const struct ipc_item *m)
 {
 	struct store_op *op = w->cur;
+	const char *key;
 
 	if (op == NULL || (uint64_t)op->id != m->id)
 		return -1;
 	op->items = xgrow(op->items, &op->citems, op->nitems, sizeof *op->items);
-	op->items[op->nitems++] = (struct store_item){ xstrdup(m->type), m->idx, xstrdup(m->data) };
+	key = rules_item_key(w->site->rules, m->type);
+	op->items[op->nitems++] = (struct store_item){ xstrdup(m->type), m->idx, xstrdup(m->data),
+						       key != NULL ? xstrdup(key) : NULL };
+	return 0;
+}
+
+/* PROBLEM: one extraction problem in words, kept with the page (a worker sends a few
+ * per page; more than STORE_MAX_PROBLEMS is a protocol error). */
+static int
+on_problem(struct wproc *w, const struct ipc_problem *m)
+{
+	struct store_op *op = w->cur;
+
+	if (op == NULL || (uint64_t)op->id != m->id || op->nproblems >= STORE_MAX_PROBLEMS)
+		return -1;
+	op->problems = xgrow(op->problems, &op->cproblems, op->nproblems, sizeof *op->problems);
+	op->problems[op->nproblems++] = xstrdup(m->text);
+	return 0;
+}
+
+/* BODY: a chunk of the page's packed body (store_bodies).  The first says how long
+ * the whole is, bounded by what the site's max_bytes allows; the next ones must
+ * follow on.  Anything else is a protocol error. */
+static int
+on_body(struct wproc *w, const struct ipc_body *m)
+{
+	struct store_op *op = w->cur;
+	struct store_page_rec *p;
+	uint64_t limit;
+
+	if (op == NULL || (uint64_t)op->id != m->id)
+		return -1;
+	p = &op->page;
+	limit = (uint64_t)w->site->rules->max_bytes;
+	if (m->offset == 0) {
+		/* zstd never grows data by more than a little: 1/128 plus a frame header */
+		if (p->body != NULL || m->size > limit || m->total > m->size + m->size / 64 + 1024)
+			return -1;
+		p->body = xcalloc(1, (size_t)m->total + 1);
+		p->body_total = (size_t)m->total;
+		p->body_size = m->size;
+		snprintf(p->body_digest, sizeof p->body_digest, "%s", m->digest);
+		p->headers = xstrdup(m->headers);
+	} else if (p->body == NULL || m->offset != p->body_len || m->total != p->body_total ||
+		   m->size != p->body_size || strcmp(m->digest, p->body_digest) != 0) {
+		return -1;
+	}
+	if (m->len > p->body_total - p->body_len)
+		return -1;
+	memcpy(p->body + p->body_len, m->data, m->len);
+	p->body_len += m->len;
 	return 0;
 }
 
@@ -442,6 +494,8 @@ settle_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m)
 	case IPC_ITEM: return on_item(w, &m->u.item);
 	case IPC_LINKS: return on_links(c, w, &m->u.links);
 	case IPC_DONE: return on_done(c, w, &m->u.done);
+	case IPC_PROBLEM: return on_problem(w, &m->u.problem);
+	case IPC_BODY: return on_body(w, &m->u.body);
 	case IPC_ROBOTS: on_robots(c, w, &m->u.robots); return 0;
 	default: return -1;
 	}

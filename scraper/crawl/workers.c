@@ -52,6 +52,7 @@ wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body)
 		.robots_body = cached ? robots_body : "",
 		.log_level = (uint32_t)(c->o->verbose >= 2 ? LOGL_DEBUG : c->o->verbose ? LOGL_INFO : LOGL_WARN),
 		.max_depth = (uint32_t)s->max_depth,
+		.flags = c->o->store_bodies ? SITE_STORE_BODIES : 0,
 	};
 
 	if (ipc_put_site(&w->ch.out, s->id, &m) == -1)

@@ -90,6 +90,7 @@ ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
 	enc_str(&e, m->robots_body);
 	enc_u32(&e, m->log_level);
 	enc_u32(&e, m->max_depth);
+	enc_u32(&e, m->flags);
 	return enc_end(&e);
 }
 
@@ -205,6 +206,41 @@ ipc_put_coverage(struct buf *out, uint32_t site, uint64_t id, const uint32_t *co
 	return enc_end(&e);
 }
 
+int
+ipc_put_problem(struct buf *out, uint32_t site, const struct ipc_problem *m)
+{
+	struct enc e;
+
+	if (m->text == NULL || strlen(m->text) > IPC_MAX_PROBLEM)
+		return -1;
+	enc_begin(&e, out, IPC_PROBLEM, site);
+	enc_u64(&e, m->id);
+	enc_str(&e, m->text);
+	return enc_end(&e);
+}
+
+int
+ipc_put_body(struct buf *out, uint32_t site, const struct ipc_body *m)
+{
+	struct enc e;
+
+	if (m->len > IPC_BODY_CHUNK || m->total > IPC_MAX_BODY || m->offset > m->total ||
+	    m->len > m->total - m->offset || m->size > IPC_MAX_BODY ||
+	    m->digest == NULL || strlen(m->digest) != 64 ||
+	    (m->headers != NULL && strlen(m->headers) > IPC_MAX_HEADERS))
+		return -1;
+	enc_begin(&e, out, IPC_BODY, site);
+	enc_u64(&e, m->id);
+	enc_u64(&e, m->offset);
+	enc_u64(&e, m->total);
+	enc_u64(&e, m->size);
+	enc_str(&e, m->digest);
+	enc_str(&e, m->headers);
+	enc_u32(&e, m->len);
+	enc_raw(&e, m->data, m->len);
+	return enc_end(&e);
+}
+
 /* ---- decoding ---- */
 
 struct dec {
@@ -261,6 +297,7 @@ dec_site(struct dec *d, struct ipc_site *m)
 	m->robots_body = dec_str(d);
 	m->log_level = dec_u32(d);
 	m->max_depth = dec_u32(d);
+	m->flags = dec_u32(d);
 }
 
 static void
@@ -336,6 +373,48 @@ dec_coverage(struct dec *d, struct ipc_coverage *m)
 	dec_raw(d, m->counts, m->count * sizeof *m->counts);
 }
 
+static void
+dec_problem(struct dec *d, struct ipc_problem *m)
+{
+	m->id = dec_u64(d);
+	m->text = dec_str(d);
+	if (d->why == NULL && strlen(m->text) > IPC_MAX_PROBLEM)
+		d->why = "problem text too long";
+}
+
+static void
+dec_body(struct dec *d, struct ipc_body *m)
+{
+	m->id = dec_u64(d);
+	m->offset = dec_u64(d);
+	m->total = dec_u64(d);
+	m->size = dec_u64(d);
+	m->digest = dec_str(d);
+	m->headers = dec_str(d);
+	m->len = dec_u32(d);
+	m->data = "";
+	if (d->why != NULL)
+		return;
+	if (strlen(m->digest) != 64 || strspn(m->digest, "0123456789abcdef") != 64)
+		d->why = "bad body digest";
+	else if (m->size > IPC_MAX_BODY)
+		d->why = "body too large";
+	else if (strlen(m->headers) > IPC_MAX_HEADERS)
+		d->why = "headers too long";
+	else if (m->len > IPC_BODY_CHUNK)
+		d->why = "body chunk too large";
+	else if (m->total > IPC_MAX_BODY || m->offset > m->total ||
+		 m->len > m->total - m->offset)
+		d->why = "body chunk out of bounds";
+	else if (m->len > d->left)
+		d->why = "payload too short";
+	if (d->why != NULL)
+		return;
+	m->data = d->p;
+	d->p += m->len;
+	d->left -= m->len;
+}
+
 int
 ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 	 char *err, size_t errlen)
@@ -372,6 +451,8 @@ ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 		m->u.done.problems = dec_u32(&d);
 		break;
 	case IPC_COVERAGE: dec_coverage(&d, &m->u.coverage); break;
+	case IPC_PROBLEM: dec_problem(&d, &m->u.problem); break;
+	case IPC_BODY: dec_body(&d, &m->u.body); break;
 	}
 	if (d.why == NULL && d.left != 0)
 		d.why = "payload longer than its fields";
@@ -390,6 +471,7 @@ ipc_type_name(uint32_t type)
 	static const char *names[] = {
 		"?", "SITE", "FETCH", "STOP", "ROBOTS", "PAGE", "ITEM", "LINKS", "DONE",
 		"COVERAGE",
+		"PROBLEM", "BODY",
 	};
 
 	return type < IPC_TYPE_MAX ? names[type] : "?";

@@ -27,6 +27,13 @@
 /* The longest Retry-After honoured, in seconds: a worker fails a URL whose server asks
  * for longer, and the coordinator never waits longer between attempts. */
 #define IPC_RETRY_AFTER_MAX_S 300
+/* PROBLEM: the longest message, in bytes. */
+#define IPC_MAX_PROBLEM 2048
+/* BODY: a body goes up in chunks of at most this many bytes, and is at most
+ * IPC_MAX_BODY bytes in all (rule files cap max_bytes at 1 GiB). */
+#define IPC_BODY_CHUNK (1u << 20)
+#define IPC_MAX_BODY (1ull << 30)
+#define IPC_MAX_HEADERS (256u * 1024)
 
 enum ipc_type {
 	/* coordinator -> worker */
@@ -40,6 +47,8 @@ enum ipc_type {
 	IPC_LINKS,
 	IPC_DONE,
 	IPC_COVERAGE,
+	IPC_PROBLEM,
+	IPC_BODY,
 	IPC_TYPE_MAX
 };
 
@@ -61,6 +70,11 @@ struct ipc_site {
 	const char *robots_body;
 	uint32_t log_level;
 	uint32_t max_depth;	/* links from pages this deep are not wanted */
+	uint32_t flags;		/* enum ipc_site_flags */
+};
+
+enum ipc_site_flags {
+	SITE_STORE_BODIES = 1 << 0,	/* crawl --store-bodies: send BODY frames */
 };
 
 /* FETCH: one URL to fetch.  etag/last_modified non-empty for a conditional request. */
@@ -139,6 +153,31 @@ struct ipc_coverage {
 	uint32_t counts[IPC_MAX_COVERAGE];
 };
 
+/* PROBLEM: one extraction problem of the page, in words (at most IPC_MAX_PROBLEM
+ * bytes): "item 'book' dropped: required field 'title' has no value". */
+struct ipc_problem {
+	uint64_t id;
+	const char *text;
+};
+
+/* BODY: one chunk of the page's response body, packed (store/body.h: zstd), for the
+ * database (store_bodies).  Chunks come in order between PAGE and DONE: offset is
+ * where this one starts in the packed body, total the packed body's length, size the
+ * body's own length and digest its SHA-256 (hex); the first chunk carries the
+ * response headers (later ones "").  The decoder checks len <= IPC_BODY_CHUNK, total
+ * and size <= IPC_MAX_BODY, offset + len <= total, a 64-digit digest, and the
+ * headers' length; the coordinator that the chunks follow on. */
+struct ipc_body {
+	uint64_t id;
+	uint64_t offset;
+	uint64_t total;
+	uint64_t size;
+	const char *digest;
+	const char *headers;
+	uint32_t len;
+	const char *data;	/* len bytes, not NUL-terminated */
+};
+
 struct ipc_msg {
 	struct ipc_header hdr;
 	union {
@@ -150,6 +189,8 @@ struct ipc_msg {
 		struct ipc_links links;
 		struct ipc_done done;
 		struct ipc_coverage coverage;
+		struct ipc_problem problem;
+		struct ipc_body body;
 	} u;
 };
 
@@ -167,6 +208,8 @@ int ipc_put_links(struct buf *out, uint32_t site, const struct ipc_links *m);
 int ipc_put_done(struct buf *out, uint32_t site, uint64_t id, uint32_t problems);
 int ipc_put_coverage(struct buf *out, uint32_t site, uint64_t id, const uint32_t *counts,
 		     size_t n);
+int ipc_put_problem(struct buf *out, uint32_t site, const struct ipc_problem *m);
+int ipc_put_body(struct buf *out, uint32_t site, const struct ipc_body *m);
 
 /*
  * Take the next frame from the front of in (bytes read from a peer).

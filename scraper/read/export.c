@@ -37,6 +37,7 @@
 #include "json.h"
 #include "base/log.h"
 #include "read/query.h"
+#include "read/warc.h"
 
 #define FIELDS_MAX 10000	/* distinct field names of one type, at most */
 #define VALUE_MAX (256u << 20)	/* one field's value as output text */
@@ -552,6 +553,38 @@ export_items(struct query_db *q, const struct export_opts *o)
 	return rc;
 }
 
+/* -f warc: the stored responses, through the same temporary file and rename. */
+static int
+export_warc(struct query_db *q, const struct export_opts *o)
+{
+	struct sink k;
+	char err[4200];
+	int rc;
+
+	if (!query_db_has(q, "bodies")) {
+		log_error("%s has no stored bodies (crawl with --store-bodies to keep them)", o->db_path);
+		return EXIT_FAILED;
+	}
+	if (sink_open(&k, o->out_path, err, sizeof err) == -1) {
+		log_error("%s", err);
+		sink_abort(&k);
+		return EXIT_FAILED;
+	}
+	rc = warc_write(q->db, k.fp, &export_signal, err, sizeof err);
+	if (rc != 0) {
+		sink_abort(&k);
+		if (rc == -4)
+			return export_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+		log_error("%s", err);
+		return EXIT_FAILED;
+	}
+	if (sink_commit(&k, err, sizeof err) == -1) {
+		log_error("%s", err);
+		return EXIT_FAILED;
+	}
+	return EXIT_DONE;
+}
+
 int
 export_run(const struct export_opts *o)
 {
@@ -568,6 +601,16 @@ export_run(const struct export_opts *o)
 		log_error("%s is not a scraper database (it has no items table)", o->db_path);
 		query_db_close(&q);
 		return EXIT_FAILED;
+	}
+	if (o->warc) {
+		export_signal = 0;
+		catch_signals(true, old);
+		sqlite3_exec(q.db, "BEGIN", NULL, NULL, NULL);
+		code = export_warc(&q, o);
+		sqlite3_exec(q.db, "COMMIT", NULL, NULL, NULL);
+		catch_signals(false, old);
+		query_db_close(&q);
+		return code;
 	}
 	code = check_type(&q, o->type);
 	if (code == EXIT_DONE) {

@@ -4,6 +4,8 @@
 #ifndef SCRAPER_EXPORT_H
 #define SCRAPER_EXPORT_H
 
+#include <stdbool.h>
+
 #include "read/format.h"
 
 struct export_opts {
@@ -11,6 +13,7 @@ struct export_opts {
 	const char *type;
 	enum out_format format; /* FMT_JSONL (default), FMT_JSON or FMT_CSV */
 	const char *out_path;	/* NULL: standard output */
+	bool warc;		/* -f warc: the stored responses as WARC 1.1 (read/warc.c) */
 };
 
 /* Returns an enum exit_code. */

@@ -47,6 +47,7 @@
 #include "read/stats.h"
 #include "json.h"
 #include "base/log.h"
+#include "read/history.h"
 #include "read/query.h"
 
 #define SHOW_ERRORS 10		/* error kinds listed per section in the table */
@@ -555,13 +556,37 @@ json_section(struct stats *s, const struct section *x)
 	rc |= json_put_cstring(b, x->last[0] ? x->last : NULL);
 	rc |= buf_puts(b, ",\"errors\":[");
 	rc |= buf_append(b, x->error_list.data, x->error_list.len);
-	return rc | buf_puts(b, x->site != NULL ? "]}" : "]}}\n");
+	return rc | buf_puts(b, x->site != NULL ? "]}" : "]}");
 }
 
 static int
 write_section(struct stats *s, const struct section *x)
 {
 	if ((s->format == FMT_JSON ? json_section(s, x) : table_section(s, x)) != 0) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (query_flush(&s->out, stdout) == -1) {
+		log_error("writing the output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* After the totals: the runs and the extraction problems (read/history.c); JSON
+ * closes the object here. */
+static int
+write_history(struct stats *s)
+{
+	char err[512];
+	bool json = s->format == FMT_JSON;
+
+	if (history_runs(s->q.db, &s->out, json, err, sizeof err) == -1 ||
+	    history_problems(s->q.db, &s->out, json, err, sizeof err) == -1) {
+		log_error("%s: %s", s->q.path, err);
+		return -1;
+	}
+	if (json && buf_puts(&s->out, "}\n") == -1) {
 		log_error("out of memory");
 		return -1;
 	}
@@ -592,6 +617,10 @@ setup(struct stats *s, const struct stats_opts *o)
 	if (sqlite3_create_function(s->q.db, "scraper_error_kind", 1,
 				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 				    sql_error_kind, NULL, NULL) != SQLITE_OK) {
+		log_error("%s", sqlite3_errmsg(s->q.db));
+		return -1;
+	}
+	if (history_register(s->q.db) == -1) {
 		log_error("%s", sqlite3_errmsg(s->q.db));
 		return -1;
 	}
@@ -674,7 +703,7 @@ stats_run(const struct stats_opts *o)
 		if (s.format == FMT_JSON)
 			buf_puts(&s.out, "{\"sites\":[");
 		if (every_site(&s, &all) == 0 && all_lists(&s, &all) == 0 &&
-		    write_section(&s, &all) == 0 && fflush(stdout) == 0)
+		    write_section(&s, &all) == 0 && write_history(&s) == 0 && fflush(stdout) == 0)
 			code = EXIT_DONE;
 		else if (ferror(stdout))
 			log_error("writing the output: %s", strerror(errno));

@@ -11,6 +11,7 @@
 #include "rules/rules.h"
 
 #include "base/exitcode.h"
+#include "base/sha256.h"
 #include "rules/check.h"
 
 #include <ctype.h>
@@ -557,7 +558,8 @@ read_follow(struct loader *L, const yaml_node_t *n)
 }
 
 static const char *const reserved_types[] = {
-	"pages", "items", "frontier", "robots", NULL,
+	"pages", "items", "frontier", "robots", "runs", "item_keys", "item_versions",
+	"changes", "problems", "bodies", NULL,
 };
 
 static void
@@ -658,15 +660,74 @@ read_field(struct loader *L, struct rule_item *ri, int item, const yaml_node_t *
 		record_field(ri, &spec);
 }
 
+/* Add one key field name (checked against the item's fields) to the JSON array in b. */
+static void
+key_name(struct loader *L, const char *type, const yaml_node_t *n, struct pair *fp, int nf,
+	 char *b, size_t blen)
+{
+	const char *name = text_value(L, n, "key");
+	char quoted[300];
+	bool known = false;
+
+	if (name == NULL)
+		return;
+	for (int i = 0; i < nf && !known; i++)
+		known = strcmp(fp[i].key, name) == 0;
+	if (!known) {
+		err_at(L, n, EX_NO_POS, "'key' of item '%s' names '%s', which is not one of its fields",
+		       type, name);
+		return;
+	}
+	snprintf(quoted, sizeof quoted, "\"%s\"", name);
+	if (strstr(b, quoted) != NULL) {
+		err_at(L, n, EX_NO_POS, "'key' of item '%s' names '%s' twice", type, name);
+		return;
+	}
+	if (strlen(b) + strlen(quoted) + 3 > blen) {
+		err_at(L, n, EX_NO_POS, "'key' of item '%s' is too long", type);
+		return;
+	}
+	snprintf(b + strlen(b), blen - strlen(b), "%s%s", b[1] != '\0' ? "," : "", quoted);
+}
+
+/*
+ * key: a field name or a list of them, the item's identity: items of the type with the
+ * same values of these fields on a later crawl are the same item (README.md, "Items
+ * over time").  Field names are identifiers (checked), so the JSON needs no escapes.
+ */
+static void
+read_key(struct loader *L, struct rule_item *ri, const char *type, const yaml_node_t *n,
+	 struct pair *fp, int nf)
+{
+	char json[2048] = "[";
+	int errors = L->errors;
+
+	if (n->type == YAML_SEQUENCE_NODE) {
+		if (n->data.sequence.items.top == n->data.sequence.items.start)
+			err_at(L, n, EX_NO_POS, "'key' of item '%s' lists no fields", type);
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			key_name(L, type, node(L, *it), fp, nf, json, sizeof json);
+	} else if (n->type == YAML_SCALAR_NODE) {
+		key_name(L, type, n, fp, nf, json, sizeof json);
+	} else {
+		err_at(L, n, EX_NO_POS, "'key' of item '%s' must be a field name or a list of them, not %s",
+		       type, kind_name(n));
+	}
+	strcat(json, "]");
+	if (L->errors == errors && ri != NULL)
+		ri->key_json = strdup(json);
+}
+
 static void
 read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "match", "each", "fields", NULL };
+	static const char *const keys[] = { "match", "each", "fields", "key", NULL };
 	const char *type = (const char *)k->data.scalar.value;
 	struct ex_selector each, *eachp = NULL;
 	struct rule_item *items, *ri = NULL;
 	yaml_node_t *each_at = NULL;
-	struct pair p[4], *q;
+	struct pair p[5], *q;
 	struct ex_error e;
 	enum ex_part part;
 	size_t base = 0;
@@ -683,7 +744,7 @@ read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 			return;
 		}
 	}
-	if ((np = pairs(L, n, "an item", keys, p, 4)) < 0)
+	if ((np = pairs(L, n, "an item", keys, p, 5)) < 0)
 		return;
 	if ((q = find(p, np, "each")) != NULL) {
 		each_at = q->v;
@@ -703,7 +764,7 @@ read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 	if (item >= 0 && (items = realloc(L->r->items, (L->r->nitems + 1) * sizeof *items)) != NULL) {
 		L->r->items = items;
 		ri = &items[L->r->nitems++];
-		*ri = (struct rule_item){ strdup(type), NULL, 0 };
+		*ri = (struct rule_item){ strdup(type), NULL, 0, NULL };
 	}
 	if (q->v->type != YAML_MAPPING_NODE || q->v->data.mapping.pairs.start == q->v->data.mapping.pairs.top) {
 		err_at(L, q->v, EX_NO_POS, "'fields' of item '%s' must map field names to selectors", type);
@@ -715,6 +776,8 @@ read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 		/* Without a good item the fields are still checked, just not added. */
 		for (int i = 0; i < nf; i++)
 			read_field(L, ri, ri != NULL ? item : -1, fp[i].k, fp[i].v);
+		if ((q = find(p, np, "key")) != NULL)
+			read_key(L, ri, type, q->v, fp, nf);
 	}
 }
 
@@ -764,6 +827,8 @@ read_setting(struct loader *L, const char *key, const yaml_node_t *v)
 		r->proxy = strdup(s);
 	} else if (strcmp(key, "scope") == 0 && (w = word_value(L, v, key, scope_words)) >= 0)
 		r->scope = w == 0 ? SCOPE_SITE : SCOPE_ANY;
+	else if (strcmp(key, "store_bodies") == 0)
+		bool_value(L, v, key, &r->store_bodies);
 }
 
 static void
@@ -771,7 +836,8 @@ read_root(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"site", "concurrency", "delay", "robots", "user_agent", "max_depth", "max_pages",
-		"timeout", "max_bytes", "retries", "proxy", "scope", "follow", "items", NULL,
+		"timeout", "max_bytes", "retries", "proxy", "scope", "follow", "items",
+		"store_bodies", NULL,
 	};
 	struct pair p[32];
 	int np = pairs(L, root, "a rule file", keys, p, 32);
@@ -835,7 +901,7 @@ rules_builtin(void)
 		return NULL;
 	}
 	*f = (struct rule_field){ strdup("title"), EX_STRING, false, false };
-	r->items[0] = (struct rule_item){ strdup("page"), f, 1 };
+	r->items[0] = (struct rule_item){ strdup("page"), f, 1, NULL };
 	r->nitems = 1;
 	return r;
 }
@@ -873,6 +939,7 @@ rules_load_mem(const char *name, const char *text, size_t len, struct diags *d)
 		rules_free(L.r);
 		return NULL;
 	}
+	sha256_hex(text, len, L.r->fingerprint);
 	if (parse_yaml(&L, text, len) == 0) {
 		if ((root = yaml_document_get_root_node(&L.doc)) == NULL) {
 			diags_add(d, name, 0, 0, "the rule file is empty");
@@ -1169,9 +1236,20 @@ rules_free(struct site_rules *r)
 			free(r->items[i].fields[j].name);
 		free(r->items[i].fields);
 		free(r->items[i].type);
+		free(r->items[i].key_json);
 	}
 	free(r->items);
 	free(r);
+}
+
+const char *
+rules_item_key(const struct site_rules *r, const char *type)
+{
+	for (size_t i = 0; r != NULL && i < r->nitems; i++) {
+		if (strcmp(r->items[i].type, type) == 0)
+			return r->items[i].key_json;
+	}
+	return NULL;
 }
 
 void

@@ -29,6 +29,8 @@ struct rule_item {
 	char *type;
 	struct rule_field *fields;
 	size_t nfields;
+	char *key_json;		/* key: the identity's field names as a JSON array
+				 * (["sku"]); NULL: the default, page URL and position */
 };
 
 struct site_rules {
@@ -47,6 +49,8 @@ struct site_rules {
 	int retries;
 	char *proxy;		/* NULL: the environment's *_proxy variables */
 	enum scope scope;
+	bool store_bodies;	/* keep response bodies in the database */
+	char fingerprint[65];	/* SHA-256 of the rule file's text (hex); "" built-in */
 	struct ex_rules *ex;
 	struct rule_item *items;	/* what the items look like, for SQL views */
 	size_t nitems;
@@ -89,6 +93,9 @@ struct rule_set *rules_load_dir(const char *dir, bool missing_ok, struct diags *
 /* The rules for a site ("host[:port]"): an exact host:port pattern, then a host
  * pattern (any port), then the longest matching "*.domain", then the fallback. */
 const struct site_rules *rules_for_site(const struct rule_set *set, const char *site);
+
+/* The key field names (JSON array) of item type `type` in r, or NULL (default key). */
+const char *rules_item_key(const struct site_rules *r, const char *type);
 
 void rules_free(struct site_rules *r);
 void rule_set_free(struct rule_set *set);

@@ -68,6 +68,86 @@ static const char *const migrations[] = {
 	"CREATE INDEX items_site_type ON items(site, type);"
 	"CREATE INDEX pages_site_elapsed ON pages(site, elapsed_ms);"
 	"DROP INDEX pages_site;",
+
+	/* 2 -> 3: items over time (README.md, "Items over time").
+	 * runs: one row per crawl or reparse; item_versions.job names the run that saw a
+	 * version (the service records its job id in runs.job).
+	 * item_keys: every item ever seen, current or gone, by its identity (type, key);
+	 * its id is the item's id for good: items (the current items, as before) and
+	 * item_versions use it.  Items already stored get the default key, the page URL
+	 * and position, and their data as a first version seen by no run.
+	 * item_versions: every version of every item; a version ends when the data
+	 * changes (a new version follows) or the item goes (gone_at).
+	 * problems: each extraction problem of each page's last extraction.
+	 * bodies: response bodies, compressed, once per content digest; pages.body names
+	 * the page's, pages.headers keeps its response headers, pages.rules_hash the
+	 * fingerprint of the rules its items were extracted with. */
+	"CREATE TABLE runs("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  job TEXT,"
+	"  started_at TEXT NOT NULL,"
+	"  finished_at TEXT);"
+	"CREATE TABLE item_keys("
+	"  id INTEGER PRIMARY KEY,"
+	"  site TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  first_seen TEXT NOT NULL,"
+	"  gone_at TEXT,"
+	"  UNIQUE (type, key));"
+	"CREATE TABLE item_versions("
+	"  id INTEGER PRIMARY KEY,"
+	"  item_id INTEGER NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  first_seen TEXT NOT NULL,"
+	"  last_seen TEXT NOT NULL,"
+	"  job INTEGER,"
+	"  gone_at TEXT,"
+	"  gone_job INTEGER);"
+	"CREATE INDEX item_versions_item ON item_versions(item_id, id);"
+	"CREATE INDEX item_versions_job ON item_versions(job);"
+	"CREATE INDEX item_versions_gone_job ON item_versions(gone_job) WHERE gone_job IS NOT NULL;"
+	"INSERT INTO item_keys(id, site, type, key, url, first_seen)"
+	"  SELECT id, site, type, json_array(url, idx), url, scraped_at FROM items;"
+	"INSERT INTO item_versions(item_id, data, first_seen, last_seen)"
+	"  SELECT id, data, scraped_at, scraped_at FROM items ORDER BY id;"
+	"CREATE TABLE problems("
+	"  id INTEGER PRIMARY KEY,"
+	"  url TEXT NOT NULL,"
+	"  site TEXT NOT NULL,"
+	"  type TEXT,"
+	"  field TEXT,"
+	"  message TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  job INTEGER);"
+	"CREATE INDEX problems_url ON problems(url);"
+	"CREATE TABLE bodies("
+	"  digest TEXT PRIMARY KEY NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  codec TEXT NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"ALTER TABLE pages ADD COLUMN rules_hash TEXT;"
+	"ALTER TABLE pages ADD COLUMN body TEXT;"
+	"ALTER TABLE pages ADD COLUMN headers TEXT;"
+	/* changes: every version as added (the first, or the first after the item was
+	 * gone) or changed (with the version before as old), and every going as gone. */
+	"CREATE VIEW changes AS"
+	"  SELECT k.type AS type, k.key AS key,"
+	"    CASE WHEN v.prev_data IS NULL OR v.prev_gone IS NOT NULL THEN 'added'"
+	"      ELSE 'changed' END AS change,"
+	"    v.first_seen AS at,"
+	"    CASE WHEN v.prev_gone IS NULL THEN v.prev_data END AS old,"
+	"    v.data AS new"
+	"  FROM (SELECT item_id, data, first_seen,"
+	"          lag(data) OVER w AS prev_data, lag(gone_at) OVER w AS prev_gone"
+	"        FROM item_versions WINDOW w AS (PARTITION BY item_id ORDER BY id)) v"
+	"  JOIN item_keys k ON k.id = v.item_id"
+	"  UNION ALL"
+	"  SELECT k.type, k.key, 'gone', v.gone_at, v.data, NULL"
+	"  FROM item_versions v JOIN item_keys k ON k.id = v.item_id"
+	"  WHERE v.gone_at IS NOT NULL;",
 };
 
 

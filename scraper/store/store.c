@@ -26,13 +26,30 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "store/body.h"
 #include "store/schema.h"
 
 enum stmt_id {
 	ST_PAGE,
 	ST_PAGE_TOUCH,
+	ST_PAGE_ITEMS,
 	ST_ITEMS_DELETE,
 	ST_ITEM,
+	ST_KEY_FIND,
+	ST_KEY_NEW,
+	ST_KEY_MOVE,
+	ST_VERSION_NEW,
+	ST_VERSION_SEEN,
+	ST_KEY_GONE,
+	ST_VERSION_GONE,
+	ST_PROBLEMS_DELETE,
+	ST_PROBLEM,
+	ST_BODY_HAS,
+	ST_BODY,
+	ST_PAGE_BODY,
+	ST_PAGE_ITEMS_TYPE,
+	ST_ITEMS_DELETE_TYPE,
+	ST_PAGE_REPARSED,
 	ST_LINK,
 	ST_SETTLE,
 	ST_MARK,
@@ -57,16 +74,62 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PAGE] =
 	"INSERT OR REPLACE INTO pages(url, site, status, content_type, bytes, elapsed_ms,"
-	" depth, fetched_at, error, etag, last_modified, final_url, charset, extract_errors)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	" depth, fetched_at, error, etag, last_modified, final_url, charset, extract_errors,"
+	" rules_hash)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_PAGE_TOUCH] =
 	"UPDATE pages SET fetched_at = ?2, elapsed_ms = ?3, error = NULL WHERE url = ?1",
+	/* The page's current items, before they are replaced: those not seen again are
+	 * gone. */
+	[ST_PAGE_ITEMS] = "SELECT id FROM items WHERE url = ?1",
 	[ST_ITEMS_DELETE] = "DELETE FROM items WHERE url = ?1",
-	/* The page's items were deleted first; OR IGNORE drops a row whose data is not
-	 * valid JSON (CHECK) rather than failing the whole transaction. */
+	/* items keeps the current items under their identity's id; REPLACE also takes
+	 * the row away from the page the item was on before, if it moved. */
 	[ST_ITEM] =
-	"INSERT OR IGNORE INTO items(site, type, url, idx, data, scraped_at)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	"INSERT OR REPLACE INTO items(id, site, type, url, idx, data, scraped_at)"
+	" VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)",
+	/*
+	 * One item's identity and latest version, in one step: whether its data is valid
+	 * JSON, its key (?4, the key's field names: their values as a JSON array; NULL, or
+	 * a key field without a value: the page URL ?5 and position ?6), the identity's id
+	 * and whether it is gone, the latest version's id and whether its data is ?3.
+	 */
+	[ST_KEY_FIND] =
+	"WITH q(key) AS (SELECT CASE"
+	"  WHEN ?4 IS NULL OR NOT json_valid(?3)"
+	"    OR EXISTS (SELECT 1 FROM json_each(?4) f WHERE ?3 -> ('$.\"' || f.value || '\"') IS NULL"
+	"      OR ?3 -> ('$.\"' || f.value || '\"') = 'null')"
+	"  THEN json_array(?5, ?6)"
+	"  ELSE (SELECT json_group_array(json(?3 -> ('$.\"' || f.value || '\"'))) FROM json_each(?4) f)"
+	"  END)"
+	" SELECT json_valid(?3), q.key, k.id, k.gone_at IS NOT NULL, v.id, v.data = ?3,"
+	"  k.url IS NOT ?5"
+	" FROM q LEFT JOIN item_keys k ON k.type = ?1 AND k.key = q.key"
+	" LEFT JOIN item_versions v ON v.id ="
+	"  (SELECT max(id) FROM item_versions WHERE item_id = k.id)",
+	[ST_KEY_NEW] =
+	"INSERT INTO item_keys(site, type, key, url, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_KEY_MOVE] = "UPDATE item_keys SET site = ?2, url = ?3, gone_at = NULL WHERE id = ?1",
+	[ST_VERSION_NEW] =
+	"INSERT INTO item_versions(item_id, data, first_seen, last_seen, job)"
+	" VALUES (?1, ?2, ?3, ?3, ?4)",
+	[ST_VERSION_SEEN] = "UPDATE item_versions SET last_seen = ?2 WHERE id = ?1",
+	[ST_PROBLEMS_DELETE] = "DELETE FROM problems WHERE url = ?1",
+	[ST_BODY_HAS] = "SELECT 1 FROM bodies WHERE digest = ?1",
+	[ST_BODY] = "INSERT OR IGNORE INTO bodies(digest, size, codec, data) VALUES (?1, ?2, ?3, ?4)",
+	[ST_PAGE_BODY] = "UPDATE pages SET body = ?2, headers = ?3 WHERE url = ?1",
+	/* reparse --type: the page's items of one type only */
+	[ST_PAGE_ITEMS_TYPE] = "SELECT id FROM items WHERE url = ?1 AND type = ?2",
+	[ST_ITEMS_DELETE_TYPE] = "DELETE FROM items WHERE url = ?1 AND type = ?2",
+	[ST_PAGE_REPARSED] =
+	"UPDATE pages SET rules_hash = ?2, extract_errors = ?3 WHERE url = ?1",
+	[ST_PROBLEM] =
+	"INSERT INTO problems(url, site, type, field, message, at, job)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_KEY_GONE] = "UPDATE item_keys SET gone_at = ?2 WHERE id = ?1 AND gone_at IS NULL",
+	[ST_VERSION_GONE] =
+	"UPDATE item_versions SET gone_at = ?2, gone_job = ?3"
+	" WHERE id = (SELECT max(id) FROM item_versions WHERE item_id = ?1) AND gone_at IS NULL",
 	[ST_LINK] =
 	"INSERT OR IGNORE INTO frontier(url, id, site, depth, state, attempts, added_at,"
 	" updated_at) VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?5)",
@@ -79,7 +142,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"INSERT OR REPLACE INTO robots(site, status, body, fetched_at, fetched_unix)"
 	" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_REFILL] =
-	"SELECT f.id, f.depth, f.attempts, f.url, p.etag, p.last_modified"
+	"SELECT f.id, f.depth, f.attempts, f.url,"
+	" CASE WHEN p.rules_hash IS ?4 THEN p.etag END,"
+	" CASE WHEN p.rules_hash IS ?4 THEN p.last_modified END"
 	" FROM frontier f LEFT JOIN pages p ON p.url = f.url"
 	" WHERE f.site = ?1 AND f.state = 'queued' AND f.id > ?2 ORDER BY f.id LIMIT ?3",
 	[ST_ROBOTS_READ] = "SELECT body FROM robots WHERE site = ?1",
@@ -114,6 +179,10 @@ struct store {
 	 * coordinator must never wait for a batch to finish just to ask). */
 	_Atomic bool failed;
 	char failure[512];	/* written before failed is set, never after */
+	int64_t run;		/* this run's id in runs; 0 before one is begun */
+	/* apply_items' scratch: the page's items before and the identities seen now */
+	int64_t *was, *seen;
+	size_t nwas, cwas, nseen, cseen;
 };
 
 /* ---- small helpers ---- */
@@ -346,8 +415,18 @@ store_close(struct store *s)
 		return;
 	if (s->running)
 		store_writer_stop(s);
+	if (s->run > 0 && !s->failed) {
+		/* The run ends; a failed one keeps no end (it did not finish). */
+		char now[32], sql[128];
+		iso8601(clock_wall(), now);
+		snprintf(sql, sizeof sql, "UPDATE runs SET finished_at = '%s' WHERE id = %lld", now,
+			 (long long)s->run);
+		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	free(s->was);
+	free(s->seen);
 	if (s->db != NULL) {
 		/* Fold the WAL back into the database so a finished crawl is one file. */
 		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -359,6 +438,33 @@ store_close(struct store *s)
 }
 
 /* ---- start-up steps ---- */
+
+/* A row of runs for this run; its id into s->run.  SCRAPER_JOB, when set, is the
+ * service's job id for it. */
+static int
+insert_run(struct store *s, const char *kind, const char *now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	const char *job = getenv("SCRAPER_JOB");
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(kind, job, started_at) VALUES (?1, ?2, ?3)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	bind_text(st, 1, kind);
+	bind_opt(st, 2, job);
+	bind_text(st, 3, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	s->run = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
 
 int
 store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t errlen)
@@ -388,9 +494,24 @@ store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t e
 		rc = exec_sql(s, sql, err, errlen);
 	}
 	if (rc == 0)
+		rc = insert_run(s, "crawl", now, err, errlen);
+	if (rc == 0)
 		rc = exec_sql(s, "COMMIT", err, errlen);
 	else
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int
+store_begin_run(struct store *s, const char *kind, char *err, size_t errlen)
+{
+	char now[32];
+	int rc;
+
+	iso8601(clock_wall(), now);
+	pthread_mutex_lock(&s->lock);
+	rc = insert_run(s, kind, now, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -496,6 +617,51 @@ has_field(const struct store_view *v, const char *name)
 	return false;
 }
 
+/* Append "'text'" as an SQL string literal. */
+static void
+quote_literal(struct buf *b, const char *text)
+{
+	buf_putc(b, '\'');
+	for (const char *p = text; *p; p++) {
+		if (*p == '\'')
+			buf_putc(b, '\'');
+		buf_putc(b, *p);
+	}
+	buf_putc(b, '\'');
+}
+
+/* "; CREATE VIEW TYPE_history": every version of every item of the type, gone ones
+ * included, with the columns of the type's view and the version's dates and run. */
+static void
+history_view(struct buf *sql, const struct store_view *v)
+{
+	static const char *const extra[][2] = {
+		{ "site", "k.site" }, { "key", "k.key" }, { "first_seen", "v.first_seen" },
+		{ "last_seen", "v.last_seen" }, { "gone_at", "v.gone_at" }, { "job", "v.job" },
+	};
+	struct buf name;
+
+	buf_init(&name, 4096);
+	buf_printf(&name, "%s_history", v->type);
+	buf_puts(sql, "; DROP VIEW IF EXISTS ");
+	quote_ident(sql, buf_str(&name));
+	buf_puts(sql, "; CREATE VIEW ");
+	quote_ident(sql, buf_str(&name));
+	buf_puts(sql, " AS SELECT v.item_id AS id");
+	buf_puts(sql, has_field(v, "url") ? ", k.url AS page_url" : ", k.url AS url");
+	for (size_t j = 0; j < v->nfields; j++) {
+		buf_puts(sql, ", ");
+		view_column(sql, &v->fields[j]);
+	}
+	for (size_t j = 0; j < sizeof extra / sizeof extra[0]; j++) {
+		if (!has_field(v, extra[j][0]))
+			buf_printf(sql, ", %s AS %s", extra[j][1], extra[j][0]);
+	}
+	buf_puts(sql, " FROM item_versions v JOIN item_keys k ON k.id = v.item_id WHERE k.type = ");
+	quote_literal(sql, v->type);
+	buf_free(&name);
+}
+
 int
 store_create_views(struct store *s, const struct store_view *views, size_t n, char *err,
 		   size_t errlen)
@@ -531,6 +697,7 @@ store_create_views(struct store *s, const struct store_view *views, size_t n, ch
 			buf_putc(&sql, *p);
 		}
 		buf_putc(&sql, '\'');
+		history_view(&sql, v);
 		rc = exec_sql(s, buf_str(&sql), err, errlen);
 	}
 	if (rc == 0)
@@ -573,11 +740,19 @@ store_op_free(void *p)
 	free(op->page.etag);
 	free(op->page.last_modified);
 	free(op->page.charset);
+	free(op->page.rules_hash);
+	free(op->page.body);
+	free(op->page.headers);
+	free(op->only_type);
 	for (size_t i = 0; i < op->nitems; i++) {
 		free(op->items[i].type);
 		free(op->items[i].data);
+		free(op->items[i].key_fields);
 	}
 	free(op->items);
+	for (size_t i = 0; i < op->nproblems; i++)
+		free(op->problems[i]);
+	free(op->problems);
 	for (size_t i = 0; i < op->nlinks; i++) {
 		free(op->links[i].url);
 		free(op->links[i].site);
@@ -597,12 +772,14 @@ store_op_free(void *p)
 size_t
 store_op_weight(const struct store_op *op)
 {
-	size_t w = sizeof *op + (op->url ? strlen(op->url) : 0);
+	size_t w = sizeof *op + (op->url ? strlen(op->url) : 0) + op->page.body_len;
 
 	for (size_t i = 0; i < op->nitems; i++)
 		w += sizeof op->items[i] + strlen(op->items[i].data) + 32;
 	for (size_t i = 0; i < op->nlinks; i++)
 		w += sizeof op->links[i] + strlen(op->links[i].url) + 32;
+	for (size_t i = 0; i < op->nproblems; i++)
+		w += strlen(op->problems[i]) + 32;
 	w += op->nmarks * sizeof *op->marks;
 	if (op->robots_body != NULL)
 		w += strlen(op->robots_body);
@@ -658,29 +835,302 @@ apply_page(struct store *s, const struct store_op *op, const char *now)
 	bind_opt(st, 13, p->charset);
 	if (p->status >= 0)
 		sqlite3_bind_int(st, 14, (int)p->extract_errors);
+	bind_opt(st, 15, p->rules_hash);
 	return run(s, st);
 }
 
+/* Append id to a growable id list (the writer's scratch). */
 static int
-apply_items(struct store *s, const struct store_op *op, const char *now)
+ids_add(int64_t **v, size_t *n, size_t *cap, int64_t id)
 {
-	sqlite3_stmt *st = s->st[ST_ITEMS_DELETE];
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		int64_t *nv = realloc(*v, c * sizeof *nv);
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = id;
+	return 0;
+}
+
+static bool
+ids_has(const int64_t *v, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == id)
+			return true;
+	}
+	return false;
+}
+
+/* The ids of the page's current items into s->was. */
+static int
+page_items(struct store *s, const char *url, const char *type)
+{
+	sqlite3_stmt *st = s->st[type != NULL ? ST_PAGE_ITEMS_TYPE : ST_PAGE_ITEMS];
+	int rc;
+
+	s->nwas = 0;
+	bind_text(st, 1, url);
+	if (type != NULL)
+		bind_text(st, 2, type);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ids_add(&s->was, &s->nwas, &s->cwas, sqlite3_column_int64(st, 0)) == -1) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Item id is no longer on the page it was last seen on: it is gone, and so is its
+ * latest version. */
+static int
+item_gone(struct store *s, int64_t id, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_KEY_GONE];
+
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, now);
+	if (run(s, st) == -1)
+		return -1;
+	st = s->st[ST_VERSION_GONE];
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, now);
+	if (s->run > 0)
+		sqlite3_bind_int64(st, 3, s->run);
+	return run(s, st);
+}
+
+/* What ST_KEY_FIND says of one item. */
+struct found {
+	bool valid;		/* its data is a JSON object SQLite accepts */
+	char key[1024];		/* too long a key is cut: still a key */
+	int64_t id;		/* its identity, 0: new */
+	bool gone;
+	int64_t version;	/* its latest version, 0: none */
+	bool same;		/* with the same data */
+	bool moved;		/* last seen on another page */
+};
+
+static int
+find_item(struct store *s, const struct store_op *op, const struct store_item *it,
+	  struct found *f)
+{
+	sqlite3_stmt *st = s->st[ST_KEY_FIND];
+	int rc;
+
+	bind_text(st, 1, it->type);
+	bind_text(st, 3, it->data);
+	bind_text(st, 4, it->key_fields);
+	bind_text(st, 5, op->url);
+	sqlite3_bind_int(st, 6, (int)it->idx);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 1);
+		f->valid = sqlite3_column_int(st, 0) == 1;
+		snprintf(f->key, sizeof f->key, "%s", key ? key : "");
+		f->id = sqlite3_column_int64(st, 2);
+		f->gone = sqlite3_column_int(st, 3) == 1;
+		f->version = sqlite3_column_int64(st, 4);
+		f->same = sqlite3_column_int(st, 5) == 1;
+		f->moved = sqlite3_column_int(st, 6) == 1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * The history of one item seen on the page: a new identity and first version; the
+ * same data as its latest version only moves that version's last_seen; other data (or
+ * an item back after it was gone) starts a new version.  Sets *id.
+ */
+static int
+item_history(struct store *s, const struct store_op *op, const struct store_item *it,
+	     const struct found *f, const char *now, int64_t *id)
+{
+	sqlite3_stmt *st;
+
+	*id = f->id;
+	if (f->id == 0) {
+		st = s->st[ST_KEY_NEW];
+		bind_text(st, 1, op->site);
+		bind_text(st, 2, it->type);
+		bind_text(st, 3, f->key);
+		bind_text(st, 4, op->url);
+		bind_text(st, 5, now);
+		if (run(s, st) == -1)
+			return -1;
+		*id = sqlite3_last_insert_rowid(s->db);
+	} else if (f->moved || f->gone) {
+		st = s->st[ST_KEY_MOVE];
+		sqlite3_bind_int64(st, 1, f->id);
+		bind_text(st, 2, op->site);
+		bind_text(st, 3, op->url);
+		if (run(s, st) == -1)
+			return -1;
+	}
+	if (f->version != 0 && f->same && !f->gone) {
+		st = s->st[ST_VERSION_SEEN];
+		sqlite3_bind_int64(st, 1, f->version);
+		bind_text(st, 2, now);
+		return run(s, st);
+	}
+	st = s->st[ST_VERSION_NEW];
+	sqlite3_bind_int64(st, 1, *id);
+	bind_text(st, 2, it->data);
+	bind_text(st, 3, now);
+	if (s->run > 0)
+		sqlite3_bind_int64(st, 4, s->run);
+	return run(s, st);
+}
+
+/*
+ * A page fetched (or re-extracted) again: its items replace the ones it had, each
+ * kept with its history (item_history), and an item it had that it no longer has is
+ * gone.  An item whose data is not valid JSON, or a second item with a key already
+ * seen on this page, is dropped.  With gone_all (a 404 or 410) every item it had is
+ * gone.  All in the caller's transaction.
+ */
+static int
+apply_items(struct store *s, const struct store_op *op, const char *now, bool gone_all)
+{
+	sqlite3_stmt *st;
+	struct found f;
+	int64_t id;
+
+	if (page_items(s, op->url, op->only_type) == -1)
+		return -1;
+	st = s->st[op->only_type != NULL ? ST_ITEMS_DELETE_TYPE : ST_ITEMS_DELETE];
+	bind_text(st, 1, op->url);
+	if (op->only_type != NULL)
+		bind_text(st, 2, op->only_type);
+	if (run(s, st) == -1)
+		return -1;
+	s->nseen = 0;
+	for (size_t i = 0; i < op->nitems && !gone_all; i++) {
+		const struct store_item *it = &op->items[i];
+		if (find_item(s, op, it, &f) == -1)
+			return -1;
+		if (!f.valid || (f.id != 0 && ids_has(s->seen, s->nseen, f.id)))
+			continue;
+		if (item_history(s, op, it, &f, now, &id) == -1 ||
+		    ids_add(&s->seen, &s->nseen, &s->cseen, id) == -1)
+			return -1;
+		st = s->st[ST_ITEM];
+		bind_text(st, 1, op->site);
+		bind_text(st, 2, it->type);
+		bind_text(st, 3, op->url);
+		sqlite3_bind_int(st, 4, (int)it->idx);
+		bind_text(st, 5, it->data);
+		bind_text(st, 6, now);
+		sqlite3_bind_int64(st, 7, id);
+		if (run(s, st) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < s->nwas; i++) {
+		if (!ids_has(s->seen, s->nseen, s->was[i]) && item_gone(s, s->was[i], now) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Bind the name quoted after "what '" in msg (extract.c's words: "item 'book'
+ * dropped: required field 'title' ..."), or NULL. */
+static void
+bind_quoted(sqlite3_stmt *st, int i, const char *msg, const char *what)
+{
+	const char *p = strstr(msg, what), *end;
+
+	if (p == NULL || (end = strchr(p += strlen(what), '\'')) == NULL) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	sqlite3_bind_text(st, i, p, (int)(end - p), SQLITE_TRANSIENT);
+}
+
+/* The page's extraction problems replace the ones of its last extraction. */
+static int
+apply_problems(struct store *s, const struct store_op *op, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_PROBLEMS_DELETE];
 
 	bind_text(st, 1, op->url);
 	if (run(s, st) == -1)
 		return -1;
-	st = s->st[ST_ITEM];
-	for (size_t i = 0; i < op->nitems; i++) {
-		bind_text(st, 1, op->site);
-		bind_text(st, 2, op->items[i].type);
-		bind_text(st, 3, op->url);
-		sqlite3_bind_int(st, 4, (int)op->items[i].idx);
-		bind_text(st, 5, op->items[i].data);
+	st = s->st[ST_PROBLEM];
+	for (size_t i = 0; i < op->nproblems; i++) {
+		bind_text(st, 1, op->url);
+		bind_text(st, 2, op->site);
+		bind_quoted(st, 3, op->problems[i], "item '");
+		bind_quoted(st, 4, op->problems[i], "field '");
+		bind_text(st, 5, op->problems[i]);
 		bind_text(st, 6, now);
+		if (s->run > 0)
+			sqlite3_bind_int64(st, 7, s->run);
 		if (run(s, st) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* The page's body into bodies (once per digest; a new one is checked against its
+ * digest first) and its row pointed at it. */
+static int
+apply_body(struct store *s, const struct store_op *op)
+{
+	const struct store_page_rec *p = &op->page;
+	sqlite3_stmt *st = s->st[ST_BODY_HAS];
+	char err[200];
+	struct buf raw;
+	int rc;
+
+	bind_text(st, 1, p->body_digest);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (rc == SQLITE_DONE) {
+		buf_init(&raw, (size_t)p->body_size + 1);
+		rc = body_unpack(p->body, p->body_len, (size_t)p->body_size, p->body_digest, &raw,
+				 err, sizeof err);
+		buf_free(&raw);
+		if (rc == -1)
+			return 0; /* not what it claims to be: not stored (the page is) */
+		st = s->st[ST_BODY];
+		bind_text(st, 1, p->body_digest);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)p->body_size);
+		bind_text(st, 3, BODY_CODEC);
+		sqlite3_bind_blob(st, 4, p->body, (int)p->body_len, SQLITE_STATIC);
+		if (run(s, st) == -1)
+			return -1;
+	}
+	st = s->st[ST_PAGE_BODY];
+	bind_text(st, 1, op->url);
+	bind_text(st, 2, p->body_digest);
+	bind_opt(st, 3, p->headers);
+	return run(s, st);
+}
+
+/* reparse: the page's items and problems from its stored body, and the fingerprint
+ * of the rules they came from; the page and frontier rows are otherwise untouched. */
+static int
+apply_reparse(struct store *s, const struct store_op *op, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_PAGE_REPARSED];
+
+	if (apply_items(s, op, now, false) == -1 ||
+	    (op->only_type == NULL && apply_problems(s, op, now) == -1))
+		return -1;
+	bind_text(st, 1, op->url);
+	bind_opt(st, 2, op->page.rules_hash);
+	sqlite3_bind_int(st, 3, (int)op->page.extract_errors);
+	return run(s, st);
 }
 
 static int
@@ -688,12 +1138,21 @@ apply_settle(struct store *s, const struct store_op *op, const char *now)
 {
 	sqlite3_stmt *st = s->st[ST_SETTLE];
 
+	if (op->reparse)
+		return apply_reparse(s, op, now);
 	if (op->has_page && apply_page(s, op, now) == -1)
 		return -1;
+	if (op->has_page && op->page.body != NULL && op->page.body_len == op->page.body_total &&
+	    !op->page.not_modified && apply_body(s, op) == -1)
+		return -1;
 	/* A 304 keeps what the page had; otherwise its items are replaced, even by
-	 * none (a re-scraped page that lost its items loses them here too). */
+	 * none (a re-scraped page that lost its items loses them here too), and a page
+	 * that answers 404 or 410 has lost them all. */
 	if (op->has_page && !op->page.not_modified && op->state == FS_DONE &&
-	    apply_items(s, op, now) == -1)
+	    (apply_items(s, op, now, false) == -1 || apply_problems(s, op, now) == -1))
+		return -1;
+	if (op->has_page && (op->page.status == 404 || op->page.status == 410) &&
+	    apply_items(s, op, now, true) == -1)
 		return -1;
 	if (apply_links(s, op->links, op->nlinks, now) == -1)
 		return -1;
@@ -756,6 +1215,7 @@ apply_refill(struct store *s, struct store_op *op)
 	bind_text(st, 1, op->site);
 	sqlite3_bind_int64(st, 2, op->after_id);
 	sqlite3_bind_int(st, 3, op->limit);
+	bind_opt(st, 4, op->reason);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && op->nrows < (size_t)op->limit) {
 		struct store_row *r = &op->rows[op->nrows++];
 		r->id = sqlite3_column_int64(st, 0);
@@ -962,6 +1422,78 @@ store_writer_stop(struct store *s)
 	pthread_join(s->thread, NULL);
 	s->running = false;
 	return s->failed ? -1 : 0;
+}
+
+int
+store_apply_now(struct store *s, struct store_op **ops, size_t n, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (apply(s, ops[i]) == -1) {
+			snprintf(err, errlen, "%s: writing: %s", s->path, sqlite3_errmsg(s->db));
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		rc = exec_sql(s, "COMMIT", err, errlen);
+	if (rc != 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != 0 && !s->failed) {
+		snprintf(s->failure, sizeof s->failure, "%s", err);
+		atomic_store(&s->failed, true);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int
+store_read_body(struct store *s, const char *url, char **packed, size_t *packed_len,
+		uint64_t *size, char digest[65], char **content_type, char **final_url,
+		char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	*packed = *content_type = *final_url = NULL;
+	pthread_mutex_lock(&s->lock);
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT b.data, b.size, b.digest, b.codec, p.content_type, p.final_url"
+				" FROM pages p JOIN bodies b ON b.digest = p.body WHERE p.url = ?1",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_ROW) {
+		const void *data = sqlite3_column_blob(st, 0);
+		const char *codec = (const char *)sqlite3_column_text(st, 3);
+		*packed_len = (size_t)sqlite3_column_bytes(st, 0);
+		*size = (uint64_t)sqlite3_column_int64(st, 1);
+		snprintf(digest, 65, "%s", (const char *)sqlite3_column_text(st, 2));
+		if (codec == NULL || strcmp(codec, BODY_CODEC) != 0) {
+			snprintf(err, errlen, "stored body of %s: unknown codec '%s'", url,
+				 codec ? codec : "");
+			found = -1;
+		} else if ((*packed = malloc(*packed_len + 1)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			found = -1;
+		} else {
+			if (*packed_len > 0)
+				memcpy(*packed, data, *packed_len);
+			*content_type = column_strdup(st, 4);
+			*final_url = column_strdup(st, 5);
+			found = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return found;
 }
 
 bool

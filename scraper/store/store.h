@@ -32,6 +32,7 @@ struct store_item {
 	char *type;
 	uint32_t idx;
 	char *data;	/* JSON object */
+	char *key_fields; /* JSON array of the key's field names; NULL: page URL and idx */
 };
 
 /* A frontier row read back for dispatch. */
@@ -66,7 +67,18 @@ struct store_page_rec {
 	bool not_modified;	/* 304: keep the stored record and items */
 	unsigned extract_errors;
 	char *final_url, *content_type, *error, *etag, *last_modified, *charset;
+	char *rules_hash;	/* fingerprint of the rules the items come from */
+	/* A stored body (store/body.h), packed: NULL when none */
+	char *body;
+	size_t body_len;	/* packed bytes received so far */
+	size_t body_total;	/* packed length */
+	uint64_t body_size;	/* the body's own length */
+	char body_digest[65];
+	char *headers;
 };
+
+/* Extraction problems kept per page, at most (the rest are only counted). */
+#define STORE_MAX_PROBLEMS 64
 
 struct store_op {
 	enum store_op_kind kind;
@@ -84,6 +96,8 @@ struct store_op {
 	struct store_page_rec page;
 	struct store_item *items;
 	size_t nitems, citems;
+	char **problems;		/* extraction problems, in words */
+	size_t nproblems, cproblems;
 
 	/* OP_SETTLE and OP_LINKS */
 	struct store_link *links;
@@ -105,8 +119,12 @@ struct store_op {
 	struct store_row *rows;
 	size_t nrows;
 
-	/* OP_SETTLE_QUEUED (site NULL = every site) and OP_SETTLE's error text */
+	/* OP_SETTLE_QUEUED (site NULL = every site) and OP_SETTLE's error text;
+	 * OP_REFILL's rules fingerprint (NULL: built-in rules) */
 	char *reason;
+	/* OP_SETTLE from reparse: no frontier row; only this type's items (NULL: all) */
+	bool reparse;
+	char *only_type;
 };
 
 struct store;
@@ -128,8 +146,11 @@ struct store_view {
 struct store *store_open(const char *path, long max_mb, char *err, size_t errlen);
 void store_close(struct store *s);
 
-/* Start-up steps, on the caller's thread, before store_writer_start. */
+/* Start-up steps, on the caller's thread, before store_writer_start.  Each starts a
+ * run (a row of runs: kind "crawl"; the service's job id when SCRAPER_JOB is set);
+ * the versions and changes the run makes name it, and store_close ends it. */
 int store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t errlen);
+int store_begin_run(struct store *s, const char *kind, char *err, size_t errlen);
 int store_scan_frontier(struct store *s,
 			void (*each)(void *ctx, const char *url, const char *site,
 				     enum fstate state, int64_t id),
@@ -150,6 +171,17 @@ int store_writer_start(struct store *s, struct queue *in, struct queue *replies,
 		       int wake_fd);
 /* Close in, let the writer drain and commit, join it.  0, or -1 if it failed. */
 int store_writer_stop(struct store *s);
+/* Apply ops now, on the caller's thread, in one transaction (reparse: no writer
+ * thread).  The ops stay the caller's.  0, or -1 with err filled. */
+int store_apply_now(struct store *s, struct store_op **ops, size_t n, char *err, size_t errlen);
+
+/* The stored body of a page: its packed bytes, size and digest, and content type
+ * and final URL.  1 found (caller frees *packed, *content_type, *final_url), 0 none,
+ * -1 error.  On the caller's thread (reparse), with no writer running. */
+int store_read_body(struct store *s, const char *url, char **packed, size_t *packed_len,
+		    uint64_t *size, char digest[65], char **content_type, char **final_url,
+		    char *err, size_t errlen);
+
 /* Has the writer failed?  Then msg says why (safe from any thread). */
 bool store_failed(struct store *s, char *msg, size_t msglen);
 

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include "worker/worker.h"
+#include "worker/bodyout.h"
 
 #include <errno.h>
 #include <math.h>
@@ -407,6 +408,8 @@ schedule(struct worker *w)
 
 /* ---- finished transfers ---- */
 
+#define WORKER_PROBLEMS_SENT 32	/* PROBLEM frames per page, at most */
+
 struct page_out {
 	struct worker *w;
 	uint64_t id;
@@ -485,8 +488,11 @@ static void
 sink_problem(void *ctx, const char *msg)
 {
 	struct page_out *po = ctx;
+	struct ipc_problem m = { po->id, msg };
 
-	po->problems++;
+	/* The first few go up in words (PROBLEM, with the items), for the database. */
+	if (po->problems++ < WORKER_PROBLEMS_SENT)
+		ipc_put_problem(&po->items, po->w->site_id, &m);
 	log_debug("%s: %s", po->url, msg);
 }
 
@@ -611,6 +617,10 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	if (buf_append(&w->ch.out, po.items.data, po.items.len) == -1)
 		log_warn("%s: items too large to send; dropped", t->url);
 	buf_free(&po.items);
+	if (w->rules->store_bodies && r->code == CURLE_OK && r->status >= 200 && r->status < 300 &&
+	    bodyout_send(&w->ch.out, w->site_id, t->job->id, t->f.easy, r->status,
+			 t->f.body.data != NULL ? t->f.body.data : "", t->f.body.len) == -1)
+		log_warn("%s: body too large to send; not stored", t->url);
 	if (redirect_to != NULL)
 		send_links(w, t->job->id, LINK_REDIRECT, &redirect_to, 1);
 	send_links(w, t->job->id, LINK_FOLLOW, po.links, po.nlinks);
@@ -853,6 +863,8 @@ setup(struct worker *w, const struct ipc_site *s)
 		diags_free(&d);
 		return -1;
 	}
+	if (s->flags & SITE_STORE_BODIES)
+		w->rules->store_bodies = true; /* crawl --store-bodies */
 	w->delay = w->rules->delay;
 	w->max_depth = (int)s->max_depth;
 	w->ncoverage = ex_coverage_size(w->rules->ex);

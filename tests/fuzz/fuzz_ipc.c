@@ -36,6 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ipc_put_coverage(&out, m.hdr.site, m.u.coverage.id, m.u.coverage.counts,
 					 m.u.coverage.count);
 			break;
+		case IPC_PROBLEM: ipc_put_problem(&out, m.hdr.site, &m.u.problem); break;
+		case IPC_BODY: ipc_put_body(&out, m.hdr.site, &m.u.body); break;
 		default: break;
 		}
 		if (out.len > 0) {

@@ -28,7 +28,8 @@ like "$err" "read-only" "read-only database: the message says so"
 is "$(cksum <"$T/ro.db")" "$before" "read-only database: unchanged"
 
 # Full: --max-db-mb caps the database (SQLite's max_page_count), as a full disk would.
-run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-db-mb 1 "$T/urls"
+# (2 MiB: an item's data is kept twice, as the current item and as its version.)
+run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-db-mb 2 "$T/urls"
 is "$status" 1 "full database: exit 1"
 like "$err" "database or disk is full" "full database: the message says so"
 is "$(sql "$T/full.db" "PRAGMA integrity_check")" ok "full database: integrity_check ok"

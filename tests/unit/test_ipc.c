@@ -38,7 +38,7 @@ test_fetch_roundtrip(void **state)
 static void
 test_every_type_roundtrips(void **state)
 {
-	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7 };
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES };
 	struct ipc_robots r = { 404, 1700000001, "" };
 	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
 			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
@@ -272,6 +272,115 @@ test_coverage_frames(void **state)
 	buf_free(&b);
 }
 
+static void
+test_problem_and_body_roundtrip(void **state)
+{
+	struct ipc_problem pr = { 9, "item 'book' dropped: required field 'title' has no value" };
+	static const char bytes[] = "ab\0cd"; /* a body is bytes: NULs and all */
+	static const char digest[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct ipc_body bd = { 9, 4, 10, 77, digest, "HTTP/1.1 200 OK\r\n", 5, bytes };
+	static struct ipc_msg m;
+	struct buf b;
+	size_t used, off;
+
+	buf_init(&b, 1 << 20);
+	assert_int_equal(ipc_put_problem(&b, 1, &pr), 0);
+	assert_int_equal(ipc_put_body(&b, 1, &bd), 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_PROBLEM);
+	assert_int_equal(m.u.problem.id, 9);
+	assert_string_equal(m.u.problem.text, pr.text);
+	off = used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_BODY);
+	assert_int_equal(m.u.body.offset, 4);
+	assert_int_equal(m.u.body.total, 10);
+	assert_int_equal(m.u.body.len, 5);
+	assert_int_equal(m.u.body.size, 77);
+	assert_string_equal(m.u.body.digest, digest);
+	assert_memory_equal(m.u.body.data, bytes, 5);
+	assert_string_equal(m.u.body.headers, "HTTP/1.1 200 OK\r\n");
+	assert_int_equal(off + used, b.len);
+	assert_string_equal(ipc_type_name(IPC_BODY), "BODY");
+	buf_free(&b);
+}
+
+/* Encode a BODY frame by hand, bypassing ipc_put_body's checks. */
+static void
+raw_body(struct buf *b, uint64_t offset, uint64_t total, uint32_t len, size_t have)
+{
+	static const char digest[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct buf p;
+	uint64_t id = 1, size = 100;
+	uint32_t zero = 0, dlen = 64;
+
+	buf_init(&p, 1 << 22);
+	buf_append(&p, &id, 8);
+	buf_append(&p, &offset, 8);
+	buf_append(&p, &total, 8);
+	buf_append(&p, &size, 8);
+	buf_append(&p, &dlen, 4);
+	buf_append(&p, digest, 65);
+	buf_append(&p, &zero, 4);
+	buf_append(&p, "", 1);
+	buf_append(&p, &len, 4);
+	for (size_t i = 0; i < have; i++)
+		buf_putc(&p, 'x');
+	raw_frame(b, IPC_BODY, (uint32_t)p.len, p.data, p.len);
+	buf_free(&p);
+}
+
+static void
+test_problem_and_body_hostile(void **state)
+{
+	static char text[IPC_MAX_PROBLEM + 2];
+	struct ipc_problem pr = { 1, text };
+	struct ipc_body bd = { 1, 0, 10, 10, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", 11, text };
+	struct ipc_msg m;
+	struct buf b;
+	size_t used;
+
+	buf_init(&b, 1 << 23);
+	/* A problem over the limit: the encoder refuses it, the decoder too. */
+	memset(text, 'p', IPC_MAX_PROBLEM + 1);
+	assert_int_equal(ipc_put_problem(&b, 1, &pr), -1);
+	{
+		struct buf p;
+		uint64_t id = 1;
+		uint32_t n = IPC_MAX_PROBLEM + 1;
+		buf_init(&p, 1 << 20);
+		buf_append(&p, &id, 8);
+		buf_append(&p, &n, 4);
+		buf_append(&p, text, n + 1);
+		raw_frame(&b, IPC_PROBLEM, (uint32_t)p.len, p.data, p.len);
+		assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+		assert_non_null(strstr(err, "problem text too long"));
+		buf_free(&p);
+	}
+	/* Bodies: a chunk past its total, a total over the limit, a chunk over the
+	 * chunk size, a length past the payload, a payload longer than the chunk. */
+	assert_int_equal(ipc_put_body(&b, 1, &bd), -1);
+	raw_body(&b, 8, 10, 4, 4);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "out of bounds"));
+	raw_body(&b, 0, IPC_MAX_BODY + 1, 4, 4);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	raw_body(&b, UINT64_MAX - 1, UINT64_MAX, 4, 4);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	raw_body(&b, 0, IPC_BODY_CHUNK * 2ull, IPC_BODY_CHUNK + 1, 0);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "too large"));
+	raw_body(&b, 0, 100, 50, 10);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "too short"));
+	raw_body(&b, 0, 100, 5, 6);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "longer than its fields"));
+	raw_body(&b, 0, 100, 5, 5);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -282,6 +391,8 @@ main(void)
 		cmocka_unit_test(test_hostile_frames_rejected),
 		cmocka_unit_test(test_encoder_respects_limits),
 		cmocka_unit_test(test_coverage_frames),
+		cmocka_unit_test(test_problem_and_body_roundtrip),
+		cmocka_unit_test(test_problem_and_body_hostile),
 	};
 	return RUN(tests);
 }
