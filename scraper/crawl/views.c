@@ -40,9 +40,8 @@ views_create(struct store *store, const struct rule_set *rules, char *err, size_
 					known |= strcmp(fv[k].name, it->fields[j].name) == 0;
 				if (known)
 					continue;
-				fv = realloc(fv, (v->nfields + 1) * sizeof *fv);
-				if (fv == NULL)
-					exit(EXIT_FAILED);
+				if ((fv = realloc(fv, (v->nfields + 1) * sizeof *fv)) == NULL)
+					oom_exit();
 				fv[v->nfields++] = (struct store_view_field){
 					it->fields[j].name, field_type_name(it->fields[j].type),
 					it->fields[j].all && !it->fields[j].joined };

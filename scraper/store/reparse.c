@@ -179,7 +179,7 @@ reparse_page(struct reparse *rp, const struct page_ref *p)
 		rp->unparsed++;
 		op->page.extract_errors++;
 	} else {
-		ex_apply(r->ex, doc, final ? final : p->url, &sink, &stats);
+		ex_apply(r->ex, doc, final ? final : p->url, &sink, &stats, NULL);
 		xmlFreeDoc(doc);
 	}
 	rp->pages++;

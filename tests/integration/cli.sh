@@ -44,7 +44,7 @@ for c in crawl query export check try stats; do
 done
 run "$SCRAPER" help nosuchcmd
 is "$status:$out" "2:" "help with an unknown command exits 2, nothing on stdout"
-like "$err" "no command 'nosuchcmd' \(the commands are crawl, query, export, check, try, stats, reparse, serve\)" "and lists the commands"
+like "$err" "no command 'nosuchcmd' \(the commands are crawl, query, export, check, try, stats, serve, reparse\)" "and lists the commands"
 run "$SCRAPER" help query stats
 is "$status" 2 "help with two names exits 2"
 
