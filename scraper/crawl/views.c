@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/exitcode.h"
 #include "base/oom.h"
 #include "field.h"
 
