@@ -24,7 +24,7 @@
 #include "read/export.h"
 #include "read/query.h"
 #include "read/stats.h"
-#include "store/reparse.h"
+#include "crawl/reparse.h"
 #include "rules/check.h"
 #include "serve/serve.h"
 #include "worker/try.h"

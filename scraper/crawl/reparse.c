@@ -12,7 +12,7 @@
  */
 #include "config.h"
 
-#include "store/reparse.h"
+#include "crawl/reparse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
