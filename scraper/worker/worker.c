@@ -185,20 +185,10 @@ job_pop(struct worker *w)
 	return j;
 }
 
-/* The path and query of an absolute URL, for robots.txt matching. */
-static const char *
-url_path(const char *url)
-{
-	const char *p = strstr(url, "://");
-
-	p = p != NULL ? strchr(p + 3, '/') : NULL;
-	return p != NULL ? p : "/";
-}
-
 static bool
 robots_forbids(const struct worker *w, const char *url)
 {
-	return w->rules->robots && w->robots != NULL && !robots_allows(w->robots, url_path(url));
+	return w->rules->robots && w->robots != NULL && !robots_allows(w->robots, link_url_path(url));
 }
 
 /* ---- robots.txt ---- */
