@@ -29,12 +29,16 @@ is "$(cksum <"$T/ro.db")" "$before" "read-only database: unchanged"
 
 # Full: --max-db-mb caps the database (SQLite's max_page_count), as a full disk would.
 # (2 MiB: an item's data is kept twice, as the current item and as its version.)
+# Five pages are committed by a first run, so the one that fills the database has
+# something committed before it, whatever size its first transaction has (under
+# sanitizers one transaction can hold every page).
+run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-pages 5 "$T/urls"
 run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-db-mb 2 "$T/urls"
 is "$status" 1 "full database: exit 1"
 like "$err" "database or disk is full" "full database: the message says so"
 is "$(sql "$T/full.db" "PRAGMA integrity_check")" ok "full database: integrity_check ok"
 pages=$(sql "$T/full.db" "SELECT count(*) FROM pages WHERE status = 200")
-if [ "$pages" -gt 0 ] && [ "$pages" -lt 300 ]; then
+if [ "$pages" -ge 5 ] && [ "$pages" -lt 300 ]; then
 	ok "full database: the pages committed before it filled are kept ($pages)"
 else
 	not_ok "full database: the pages committed before it filled are kept ($pages)"
