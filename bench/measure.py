@@ -22,6 +22,9 @@ Runs CMD under /usr/bin/time -v (when present) in a session of its own and recor
                  RssAnon (private memory: RSS without shared library and file pages)
   tree_rss_peak_kb  the largest sum of VmRSS over the live tree in one sample
   tree_anon_peak_kb the same for RssAnon
+  tree_pss_peak_kb  the same for Pss (/proc/PID/smaps_rollup): proportional set size,
+                 each shared page divided among the processes that map it, so the sum
+                 over the tree is what the crawl really costs the machine's memory
   sampled_cpu_s  sum of the last sampled utime+stime of every process: a lower bound of
                  user_s + sys_s (a process's CPU in its last interval is missed), used to
                  cross-check that the rusage figure covers the workers
@@ -89,6 +92,15 @@ def status_mem(pid):
         elif line.startswith(b"RssAnon:"):
             anon = int(line.split()[1])
     return hwm, rss, anon
+
+
+def pss_kb(pid):
+    """Proportional set size (kB) from /proc/PID/smaps_rollup; 0 when unreadable."""
+    data = read("/proc/%d/smaps_rollup" % pid)
+    for line in (data or b"").split(b"\n"):
+        if line.startswith(b"Pss:"):
+            return int(line.split()[1])
+    return 0
 
 
 def machine_busy():
@@ -167,7 +179,7 @@ def main():
     p = subprocess.Popen(full, stdout=logf, stderr=subprocess.STDOUT if args.log else None,
                          start_new_session=True)
     procs = {}
-    tree_peak = tree_anon_peak = 0
+    tree_peak = tree_anon_peak = tree_pss_peak = 0
     samples = 0
     timed_out = False
     rusage = None
@@ -180,7 +192,7 @@ def main():
         # the tree below the time process (or below CMD itself without time)
         roots = children(p.pid) if use_time else [p.pid]
         stack = [(r, None) for r in roots]
-        total_rss = total_anon = 0
+        total_rss = total_anon = total_pss = 0
         while stack:
             pid, parent = stack.pop()
             hwm, rss, anon = status_mem(pid)
@@ -212,10 +224,12 @@ def main():
             if not rec["unexeced"]:
                 total_rss += rss or 0
                 total_anon += anon
+                total_pss += pss_kb(pid)
             for c in children(pid):
                 stack.append((c, pid))
         tree_peak = max(tree_peak, total_rss)
         tree_anon_peak = max(tree_anon_peak, total_anon)
+        tree_pss_peak = max(tree_pss_peak, total_pss)
         samples += 1
         if time.monotonic() - t0 > args.timeout:
             timed_out = True
@@ -271,6 +285,7 @@ def main():
     res["anon_sum_kb"] = (coord["anon_kb"] if coord else 0) + sum(w["anon_kb"] for w in workers)
     res["tree_rss_peak_kb"] = tree_peak
     res["tree_anon_peak_kb"] = tree_anon_peak
+    res["tree_pss_peak_kb"] = tree_pss_peak
     res["sampled_cpu_s"] = round(sum(r["cpu_s"] for r in plist), 3)
     res["nginx_cpu_s"] = round(ngx1 - ngx0, 3)
     res["nginx_workers"] = ngx

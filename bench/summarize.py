@@ -98,6 +98,7 @@ def main():
                 "tree_peak_mib": (m.get("tree_rss_peak_kb") or 0) / MiB or None,
                 "anon_sum_mib": (m.get("anon_sum_kb") or 0) / MiB or None,
                 "tree_anon_peak_mib": (m.get("tree_anon_peak_kb") or 0) / MiB or None,
+                "tree_pss_peak_mib": (m.get("tree_pss_peak_kb") or 0) / MiB or None,
                 "coord_anon_mib": (m.get("coord_anon_kb") or 0) / MiB or None,
                 "worker_anon_max_mib": (m.get("worker_anon_max_kb") or 0) / MiB or None,
                 "maxrss_mib": (m.get("maxrss_kb") or 0) / MiB or None,
@@ -128,7 +129,7 @@ def main():
             if g["ok"]:
                 rs = [r for r in rs if r["ok"]]
             for k in ("pages_per_s", "cpu_ms_per_page", "wall_s", "cpu_s", "coord_mib", "worker_max_mib",
-                      "hwm_sum_mib", "tree_peak_mib", "anon_sum_mib", "tree_anon_peak_mib", "coord_anon_mib", "worker_anon_max_mib",
+                      "hwm_sum_mib", "tree_peak_mib", "anon_sum_mib", "tree_anon_peak_mib", "tree_pss_peak_mib", "coord_anon_mib", "worker_anon_max_mib",
                       "nginx_pct", "other_pct"):
                 g[k] = med([r[k] for r in rs])
             groups[(label, tool)] = g
@@ -166,17 +167,17 @@ def main():
         out.append("| crawler | checks passed | pages/s | CPU ms/page | wall s | coordinator peak RSS MiB "
                    "| largest worker peak RSS MiB | summed peak RSS MiB | tree RSS peak (sampled) MiB "
                    "| summed peak private (RssAnon) MiB | tree private peak (sampled) MiB "
-                   "| nginx CPU % of a core | others' CPU % |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| tree PSS peak (sampled) MiB | nginx CPU % of a core | others' CPU % |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for tool, name in (("scraper", "scraper (--workers %s)" % WORKERS), ("scrapy", "Scrapy")):
             g = groups.get((label, tool))
             if not g:
                 continue
             worker = fmt(g["worker_max_mib"]) if tool == "scraper" else "— (one process)"
-            out.append("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 name, g["ok"], g["runs"], fmt(g["pages_per_s"], 0), fmt(g["cpu_ms_per_page"], 3), fmt(g["wall_s"], 2),
                 fmt(g["coord_mib"]), worker, fmt(g["hwm_sum_mib"]), fmt(g["tree_peak_mib"]), fmt(g["anon_sum_mib"]), fmt(g["tree_anon_peak_mib"]),
-                fmt(g["nginx_pct"], 0), fmt(g["other_pct"], 0)))
+                fmt(g["tree_pss_peak_mib"]), fmt(g["nginx_pct"], 0), fmt(g["other_pct"], 0)))
         many = max((r["workers"] or 0) for r in runs if r["label"] == label)
         if many > int(WORKERS):
             out.append("\nUp to %d worker processes ran one after another (at most --workers at once): the "
