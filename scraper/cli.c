@@ -65,6 +65,8 @@ static const char usage_crawl[] =
 "      --recrawl        fetch done pages again with conditional requests\n"
 "      --max-db-mb N    stop cleanly (exit 1) when the database would pass N MiB\n"
 "      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
+"      --user NAME      started as root, run the workers as NAME (default nobody)\n"
+"      --ca-file FILE   CA certificates for https (PEM) where a rule file sets no ca_file\n"
 "  -q, --quiet          no status line and no summary\n"
 "  -v, --verbose        per-site summary lines; twice for debug logging\n"
 "  -h, --help           this text\n";
@@ -202,7 +204,8 @@ parse_format(const char *s, enum out_format *out)
 static int
 cmd_crawl(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD };
+	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
+	       O_USER, O_CA_FILE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -213,6 +216,8 @@ cmd_crawl(int argc, char **argv)
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
+		{ "user", required_argument, NULL, O_USER },
+		{ "ca-file", required_argument, NULL, O_CA_FILE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -263,6 +268,8 @@ cmd_crawl(int argc, char **argv)
 			break;
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
+		case O_USER: o.user = optarg; break;
+		case O_CA_FILE: o.ca_file = optarg; break;
 		default: BAD_OPTION("crawl");
 		}
 	}

@@ -26,6 +26,7 @@
 #include "crawl/sitequeue.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
+#include "ipc/proc.h"
 #include "rules/rules.h"
 #include "store/queue.h"
 #include "store/store.h"
@@ -138,6 +139,7 @@ struct coord {
 	size_t nrate;
 	bool tty;
 	int lock_fd;		/* the database's crawl lock (store/lock.c) */
+	struct proc_worker_opts wopts;	/* the workers' user and CA bundle */
 	FILE **seed_files;	/* the URL files, open from start-up until read */
 };
 

@@ -21,6 +21,8 @@ struct crawl_opts {
 	bool quiet;		/* no status line, no summary */
 	int verbose;		/* -v: per-site summary lines; -vv: debug */
 	int progress_fd;	/* --progress-fd: JSON progress lines written here, -1 = none */
+	const char *user;	/* --user: the workers' user when started as root (nobody) */
+	const char *ca_file;	/* --ca-file: CA bundle for https where a rule file names none */
 };
 
 /* The whole crawl; returns an enum exit_code. */

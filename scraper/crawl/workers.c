@@ -74,7 +74,7 @@ spawn(struct coord *c, struct site *s)
 	char err[256];
 	int fd;
 
-	w->pid = proc_spawn_worker(s->name, &fd, err, sizeof err);
+	w->pid = proc_spawn_worker(s->name, &c->wopts, &fd, err, sizeof err);
 	if (w->pid == -1) {
 		log_error("cannot start a worker for %s: %s", s->name, err);
 		free(w);

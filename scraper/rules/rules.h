@@ -46,6 +46,9 @@ struct site_rules {
 	long max_bytes;
 	int retries;
 	char *proxy;		/* NULL: the environment's *_proxy variables */
+	char *ca_file;		/* CA bundle for https (relative: to the rule file); NULL: the system's */
+	long max_memory_mb;	/* a worker's memory beyond its start-up mappings */
+	double max_page_cpu;	/* seconds of CPU a page's parse and extraction may take */
 	enum scope scope;
 	struct ex_rules *ex;
 	struct rule_item *items;	/* what the items look like, for SQL views */
