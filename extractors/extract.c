@@ -34,7 +34,8 @@
 
 #define MAX_VALUE (4u << 20)	/* one field's JSON */
 #define MAX_ITEM (8u << 20)	/* one item's JSON */
-#define MAX_LINKS_PER_PAGE 20000
+#define MAX_LINKS_PER_PAGE 20000	/* links looked at per page (before allow/deny) */
+#define MAX_REGEX_GIVE_UPS 10		/* allow/deny limit hits per follow rule and page */
 #define RE_MATCH_LIMIT 1000000
 #define RE_DEPTH_LIMIT 10000
 
@@ -802,24 +803,42 @@ apply_item(struct apply *a, const struct ex_item *it, const char *url)
 	return rc;
 }
 
+/* An allow or deny regex that gave up on a URL: a problem, as in a field's re; after
+ * MAX_REGEX_GIVE_UPS on one page, the rule's remaining links are not looked at. */
+static void
+follow_regex_gave_up(struct apply *a, const char *which, const char *url, unsigned *gave_up)
+{
+	a->stats->errors++;
+	if (++*gave_up < MAX_REGEX_GIVE_UPS)
+		problem(a, "follow: %s regex gave up (match limit) on %.200s; not followed", which, url);
+	else
+		problem(a, "follow: %s regex gave up (match limit) %u times on this page; the "
+			   "rule's other links are not followed", which, *gave_up);
+}
+
 /* A followed link: resolved, http(s), allowed, not denied, once per page. */
 static int
 offer_link(struct apply *a, const struct ex_follow *fl, const char *href,
-	   struct urlset *seen)
+	   struct urlset *seen, unsigned *gave_up)
 {
 	struct buf abs;
 	size_t s, e;
-	int rc = 0;
+	int rc = 0, m;
 
 	buf_init(&abs, URL_MAX * 4);
 	if (url_resolve(a->base, href, &abs) == -1)
 		goto done;
-	if (fl->allow != NULL && regex_match(a->r, fl->allow, abs.data, abs.len, &s, &e) != 1)
+	if (fl->allow != NULL && (m = regex_match(a->r, fl->allow, abs.data, abs.len, &s, &e)) != 1) {
+		if (m < 0)
+			follow_regex_gave_up(a, "allow", abs.data, gave_up);
 		goto done;
-	if (fl->deny != NULL && regex_match(a->r, fl->deny, abs.data, abs.len, &s, &e) != 0)
+	}
+	if (fl->deny != NULL && (m = regex_match(a->r, fl->deny, abs.data, abs.len, &s, &e)) != 0) {
+		if (m < 0)
+			follow_regex_gave_up(a, "deny", abs.data, gave_up);
 		goto done;
-	if (urlset_add(seen, url_hash(abs.data, abs.len)) != 1 ||
-	    a->stats->links >= MAX_LINKS_PER_PAGE)
+	}
+	if (urlset_add(seen, url_hash(abs.data, abs.len)) != 1)
 		goto done;
 	a->stats->links++;
 	rc = a->sink->link(a->sink->ctx, abs.data);
@@ -828,15 +847,24 @@ done:
 	return rc;
 }
 
+/*
+ * The follow rules' links.  At most MAX_LINKS_PER_PAGE candidates are looked at per
+ * page, counted before the allow and deny regexes run (so a page of 100,000 links
+ * costs no more regex time than one of 20,000); when the cap bites, it is reported as
+ * a problem of the page.
+ */
 static int
 apply_follows(struct apply *a)
 {
 	struct urlset seen;
+	unsigned looked = 0;
+	long over = 0;
 	int rc = 0;
 
 	urlset_init(&seen);
 	for (size_t i = 0; i < a->r->nfollows && rc == 0; i++) {
 		const struct ex_follow *fl = &a->r->follows[i];
+		unsigned gave_up = 0;
 		xmlXPathObjectPtr res;
 		a->xc->node = (xmlNodePtr)a->doc;
 		res = xmlXPathCompiledEval(fl->xp, a->xc);
@@ -844,16 +872,27 @@ apply_follows(struct apply *a)
 			xmlXPathFreeObject(res);
 			continue;
 		}
-		for (int j = 0; j < res->nodesetval->nodeNr && rc == 0; j++) {
+		for (int j = 0; j < res->nodesetval->nodeNr && rc == 0 && gave_up < MAX_REGEX_GIVE_UPS;
+		     j++) {
 			xmlNodePtr n = res->nodesetval->nodeTab[j];
+			if (looked >= MAX_LINKS_PER_PAGE) {
+				over += res->nodesetval->nodeNr - j;
+				break;
+			}
+			looked++;
 			xmlChar *href = n->type == XML_ELEMENT_NODE
 					    ? xmlGetProp(n, (const xmlChar *)"href")
 					    : xmlNodeGetContent(n);
 			if (href != NULL)
-				rc = offer_link(a, fl, (const char *)href, &seen);
+				rc = offer_link(a, fl, (const char *)href, &seen, &gave_up);
 			xmlFree(href);
 		}
 		xmlXPathFreeObject(res);
+	}
+	if (over > 0) {
+		a->stats->errors++;
+		problem(a, "follow: the page has more than %d links; the %ld after the first %d "
+			   "were not looked at", MAX_LINKS_PER_PAGE, over, MAX_LINKS_PER_PAGE);
 	}
 	urlset_free(&seen);
 	return rc;
