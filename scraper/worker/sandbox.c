@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <iconv.h>
 #include <math.h>
 #include <signal.h>
@@ -365,7 +366,14 @@ add_rules(scmp_filter_ctx ctx)
 #else
 	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 		   SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY));
-	rc |= ALLOW(getdents64) | ALLOW(clone) | ALLOW(ptrace) | ALLOW(wait4) | ALLOW(prctl);
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+		   SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY));
+	rc |= ALLOW(getdents64) | ALLOW(getdents) | ALLOW(wait4) | ALLOW(prctl) | ALLOW(waitid);
+	/* its tracer: a clone sharing memory (not a fork), attaching to this process */
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		   SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, CLONE_VM));
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ptrace), 1,
+		   SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	rc |= ALLOW(readlink) | ALLOW(getppid);
 #endif
 	rc |= rule(ctx, refuse, SCMP_SYS(access), 0) | rule(ctx, refuse, SCMP_SYS(faccessat), 0);
@@ -397,6 +405,9 @@ sandbox_enter(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;
 	}
+	/* The kernel logs what the filter refuses (dmesg: "audit: type=1326 ...
+	 * syscall=N"), where logging of seccomp actions is on. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
 	if (add_rules(ctx) != 0) {
 		seccomp_release(ctx);
 		snprintf(err, errlen, "cannot build the seccomp filter");

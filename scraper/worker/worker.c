@@ -488,7 +488,11 @@ sink_problem(void *ctx, const char *msg)
 	struct page_out *po = ctx;
 
 	po->problems++;
-	log_debug("%s: %s", po->url, msg);
+	/* The follow rules' limits say what the crawl will not see: worth a warning. */
+	if (strncmp(msg, "follow: ", 8) == 0)
+		log_warn("%s: %s", po->url, msg);
+	else
+		log_debug("%s: %s", po->url, msg);
 }
 
 static void
