@@ -68,6 +68,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX items_site_type ON items(site, type);"
 	"CREATE INDEX pages_site_elapsed ON pages(site, elapsed_ms);"
 	"DROP INDEX pages_site;",
+
+	/* 2 -> 3: what the workers cost, per site, summed over every crawl (stats):
+	 * how many worker processes ran, their CPU time (user + system, from wait4 when
+	 * each was reaped) and the largest peak resident memory of any of them. */
+	"CREATE TABLE site_usage("
+	"  site TEXT PRIMARY KEY NOT NULL,"
+	"  workers INTEGER NOT NULL,"
+	"  cpu_ms INTEGER NOT NULL,"
+	"  peak_rss_kb INTEGER NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
 };
 
 
