@@ -142,12 +142,26 @@ wproc_free(struct wproc *w)
 	free(w);
 }
 
+/* What the worker cost (wait4's rusage), added to its site's row in site_usage. */
 static void
-reap_one(struct wproc *w, int status)
+account(struct coord *c, struct wproc *w, const struct rusage *ru)
+{
+	struct store_op *op = settle_new_op(OP_USAGE);
+
+	op->site = xstrdup(w->site->name);
+	op->cpu_ms = (int64_t)ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000 +
+		     (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000;
+	op->peak_rss_kb = ru->ru_maxrss;
+	settle_submit(c, op);
+}
+
+static void
+reap_one(struct coord *c, struct wproc *w, int status, const struct rusage *ru)
 {
 	char how[200];
 
 	w->reaped = true;
+	account(c, w, ru);
 	if (w->killed_why[0])
 		snprintf(how, sizeof how, "%s", w->killed_why);
 	else
@@ -169,6 +183,7 @@ wproc_lost(struct coord *c, struct wproc *w, const char *why)
 {
 	struct site *s = w->site;
 	bool crashed = !w->stopping;
+	struct rusage ru;
 	int status;
 
 	if (w->gone)
@@ -179,8 +194,8 @@ wproc_lost(struct coord *c, struct wproc *w, const char *why)
 	if (crashed && !w->reaped) {
 		/* Make sure it is dead, and learn how it died. */
 		kill(w->pid, SIGKILL);
-		if (waitpid(w->pid, &status, 0) == w->pid)
-			reap_one(w, status);
+		if (wait4(w->pid, &status, 0, &ru) == w->pid)
+			reap_one(c, w, status, &ru);
 	}
 	if (crashed)
 		log_warn("worker for %s lost (%s)%s", s->name, why,
@@ -266,10 +281,11 @@ wproc_read(struct coord *c, struct wproc *w)
 void
 workers_reap(struct coord *c)
 {
+	struct rusage ru;
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG | WUNTRACED | WCONTINUED, &ru)) > 0) {
 		for (size_t i = 0; i < c->nworkers; i++) {
 			struct wproc *w = c->workers[i];
 			if (w->pid != pid || w->reaped)
@@ -279,7 +295,7 @@ workers_reap(struct coord *c)
 			else if (WIFCONTINUED(status))
 				w->stopped_at = 0;
 			else
-				reap_one(w, status);
+				reap_one(c, w, status, &ru);
 		}
 	}
 }

@@ -57,6 +57,7 @@ enum store_op_kind {
 	OP_REFILL,	/* read queued rows of a site; answered on the reply queue */
 	OP_SETTLE_QUEUED, /* settle every queued URL (of a site, or all): state, reason */
 	OP_ROBOTS_READ,	/* read a site's robots.txt body; answered on the reply queue */
+	OP_USAGE,	/* add one reaped worker's CPU time and peak memory to its site's */
 };
 
 struct store_page_rec {
@@ -107,6 +108,9 @@ struct store_op {
 
 	/* OP_SETTLE_QUEUED (site NULL = every site) and OP_SETTLE's error text */
 	char *reason;
+
+	/* OP_USAGE */
+	int64_t cpu_ms, peak_rss_kb;
 };
 
 struct store;
