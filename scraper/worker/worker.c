@@ -547,6 +547,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 		 * as a crash (and fails it the third time) and starts a fresh worker. */
 		log_error("%s: the page needs more memory than max_memory_mb (%ld MiB) allows",
 			  po->url, w->rules->max_memory_mb);
+		flush_out(w); /* what earlier pages sent is theirs to keep */
 		_exit(SANDBOX_EXIT_NOMEM);
 	}
 	xmlarena_end();
