@@ -592,7 +592,7 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	   const char *error, const char *redirect_to)
 {
 	struct page_out po = { .w = w, .id = t->job->id, .depth = t->job->depth, .url = t->url };
-	char charset_note[96] = "", wait_error[200];
+	char charset_note[96] = "", wait_error[200], cut_error[CURL_ERROR_SIZE + 200];
 	struct ipc_page p = {
 		.id = t->job->id, .status = r->status > 0 ? (int32_t)r->status : -1,
 		.bytes = t->f.body.len, .elapsed_ms = (uint32_t)(t->elapsed * 1000),
@@ -602,6 +602,18 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	};
 
 	buf_init(&po.items, OUT_MAX);
+	if (r->code != CURLE_OK && r->status > 0) {
+		/* A status line came, then the transfer failed (headers cut off, a header
+		 * over curl's 100 KB limit, a reset): no complete response, so no status
+		 * stored; it is a failure, not an empty page. */
+		snprintf(cut_error, sizeof cut_error, "%s after HTTP %ld: %s",
+			 r->code == CURLE_OUT_OF_MEMORY ? "response headers too large (a header "
+							  "over curl's 100 KB limit)"
+							: "response cut off",
+			 r->status, error);
+		p.error = cut_error;
+		p.status = -1;
+	}
 	if (fetch_retryable(r) && redirect_to == NULL)
 		p.flags |= PAGE_RETRYABLE;
 	if (r->retry_after_s > IPC_RETRY_AFTER_MAX_S && (p.flags & PAGE_RETRYABLE)) {
@@ -638,6 +650,14 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	free(po.links);
 }
 
+/* A redirect status (a 3xx that names somewhere else to go)? */
+static bool
+is_redirect_status(const struct fetch_result *r)
+{
+	return r->code == CURLE_OK && (r->status == 301 || r->status == 302 || r->status == 303 ||
+				       r->status == 307 || r->status == 308);
+}
+
 /* Is this 3xx to be followed (a Location we can use)? */
 static bool
 is_redirect(const struct fetch_result *r)
@@ -660,6 +680,12 @@ follow_redirect(struct worker *w, struct transfer *t, const struct fetch_result 
 	bool going_on = false;
 
 	buf_init(&canon, URL_MAX * 4);
+	if (strlen(r->redirect) > URL_MAX) {
+		snprintf(error, sizeof error, "redirect to a URL of %zu bytes, longer than the %d "
+			 "scraper follows: %.200s...", strlen(r->redirect), URL_MAX, r->redirect);
+		finish_job(w, t, r, error, NULL);
+		goto done;
+	}
 	if (url_canonical(r->redirect, &canon) == -1) {
 		snprintf(error, sizeof error, "redirect to a URL that is not http(s), not followed: %.4000s",
 			 r->redirect);
@@ -759,6 +785,15 @@ reap_transfers(struct worker *w)
 		} else if (is_redirect(&r)) {
 			if (follow_redirect(w, t, &r))
 				continue;
+			job_free(t->job);
+			t->job = NULL;
+		} else if (is_redirect_status(&r)) {
+			/* A redirect with nowhere to go: stored as a plain 302 it would look
+			 * like a page with nothing on it. */
+			char error[160];
+			snprintf(error, sizeof error, "HTTP %ld redirect without a Location header "
+				 "(or one curl cannot read): nothing to follow", r.status);
+			finish_job(w, t, &r, error, NULL);
 			job_free(t->job);
 			t->job = NULL;
 		} else {
