@@ -36,7 +36,8 @@
 
 #define MAX_VALUE (4u << 20)	/* one field's JSON */
 #define MAX_ITEM (8u << 20)	/* one item's JSON */
-#define MAX_LINKS_PER_PAGE 20000
+#define MAX_LINKS_PER_PAGE 20000	/* links looked at per page (before allow/deny) */
+#define MAX_REGEX_GIVE_UPS 10		/* allow/deny limit hits per follow rule and page */
 #define RE_MATCH_LIMIT 1000000
 #define RE_DEPTH_LIMIT 10000
 
@@ -975,12 +976,17 @@ apply_item(struct apply *a, const struct ex_item *it, const char *url, uint32_t 
 	return rc;
 }
 
-/* A follow rule's allow: or deny: regex gave up on a URL: reported like a field's re. */
+/* An allow or deny regex that gave up on a URL: a problem, as in a field's re; after
+ * MAX_REGEX_GIVE_UPS on one page, the rule's remaining links are not looked at. */
 static void
-limit_hit(struct apply *a, const char *which, const char *url)
+follow_regex_gave_up(struct apply *a, const char *which, const char *url, unsigned *gave_up)
 {
 	a->stats->errors++;
-	problem(a, "follow rule: %s regex gave up (match limit) on %.200s", which, url);
+	if (++*gave_up < MAX_REGEX_GIVE_UPS)
+		problem(a, "follow: %s regex gave up (match limit) on %.200s; not followed", which, url);
+	else
+		problem(a, "follow: %s regex gave up (match limit) %u times on this page; the "
+			   "rule's other links are not followed", which, *gave_up);
 }
 
 const char *
@@ -1022,7 +1028,7 @@ watch_link(struct apply *a, const struct ex_follow *fl, const char *url,
 /* A followed link: resolved, http(s), allowed, not denied, once per page.  k: the
  * rule's index. */
 static int
-offer_link(struct apply *a, size_t k, const char *href, struct urlset *seen)
+offer_link(struct apply *a, size_t k, const char *href, struct urlset *seen, unsigned *gave_up)
 {
 	const struct ex_follow *fl = &a->r->follows[k];
 	enum ex_link_verdict v = EX_LINK_OFFERED;
@@ -1034,11 +1040,11 @@ offer_link(struct apply *a, size_t k, const char *href, struct urlset *seen)
 		v = EX_LINK_NOT_HTTP;
 	} else if (fl->allow != NULL && (m = regex_test(a->r, fl->allow, abs.data, abs.len)) != 1) {
 		if (m < 0)
-			limit_hit(a, "allow", abs.data);
+			follow_regex_gave_up(a, "allow", abs.data, gave_up);
 		v = EX_LINK_NOT_ALLOWED;
 	} else if (fl->deny != NULL && (m = regex_test(a->r, fl->deny, abs.data, abs.len)) != 0) {
 		if (m < 0)
-			limit_hit(a, "deny", abs.data); /* denied: the safe side */
+			follow_regex_gave_up(a, "deny", abs.data, gave_up); /* denied: the safe side */
 		v = EX_LINK_DENIED;
 	} else if (a->cov != NULL) {
 		a->cov[EX_COV_FOLLOW(k)]++;
@@ -1057,10 +1063,18 @@ offer_link(struct apply *a, size_t k, const char *href, struct urlset *seen)
 	return rc;
 }
 
+/*
+ * The follow rules' links.  At most MAX_LINKS_PER_PAGE candidates are looked at per
+ * page, counted before the allow and deny regexes run (so a page of 100,000 links
+ * costs no more regex time than one of 20,000); when the cap bites, it is reported as
+ * a problem of the page.
+ */
 static int
 apply_follows(struct apply *a)
 {
 	struct urlset seen;
+	unsigned looked = 0;
+	long over = 0;
 	int rc = 0;
 
 	if (a->cov != NULL)
@@ -1068,6 +1082,7 @@ apply_follows(struct apply *a)
 	urlset_init(&seen);
 	for (size_t i = 0; i < a->r->nfollows && rc == 0; i++) {
 		const struct ex_follow *fl = &a->r->follows[i];
+		unsigned gave_up = 0;
 		xmlXPathObjectPtr res;
 		a->xc->node = (xmlNodePtr)a->doc;
 		res = xmlXPathCompiledEval(fl->xp, a->xc);
@@ -1075,16 +1090,27 @@ apply_follows(struct apply *a)
 			xmlXPathFreeObject(res);
 			continue;
 		}
-		for (int j = 0; j < res->nodesetval->nodeNr && rc == 0; j++) {
+		for (int j = 0; j < res->nodesetval->nodeNr && rc == 0 && gave_up < MAX_REGEX_GIVE_UPS;
+		     j++) {
 			xmlNodePtr n = res->nodesetval->nodeTab[j];
+			if (looked >= MAX_LINKS_PER_PAGE) {
+				over += res->nodesetval->nodeNr - j;
+				break;
+			}
+			looked++;
 			xmlChar *href = n->type == XML_ELEMENT_NODE
 					    ? xmlGetProp(n, (const xmlChar *)"href")
 					    : xmlNodeGetContent(n);
 			if (href != NULL)
-				rc = offer_link(a, i, (const char *)href, &seen);
+				rc = offer_link(a, i, (const char *)href, &seen, &gave_up);
 			xmlFree(href);
 		}
 		xmlXPathFreeObject(res);
+	}
+	if (over > 0) {
+		a->stats->errors++;
+		problem(a, "follow: the page has more than %d links; the %ld after the first %d "
+			   "were not looked at", MAX_LINKS_PER_PAGE, over, MAX_LINKS_PER_PAGE);
 	}
 	urlset_free(&seen);
 	return rc;

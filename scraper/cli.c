@@ -75,6 +75,8 @@ static const char usage_crawl[] =
 "      --progress-fd N  write progress as JSON lines to descriptor N (about once a second)\n"
 "      --progress-every SECONDS   when stderr is not a terminal, a progress line this\n"
 "                       often (default 30; 0 = never); on a terminal a status line\n"
+"      --user NAME      started as root, run the workers as NAME (default nobody)\n"
+"      --ca-file FILE   CA certificates for https (PEM) where a rule file sets no ca_file\n"
 "  -q, --quiet          no status line and no summary\n"
 "  -v, --verbose        per-site summary lines; twice for debug logging\n"
 "  -h, --help           this text\n";
@@ -267,7 +269,7 @@ static int
 cmd_crawl(int argc, char **argv)
 {
 	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
-	       O_PROGRESS_EVERY, O_STORE_BODIES };
+	       O_PROGRESS_EVERY, O_STORE_BODIES, O_USER, O_CA_FILE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -280,6 +282,8 @@ cmd_crawl(int argc, char **argv)
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
 		{ "progress-every", required_argument, NULL, O_PROGRESS_EVERY },
+		{ "user", required_argument, NULL, O_USER },
+		{ "ca-file", required_argument, NULL, O_CA_FILE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -336,6 +340,8 @@ cmd_crawl(int argc, char **argv)
 		case O_FRESH: o.fresh = true; break;
 		case O_RECRAWL: o.recrawl = true; break;
 		case O_STORE_BODIES: o.store_bodies = true; break;
+		case O_USER: o.user = optarg; break;
+		case O_CA_FILE: o.ca_file = optarg; break;
 		default: BAD_OPTION("crawl");
 		}
 	}

@@ -76,7 +76,7 @@ main(int argc, char **argv)
 	uint64_t id;
 	char c;
 
-	if (argc != 3 || site == NULL || mode == NULL || real == NULL)
+	if (argc < 3 || site == NULL || mode == NULL || real == NULL)
 		return 2;
 	if (strcmp(argv[2], site) != 0 ||
 	    (once != NULL && open(once, O_CREAT | O_EXCL | O_WRONLY, 0644) == -1)) {

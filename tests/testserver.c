@@ -4,8 +4,8 @@
  * It serves static files from a folder (--root), a generated site of linked pages
  * (--gen), and paths scripted by a routes file (--routes) to behave, or misbehave, on
  * purpose: any status, redirects, delays, stalls, byte-at-a-time bodies, resets,
- * garbage, broken chunking, endless and huge bodies, gzip and gzip bombs, status
- * sequences for retry tests, validators for conditional requests, cookies, and gates
+ * garbage, a head cut after its status line, broken chunking, endless and huge
+ * bodies, gzip and gzip bombs, status sequences for retry tests, validators for conditional requests, cookies, and gates
  * (gate=FILE: answers wait until the test opens the gate, so a test decides how far a
  * crawl may go instead of hoping a timer is long enough).  With --log
  * it writes one line per request, so a test can check what a client sent, on which
@@ -73,6 +73,7 @@ struct route {
 	long long delay_ms, drip_ms;		/* 0 when unset */
 	long long reset_after, size, gzip_bomb;	/* -1 when unset */
 	int stall, reset, garbage, bad_chunked, endless, gzip;
+	int cut_head;		/* cut-head: the status line, then close */
 	int *seq;		/* seq=: statuses in turn, the last one repeating */
 	size_t nseq;
 	atomic_ulong hits;	/* requests so far, for seq */
@@ -367,6 +368,7 @@ static const struct route_key route_keys[] = {
 	{ "stall", KEY_FLAG, AT(stall), NULL },
 	{ "reset", KEY_FLAG, AT(reset), NULL },
 	{ "garbage", KEY_FLAG, AT(garbage), NULL },
+	{ "cut-head", KEY_FLAG, AT(cut_head), NULL },
 	{ "bad-chunked", KEY_FLAG, AT(bad_chunked), NULL },
 	{ "endless", KEY_FLAG, AT(endless), NULL },
 	{ "gzip", KEY_FLAG, AT(gzip), NULL },
@@ -809,6 +811,16 @@ conn_garbage(struct conn *c)
 	static const char junk[] = "HTTX/9 what\r\n\r\n\x01\x02\x03\xfe\xff junk junk junk\r\n";
 
 	conn_send(c, junk, sizeof junk - 1);
+	return -1;
+}
+
+/* cut-head: a status line and nothing after it, then close. */
+static int
+conn_cut_head(struct conn *c)
+{
+	static const char line[] = "HTTP/1.1 200 OK\r\n";
+
+	conn_send(c, line, sizeof line - 1);
 	return -1;
 }
 
@@ -1860,6 +1872,8 @@ reply_send(struct conn *c, const struct request *req, struct reply *rep)
 	}
 	if (rt != NULL && rt->garbage)
 		return conn_garbage(c);
+	if (rt != NULL && rt->cut_head)
+		return conn_cut_head(c);
 	return reply_write(c, req, rep);
 }
 
@@ -1869,7 +1883,7 @@ reply_logged_status(const struct reply *rep)
 {
 	const struct route *rt = rep->route;
 
-	if (rt != NULL && (rt->stall || rt->reset || rt->garbage))
+	if (rt != NULL && (rt->stall || rt->reset || rt->garbage || rt->cut_head))
 		return 0;
 	return rep->status;
 }

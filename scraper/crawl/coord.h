@@ -27,6 +27,7 @@
 #include "crawl/sitequeue.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
+#include "ipc/proc.h"
 #include "rules/rules.h"
 #include "store/queue.h"
 #include "store/store.h"
@@ -41,6 +42,8 @@
 #define STORE_QUEUE_OPS 4096
 #define STORE_QUEUE_BYTES (64u << 20)
 #define STOP_GRACE 5.0		/* seconds workers get to exit before SIGKILL */
+#define STOPPED_GRACE 5.0	/* seconds a worker may stay stopped (SIGSTOP) */
+#define WATCHDOG_SLACK 5.0	/* seconds over a worker's computed silence limit */
 #define CHANNEL_OUT_MAX (8u << 20)
 #define SEED_BATCH 1000
 
@@ -59,7 +62,7 @@ struct site {
 	struct wproc *w;
 	bool waiting;		/* in the wait list */
 	int deaths;
-	char last_death[128];
+	char last_death[200];
 	int robots_status;	/* cached robots.txt, -1 = none */
 	int64_t robots_at;
 	bool robots_loading;	/* its body is being read from the database */
@@ -93,6 +96,13 @@ struct wproc {
 	double stop_at;
 	bool gone;		/* channel closed */
 	bool reaped;
+	/* the watchdog (workers.c, workers_watch) */
+	double heard_at;	/* last frame from it, or when it was last given work */
+	bool heard;		/* it has sent a frame */
+	double slowed_at;	/* last 429 or 503 it reported (it slows the site down) */
+	double stopped_at;	/* it was seen stopped (SIGSTOP), 0 when running */
+	double gone_at;		/* its channel closed */
+	char killed_why[160];	/* the watchdog killed it: why, for the URLs' reason */
 };
 
 #define RATE_SAMPLES 11	/* one a second: the recent rate is over the last ten seconds */
@@ -141,6 +151,7 @@ struct coord {
 	size_t nrate;
 	bool tty;
 	int lock_fd;		/* the database's crawl lock (store/lock.c) */
+	struct proc_worker_opts wopts;	/* the workers' user and CA bundle */
 	FILE **seed_files;	/* the URL files, open from start-up until read */
 	struct rule_cov *cov;	/* coverage sums per rule file (coverage.c) */
 	/* what earlier runs of a resumed crawl did (frontier rows, items), for the status */

@@ -517,6 +517,35 @@ free_coord(struct coord *c)
 	}
 }
 
+/* Every CA bundle the crawl names can be read (relative ca_file: to its rule file). */
+static int
+check_ca_files(struct coord *c, char *err, size_t errlen)
+{
+	char path[4096];
+
+	if (c->o->ca_file != NULL && access(c->o->ca_file, R_OK) == -1) {
+		snprintf(err, errlen, "--ca-file %s: %s", c->o->ca_file, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i <= c->rules->nfiles; i++) {
+		const struct site_rules *r = i < c->rules->nfiles ? c->rules->files[i] : c->rules->fallback;
+		const char *slash;
+		if (r == NULL || r->ca_file == NULL)
+			continue;
+		slash = r->path != NULL ? strrchr(r->path, '/') : NULL;
+		if (r->ca_file[0] != '/' && slash != NULL)
+			snprintf(path, sizeof path, "%.*s/%s", (int)(slash - r->path), r->path, r->ca_file);
+		else
+			snprintf(path, sizeof path, "%s", r->ca_file);
+		if (access(path, R_OK) == -1) {
+			snprintf(err, errlen, "%.400s: ca_file %.400s: %s", r->path ? r->path : "rules",
+				 path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Rules, database, resume state, seeds.  Returns an exit code, or -1 to go on. */
 static int
 start_up(struct coord *c)
@@ -533,6 +562,14 @@ start_up(struct coord *c)
 		return EXIT_USAGE;
 	}
 	diags_free(&d);
+	/* The workers' user, looked up here (a worker cannot: its sandbox), and the CA
+	 * bundles they will read, checked now rather than by every worker. */
+	if (proc_worker_user(c->o->user, &c->wopts, err, sizeof err) == -1 ||
+	    check_ca_files(c, err, sizeof err) == -1) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	c->wopts.ca_file = c->o->ca_file;
 	/* Every URL file can be read, or nothing happens (--fresh would forget the
 	 * frontier before a missing file stopped the crawl). */
 	if (frontier_open_seeds(c) == -1)

@@ -24,6 +24,8 @@ struct crawl_opts {
 	int progress_fd;	/* --progress-fd: JSON progress lines written here, -1 = none */
 	double progress_every;	/* --progress-every: seconds between progress lines when
 				 * stderr is not a terminal; 0 = never */
+	const char *user;	/* --user: the workers' user when started as root (nobody) */
+	const char *ca_file;	/* --ca-file: CA bundle for https where a rule file names none */
 };
 
 /* The whole crawl; returns an enum exit_code. */

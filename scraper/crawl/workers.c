@@ -9,14 +9,21 @@
  * STOP having been sent, it crashed: what it had in flight is charged a crash and goes
  * back to the site's queue (a URL that kills MAX_CRASHES workers fails), and a site
  * whose workers keep dying is given up.
+ *
+ * The watchdog (workers_watch) kills a worker that stops answering: one stopped
+ * (SIGSTOP) for STOPPED_GRACE seconds, or one with URLs in flight that has sent
+ * nothing for longer than its rules allow (watchdog_limit).  Its URLs are charged as
+ * for a crash, with the watchdog's reason.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,13 +82,14 @@ spawn(struct coord *c, struct site *s)
 	char err[256];
 	int fd;
 
-	w->pid = proc_spawn_worker(s->name, &fd, err, sizeof err);
+	w->pid = proc_spawn_worker(s->name, &c->wopts, &fd, err, sizeof err);
 	if (w->pid == -1) {
 		log_error("cannot start a worker for %s: %s", s->name, err);
 		free(w);
 		return NULL;
 	}
 	w->site = s;
+	w->heard_at = clock_mono();
 	channel_init(&w->ch, fd, CHANNEL_IN_MAX, CHANNEL_OUT_MAX);
 	w->inflight = xcalloc((size_t)s->window, sizeof *w->inflight);
 	s->w = w;
@@ -135,13 +143,30 @@ wproc_free(struct wproc *w)
 	free(w);
 }
 
+/* What the worker cost (wait4's rusage), added to its site's row in site_usage. */
 static void
-reap_one(struct wproc *w, int status)
+account(struct coord *c, struct wproc *w, const struct rusage *ru)
 {
-	char how[128];
+	struct store_op *op = settle_new_op(OP_USAGE);
+
+	op->site = xstrdup(w->site->name);
+	op->cpu_ms = (int64_t)ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000 +
+		     (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000;
+	op->peak_rss_kb = ru->ru_maxrss;
+	settle_submit(c, op);
+}
+
+static void
+reap_one(struct coord *c, struct wproc *w, int status, const struct rusage *ru)
+{
+	char how[200];
 
 	w->reaped = true;
-	proc_describe_status(status, how, sizeof how);
+	account(c, w, ru);
+	if (w->killed_why[0])
+		snprintf(how, sizeof how, "%s", w->killed_why);
+	else
+		proc_describe_status(status, how, sizeof how);
 	if (!w->stopping || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_warn("worker %d for %s %s", (int)w->pid, w->site->name, how);
 		snprintf(w->site->last_death, sizeof w->site->last_death, "%s", how);
@@ -159,17 +184,19 @@ wproc_lost(struct coord *c, struct wproc *w, const char *why)
 {
 	struct site *s = w->site;
 	bool crashed = !w->stopping;
+	struct rusage ru;
 	int status;
 
 	if (w->gone)
 		return;
 	w->gone = true;
+	w->gone_at = clock_mono();
 	channel_close(&w->ch);
 	if (crashed && !w->reaped) {
 		/* Make sure it is dead, and learn how it died. */
 		kill(w->pid, SIGKILL);
-		if (waitpid(w->pid, &status, 0) == w->pid)
-			reap_one(w, status);
+		if (wait4(w->pid, &status, 0, &ru) == w->pid)
+			reap_one(c, w, status, &ru);
 	}
 	if (crashed)
 		log_warn("worker for %s lost (%s)%s", s->name, why,
@@ -230,7 +257,11 @@ wproc_read(struct coord *c, struct wproc *w)
 				 : errno == EMSGSIZE ? "frame too large" : strerror(errno));
 		return false;
 	}
+	w->heard_at = clock_mono();
+	w->heard = true;
 	while ((rc = channel_next(&w->ch, &m, err, sizeof err)) == 1) {
+		if (m.hdr.type == IPC_PAGE && (m.u.page.status == 429 || m.u.page.status == 503))
+			w->slowed_at = w->heard_at;
 		if ((m.hdr.type == IPC_COVERAGE ? coverage_frame(c, w, &m)
 						: settle_frame(c, w, &m)) == -1) {
 			snprintf(err, sizeof err, "unexpected %s frame", ipc_type_name(m.hdr.type));
@@ -248,18 +279,25 @@ wproc_read(struct coord *c, struct wproc *w)
 	return true;
 }
 
-/* Collect exited children (SIGCHLD). */
+/* Collect exited children (SIGCHLD), and note the ones stopped or continued. */
 void
 workers_reap(struct coord *c)
 {
+	struct rusage ru;
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG | WUNTRACED | WCONTINUED, &ru)) > 0) {
 		for (size_t i = 0; i < c->nworkers; i++) {
 			struct wproc *w = c->workers[i];
-			if (w->pid == pid && !w->reaped)
-				reap_one(w, status);
+			if (w->pid != pid || w->reaped)
+				continue;
+			if (WIFSTOPPED(status))
+				w->stopped_at = w->stopped_at > 0 ? w->stopped_at : clock_mono();
+			else if (WIFCONTINUED(status))
+				w->stopped_at = 0;
+			else
+				reap_one(c, w, status, &ru);
 		}
 	}
 }
@@ -303,6 +341,8 @@ send_fetch(struct coord *c, struct wproc *w, struct qurl *q)
 		send_frame_failed(w);
 		return false;
 	}
+	if (w->ninflight == 0)
+		w->heard_at = clock_mono(); /* idle until now: its silence starts here */
 	w->inflight[w->ninflight++] = q;
 	c->marks = xgrow(c->marks, &c->cmarks, c->nmarks, sizeof *c->marks);
 	c->marks[c->nmarks++] = (struct store_id_mark){ q->id, q->attempts };
@@ -386,10 +426,97 @@ workers_stop_idle(struct coord *c, struct site *s)
 	wproc_stop(w);
 }
 
-/* Workers that were told to stop and did not: killed (their URLs stay queued). */
+/*
+ * How long a worker with URLs in flight may send nothing.  A healthy worker finishes
+ * a URL at least every delay + timeout (a transfer takes at most timeout; starts are
+ * delay apart), plus the page's CPU budget; twice the timeout covers a slow redirect
+ * hop.  Its own slow-downs stretch that: a Crawl-delay (at most 30 s) under robots:
+ * obey, a minute after it reported a 429 or 503, and before its first frame, the
+ * attempts at robots.txt with their backoff.
+ */
+static double
+watchdog_limit(const struct wproc *w, double t)
+{
+	const struct site_rules *r = w->site->rules;
+	double d = 2 * r->timeout + r->max_page_cpu + 2 * r->delay + WATCHDOG_SLACK;
+
+	if (r->robots)
+		d += 30;
+	if (w->slowed_at > 0 && t - w->slowed_at < 60)
+		d += 60;
+	if (!w->heard && r->robots)
+		d += (r->retries + 1) * (r->timeout + 1) + pow(2, r->retries);
+	return d;
+}
+
+/* Is pid stopped now (state T or t in /proc/PID/stat)? */
+static bool
+still_stopped(pid_t pid)
+{
+	char path[64], line[512], *p;
+	FILE *f;
+	bool stopped = false;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return true; /* no /proc: trust waitpid */
+	if (fgets(line, sizeof line, f) != NULL && (p = strrchr(line, ')')) != NULL)
+		stopped = p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+	fclose(f);
+	return stopped;
+}
+
+static void
+watchdog_kill(struct wproc *w, const char *why)
+{
+	log_warn("worker %d for %s %s; killing it", (int)w->pid, w->site->name, why);
+	snprintf(w->killed_why, sizeof w->killed_why, "killed by the watchdog: %.120s", why);
+	kill(w->pid, SIGKILL);
+}
+
+/*
+ * The watchdog.  A worker stopped for STOPPED_GRACE, or silent past its limit with
+ * URLs in flight, is killed; its channel then closes and wproc_lost charges its URLs
+ * as a crash.  While the store is backlogged the coordinator does not read workers,
+ * so their silence is ours: the clocks start again.
+ */
+static void
+workers_watch(struct coord *c, double t)
+{
+	bool backlogged = settle_backlogged(c);
+	char why[120];
+
+	for (size_t i = 0; i < c->nworkers; i++) {
+		struct wproc *w = c->workers[i];
+		if (w->gone && !w->reaped && w->gone_at > 0 && t - w->gone_at > STOP_GRACE) {
+			/* It closed its channel but does not exit: the crawl would wait for
+			 * it forever. */
+			log_warn("worker %d for %s closed its channel but did not exit in %g s; "
+				 "killing it", (int)w->pid, w->site->name, STOP_GRACE);
+			kill(w->pid, SIGKILL);
+			w->gone_at = t;
+		}
+		if (w->gone || w->reaped || w->killed_why[0])
+			continue;
+		if (backlogged || w->ninflight == 0)
+			w->heard_at = t;
+		if (w->stopped_at > 0 && t - w->stopped_at > STOPPED_GRACE && still_stopped(w->pid)) {
+			snprintf(why, sizeof why, "stopped (SIGSTOP) for more than %g s", STOPPED_GRACE);
+			watchdog_kill(w, why);
+		} else if (!w->stopping && w->ninflight > 0 && t - w->heard_at > watchdog_limit(w, t)) {
+			snprintf(why, sizeof why, "sent nothing for %.0f s with %zu URL%s in flight",
+				 t - w->heard_at, w->ninflight, w->ninflight == 1 ? "" : "s");
+			watchdog_kill(w, why);
+		}
+	}
+}
+
+/* Workers that were told to stop and did not: killed (their URLs stay queued).  And
+ * the watchdog's round. */
 void
 workers_enforce_stops(struct coord *c, double t)
 {
+	workers_watch(c, t);
 	for (size_t i = 0; i < c->nworkers; i++) {
 		struct wproc *w = c->workers[i];
 		if (w->stopping && !w->gone && !w->reaped && t > w->stop_at + STOP_GRACE) {

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 
 
 /* Close every descriptor above the channel. */
@@ -88,14 +88,56 @@ worker_environ(void)
 	return env;
 }
 
+int
+proc_worker_user(const char *name, struct proc_worker_opts *wo, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	wo->switch_user = false;
+	if (geteuid() != 0)
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(name != NULL ? name : "nobody")) == NULL) {
+		snprintf(err, errlen, "no user '%s' to run the workers as%s%s",
+			 name != NULL ? name : "nobody", errno ? ": " : " (--user NAME chooses one)",
+			 errno ? strerror(errno) : "");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "--user %s is root: workers must run unprivileged", pw->pw_name);
+		return -1;
+	}
+	wo->switch_user = true;
+	wo->uid = pw->pw_uid;
+	wo->gid = pw->pw_gid;
+	return 0;
+}
+
 pid_t
-proc_spawn_worker(const char *site, int *fd, char *err, size_t errlen)
+proc_spawn_worker(const char *site, const struct proc_worker_opts *wo, int *fd, char *err,
+		  size_t errlen)
 {
 	const char *exe = getenv("SCRAPER_WORKER_EXEC");
 	char **env = worker_environ();
-	char *argv[] = { "scraper", "--worker", (char *)site, NULL };
-	int sv[2];
+	char uid[24], gid[24];
+	char *argv[10] = { "scraper", "--worker", (char *)site };
+	int sv[2], n = 3;
 	pid_t pid;
+
+	/* Built before fork: between fork and exec only async-signal-safe calls. */
+	if (wo != NULL && wo->switch_user) {
+		snprintf(uid, sizeof uid, "%lu", (unsigned long)wo->uid);
+		snprintf(gid, sizeof gid, "%lu", (unsigned long)wo->gid);
+		argv[n++] = "--uid";
+		argv[n++] = uid;
+		argv[n++] = "--gid";
+		argv[n++] = gid;
+	}
+	if (wo != NULL && wo->ca_file != NULL) {
+		argv[n++] = "--ca-file";
+		argv[n++] = (char *)wo->ca_file;
+	}
+	argv[n] = NULL;
 
 	if (exe == NULL || *exe == '\0')
 		exe = "/proc/self/exe";
@@ -130,8 +172,16 @@ proc_spawn_worker(const char *site, int *fd, char *err, size_t errlen)
 void
 proc_describe_status(int status, char *out, size_t outlen)
 {
-	if (WIFEXITED(status))
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_NOMEM)
+		snprintf(out, outlen, "ran out of memory: a page needed more than its "
+				      "max_memory_mb allows (exited with status %d)", WEXITSTATUS(status));
+	else if (WIFEXITED(status))
 		snprintf(out, outlen, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(out, outlen, "killed by the sandbox (SIGSYS: a system call it forbids)");
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+		snprintf(out, outlen, "killed: a page took more CPU time than max_page_cpu allows "
+				      "(SIGXCPU)");
 	else if (WIFSIGNALED(status))
 		snprintf(out, outlen, "killed by signal %d (%s)%s", WTERMSIG(status),
 			 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");

@@ -23,6 +23,10 @@
  *   first/last  fetched_at of the pages that were requested
  *   errors      pages.error grouped by kind (stats_error_kind) with counts, most
  *               frequent first
+ *   workers     what the site's worker processes cost, over every crawl (table
+ *               site_usage, schema 3): how many ran, their CPU time, the largest peak
+ *               resident memory of one; shown where there is any (databases before
+ *               schema 3, and sites no worker has finished for yet, have none)
  *
  * How: a crawl interleaves its sites through the tables, so asking per site would
  * read the whole table once per site.  Instead each measure is one statement grouped
@@ -55,7 +59,7 @@
 #define OUT_MAX (64u << 20)	/* one section of output */
 
 /* Statements whose rows start with a site, ordered by site. */
-enum by_site { BY_SITE, BY_PAGES, BY_QUEUED, BY_ITEMS, BY_ERRORS, BY_TIMES, BY_N };
+enum by_site { BY_SITE, BY_PAGES, BY_QUEUED, BY_ITEMS, BY_ERRORS, BY_TIMES, BY_USAGE, BY_N };
 
 /* Statements over all sites. */
 enum over_all { ALL_ITEMS, ALL_ERRORS, ALL_RANK, ALL_N };
@@ -74,11 +78,12 @@ struct section {
 	struct buf item_list;	/* table: "count  type" lines; json: members */
 	struct buf error_list;	/* table: "count  kind" lines; json: elements */
 	long long nerrors, error_kinds;
+	long long workers, cpu_ms, peak_rss_kb;	/* site_usage */
 };
 
 struct stats {
 	struct query_db q;
-	bool frontier, items;
+	bool frontier, items, usage;
 	struct cursor by[BY_N];
 	sqlite3_stmt *all[ALL_N];
 	enum out_format format;
@@ -197,6 +202,9 @@ prepare_by_site(struct stats *s)
 				" WHERE elapsed_ms IS NOT NULL ORDER BY site, elapsed_ms" :
 				"SELECT site, elapsed_ms FROM pages NOT INDEXED"
 				" WHERE elapsed_ms IS NOT NULL ORDER BY site, elapsed_ms";
+	if (s->usage)
+		sql[BY_USAGE] = "SELECT site, workers, cpu_ms, peak_rss_kb FROM site_usage"
+				" ORDER BY site";
 	for (int i = 0; i < BY_N; i++) {
 		if (sql[i] == NULL) {
 			s->by[i].rc = SQLITE_DONE;
@@ -267,6 +275,12 @@ site_pages(struct stats *s, struct section *x)
 	c = &s->by[BY_QUEUED];
 	if (cursor_at(c, x->site))
 		x->queued = sqlite3_column_int64(c->st, 1);
+	c = &s->by[BY_USAGE];
+	if (cursor_at(c, x->site)) {
+		x->workers = sqlite3_column_int64(c->st, 1);
+		x->cpu_ms = sqlite3_column_int64(c->st, 2);
+		x->peak_rss_kb = sqlite3_column_int64(c->st, 3);
+	}
 }
 
 /* The p-quantile of n sorted values, interpolated: between ranks k and k + 1. */
@@ -390,6 +404,10 @@ add_up(struct section *all, const struct section *x)
 	all->queued += x->queued;
 	all->bytes += x->bytes;
 	all->timed += x->timed;
+	all->workers += x->workers;
+	all->cpu_ms += x->cpu_ms;
+	if (x->peak_rss_kb > all->peak_rss_kb)
+		all->peak_rss_kb = x->peak_rss_kb;
 	if (x->first[0] && (!all->first[0] || strcmp(x->first, all->first) < 0))
 		memcpy(all->first, x->first, sizeof all->first);
 	if (x->last[0] && strcmp(x->last, all->last) > 0)
@@ -517,6 +535,10 @@ table_section(struct stats *s, const struct section *x)
 		rc |= buf_printf(b, "  %-11s %12s  ... and %lld more kind%s (-f json lists all)\n",
 				 "", "", x->error_kinds - SHOW_ERRORS,
 				 x->error_kinds - SHOW_ERRORS == 1 ? "" : "s");
+	if (x->workers > 0)
+		rc |= buf_printf(b, "  %-11s %12lld  CPU %.1f s, peak memory %.1f MiB%s\n",
+				 "workers", x->workers, (double)x->cpu_ms / 1000,
+				 (double)x->peak_rss_kb / 1024, x->site ? "" : " (of one worker)");
 	return rc | buf_putc(b, '\n');
 }
 
@@ -556,7 +578,11 @@ json_section(struct stats *s, const struct section *x)
 	rc |= json_put_cstring(b, x->last[0] ? x->last : NULL);
 	rc |= buf_puts(b, ",\"errors\":[");
 	rc |= buf_append(b, x->error_list.data, x->error_list.len);
-	return rc | buf_puts(b, x->site != NULL ? "]}" : "]}");
+	rc |= buf_putc(b, ']');
+	if (x->workers > 0)
+		rc |= buf_printf(b, ",\"workers\":{\"count\":%lld,\"cpu_ms\":%lld,\"peak_rss_kb\":%lld}",
+				 x->workers, x->cpu_ms, x->peak_rss_kb);
+	return rc | buf_putc(b, '}');
 }
 
 static int
@@ -614,6 +640,7 @@ setup(struct stats *s, const struct stats_opts *o)
 	}
 	s->frontier = query_db_has(&s->q, "frontier");
 	s->items = query_db_has(&s->q, "items");
+	s->usage = query_db_has(&s->q, "site_usage");
 	if (sqlite3_create_function(s->q.db, "scraper_error_kind", 1,
 				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 				    sql_error_kind, NULL, NULL) != SQLITE_OK) {

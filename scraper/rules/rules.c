@@ -825,7 +825,14 @@ read_setting(struct loader *L, const char *key, const yaml_node_t *v)
 	else if (strcmp(key, "proxy") == 0 && (s = text_value(L, v, key)) != NULL) {
 		free(r->proxy);
 		r->proxy = strdup(s);
-	} else if (strcmp(key, "scope") == 0 && (w = word_value(L, v, key, scope_words)) >= 0)
+	} else if (strcmp(key, "ca_file") == 0 && (s = text_value(L, v, key)) != NULL) {
+		free(r->ca_file);
+		r->ca_file = strdup(s);
+	} else if (strcmp(key, "max_memory_mb") == 0)
+		int_value(L, v, key, 32, 1L << 20, &r->max_memory_mb);
+	else if (strcmp(key, "max_page_cpu") == 0)
+		number_value(L, v, key, 1, 3600, &r->max_page_cpu);
+	else if (strcmp(key, "scope") == 0 && (w = word_value(L, v, key, scope_words)) >= 0)
 		r->scope = w == 0 ? SCOPE_SITE : SCOPE_ANY;
 	else if (strcmp(key, "store_bodies") == 0)
 		bool_value(L, v, key, &r->store_bodies);
@@ -836,8 +843,8 @@ read_root(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"site", "concurrency", "delay", "robots", "user_agent", "max_depth", "max_pages",
-		"timeout", "max_bytes", "retries", "proxy", "scope", "follow", "items",
-		"store_bodies", NULL,
+		"timeout", "max_bytes", "retries", "proxy", "ca_file", "max_memory_mb", "max_page_cpu",
+		"scope", "follow", "items", "store_bodies", NULL,
 	};
 	struct pair p[32];
 	int np = pairs(L, root, "a rule file", keys, p, 32);
@@ -870,6 +877,8 @@ rules_defaults(void)
 	r->timeout = 30;
 	r->max_bytes = 10L << 20;
 	r->retries = 3;
+	r->max_memory_mb = 1024;
+	r->max_page_cpu = 10;
 	r->scope = SCOPE_SITE;
 	r->ex = ex_rules_new();
 	if (r->user_agent == NULL || r->ex == NULL) {
@@ -1230,6 +1239,7 @@ rules_free(struct site_rules *r)
 	free(r->sites);
 	free(r->user_agent);
 	free(r->proxy);
+	free(r->ca_file);
 	ex_rules_free(r->ex);
 	for (size_t i = 0; i < r->nitems; i++) {
 		for (size_t j = 0; j < r->items[i].nfields; j++)

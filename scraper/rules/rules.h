@@ -48,6 +48,9 @@ struct site_rules {
 	long max_bytes;
 	int retries;
 	char *proxy;		/* NULL: the environment's *_proxy variables */
+	char *ca_file;		/* CA bundle for https (relative: to the rule file); NULL: the system's */
+	long max_memory_mb;	/* a worker's memory beyond its start-up mappings */
+	double max_page_cpu;	/* seconds of CPU a page's parse and extraction may take */
 	enum scope scope;
 	bool store_bodies;	/* keep response bodies in the database */
 	char fingerprint[65];	/* SHA-256 of the rule file's text (hex); "" built-in */

@@ -148,6 +148,16 @@ static const char *const migrations[] = {
 	"  SELECT k.type, k.key, 'gone', v.gone_at, v.data, NULL"
 	"  FROM item_versions v JOIN item_keys k ON k.id = v.item_id"
 	"  WHERE v.gone_at IS NOT NULL;",
+
+	/* 3 -> 4: what the workers cost, per site, summed over every crawl (stats):
+	 * how many worker processes ran, their CPU time (user + system, from wait4 when
+	 * each was reaped) and the largest peak resident memory of any of them. */
+	"CREATE TABLE site_usage("
+	"  site TEXT PRIMARY KEY NOT NULL,"
+	"  workers INTEGER NOT NULL,"
+	"  cpu_ms INTEGER NOT NULL,"
+	"  peak_rss_kb INTEGER NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
 };
 
 

@@ -60,6 +60,7 @@ enum stmt_id {
 	ST_SKIP_SITE,
 	ST_SKIP_PAGES_ALL,
 	ST_SKIP_ALL,
+	ST_USAGE,
 	ST_COUNT
 };
 
@@ -148,6 +149,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" FROM frontier f LEFT JOIN pages p ON p.url = f.url"
 	" WHERE f.site = ?1 AND f.state = 'queued' AND f.id > ?2 ORDER BY f.id LIMIT ?3",
 	[ST_ROBOTS_READ] = "SELECT body FROM robots WHERE site = ?1",
+	[ST_USAGE] =
+	"INSERT INTO site_usage(site, workers, cpu_ms, peak_rss_kb, updated_at)"
+	" VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT(site) DO UPDATE SET"
+	" workers = workers + 1, cpu_ms = cpu_ms + excluded.cpu_ms,"
+	" peak_rss_kb = max(peak_rss_kb, excluded.peak_rss_kb), updated_at = excluded.updated_at",
 	/* Settling what is still queued (a page limit, a site given up): a URL that has a
 	 * page from an earlier crawl (queued again by --recrawl) keeps that page and goes
 	 * back to what the page says; the others get a page row that says why. */
@@ -1194,6 +1200,18 @@ apply_robots(struct store *s, const struct store_op *op, const char *now)
 	return run(s, st);
 }
 
+static int
+apply_usage(struct store *s, const struct store_op *op, const char *now)
+{
+	sqlite3_stmt *st = s->st[ST_USAGE];
+
+	bind_text(st, 1, op->site);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)op->cpu_ms);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)op->peak_rss_kb);
+	bind_text(st, 4, now);
+	return run(s, st);
+}
+
 static char *
 column_strdup(sqlite3_stmt *st, int col)
 {
@@ -1289,6 +1307,7 @@ apply(struct store *s, struct store_op *op)
 	case OP_REFILL: return apply_refill(s, op);
 	case OP_ROBOTS_READ: return apply_robots_read(s, op);
 	case OP_SETTLE_QUEUED: return apply_skip(s, op, now);
+	case OP_USAGE: return apply_usage(s, op, now);
 	}
 	return -1;
 }

@@ -58,6 +58,7 @@ enum store_op_kind {
 	OP_REFILL,	/* read queued rows of a site; answered on the reply queue */
 	OP_SETTLE_QUEUED, /* settle every queued URL (of a site, or all): state, reason */
 	OP_ROBOTS_READ,	/* read a site's robots.txt body; answered on the reply queue */
+	OP_USAGE,	/* add one reaped worker's CPU time and peak memory to its site's */
 };
 
 struct store_page_rec {
@@ -125,6 +126,9 @@ struct store_op {
 	/* OP_SETTLE from reparse: no frontier row; only this type's items (NULL: all) */
 	bool reparse;
 	char *only_type;
+
+	/* OP_USAGE */
+	int64_t cpu_ms, peak_rss_kb;
 };
 
 struct store;

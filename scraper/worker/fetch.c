@@ -31,6 +31,22 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Each header line of each response: a status line starts a head, the blank line
+ * ends it.  A response whose head never ended was cut off (curl takes a connection
+ * closed right after the status line as a complete, empty response). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct fetch *f = arg;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
+		f->head_ended = false;
+	else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n'))
+		f->head_ended = true;
+	return len;
+}
+
 CURLSH *
 fetch_share_new(void)
 {
@@ -72,6 +88,8 @@ fetch_init(struct fetch *f, CURLSH *share, const struct fetch_conf *c)
 	curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
 	if (share != NULL)
 		curl_easy_setopt(e, CURLOPT_SHARE, share);
 	if (c->proxy != NULL)
@@ -112,6 +130,7 @@ fetch_prepare(struct fetch *f, const char *url, const char *etag,
 	buf_reset(&f->body);
 	f->body.max = limit > 0 && limit < f->max_bytes ? limit : f->max_bytes;
 	f->truncated = false;
+	f->head_ended = false;
 	f->errbuf[0] = '\0';
 	curl_slist_free_all(f->headers);
 	f->headers = NULL;
@@ -159,7 +178,11 @@ fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r)
 		header_value(f->easy, "ETag", r->etag, sizeof r->etag);
 		header_value(f->easy, "Last-Modified", r->last_modified, sizeof r->last_modified);
 	}
-	if (code == CURLE_WRITE_ERROR && f->truncated) {
+	if (code == CURLE_OK && r->status > 0 && !f->head_ended) {
+		r->code = CURLE_RECV_ERROR;
+		snprintf(r->error, sizeof r->error, "the header block was cut off (the "
+			 "connection closed before the blank line that ends it)");
+	} else if (code == CURLE_WRITE_ERROR && f->truncated) {
 		r->code = CURLE_OK; /* cut at max_bytes: the page is kept, and says so */
 		snprintf(r->error, sizeof r->error, "body cut off at %s (%zu bytes)",
 			 f->body.max < f->max_bytes ? "the robots.txt limit" : "max_bytes", f->body.max);

@@ -30,6 +30,7 @@ struct fetch {
 	CURL *easy;
 	struct buf body;
 	bool truncated;		/* the body reached its limit and was cut there */
+	bool head_ended;	/* the last response's header block ended (its blank line) */
 	size_t max_bytes;	/* the configured limit (fetch_prepare may lower it) */
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];

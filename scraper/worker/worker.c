@@ -24,8 +24,11 @@
 #include "worker/worker.h"
 #include "worker/bodyout.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +53,7 @@
 #include "base/log.h"
 #include "worker/page.h"
 #include "worker/robots.h"
+#include "worker/sandbox.h"
 #include "rules/rules.h"
 #include "url.h"
 #include "urlset.h"
@@ -61,6 +65,8 @@
 #define STOP_GRACE 2.0		/* seconds in-flight transfers get after STOP */
 #define ARENA_RESERVE (512u << 20) /* address space for one page's libxml2 memory */
 #define OUT_MAX (64u << 20)
+#define CA_MAX (16u << 20)	/* a CA bundle larger than this is not read */
+#define DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 struct job {
 	uint64_t id;
@@ -109,6 +115,23 @@ struct worker {
 	size_t ncoverage;		/* 0: none sent (no rules, or too many counters) */
 	bool stopping;
 	double stop_deadline;
+	/* the sandbox (sandbox.h): what set-up loaded before the filter went on */
+	struct sandbox_preload *preload;
+	char *ca;			/* the CA bundle, in memory (CURLOPT_CAINFO_BLOB) */
+	size_t calen;
+	struct curl_slist *resolve;	/* the site's and the proxy's addresses */
+	char dns_error[300];		/* the site's host could not be resolved */
+	bool dns_retryable;
+	bool memory_limited;		/* an address-space limit is set */
+};
+
+/* What the coordinator says on the worker's command line (proc.c). */
+struct worker_args {
+	const char *site;
+	bool switch_user;
+	uid_t uid;
+	gid_t gid;
+	const char *ca_file;		/* crawl --ca-file */
 };
 
 /* ---- the channel ---- */
@@ -300,6 +323,22 @@ on_request_start(void *arg, char *ip, char *local_ip, int port, int local_port)
 	return CURL_PREREQFUNC_OK;
 }
 
+/*
+ * The CA bundle from memory, for a transfer that may need it: an https URL, or
+ * robots.txt (curl follows its redirects, to https perhaps).  Only then: curl copies
+ * the blob into every new connection's settings, TLS or not, which cost plain http
+ * crawls some 10% more CPU and 8 MiB more memory per worker.
+ */
+static void
+set_ca(struct worker *w, CURL *e, const char *url, bool robots)
+{
+	struct curl_blob blob = { w->ca, w->calen, CURL_BLOB_NOCOPY };
+	bool tls = robots || strncmp(url, "https:", 6) == 0;
+
+	if (w->ca != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, tls ? &blob : NULL);
+}
+
 static int
 start_transfer(struct worker *w, struct transfer *t, const char *url, bool robots)
 {
@@ -311,6 +350,7 @@ start_transfer(struct worker *w, struct transfer *t, const char *url, bool robot
 	}
 	if (fetch_prepare(&t->f, url, etag, lm, robots, robots ? ROBOTS_MAX_BYTES : 0) == -1)
 		return -1;
+	set_ca(w, t->f.easy, url, robots);
 	curl_easy_setopt(t->f.easy, CURLOPT_PREREQFUNCTION, on_request_start);
 	curl_easy_setopt(t->f.easy, CURLOPT_PREREQDATA, t);
 	if (curl_multi_add_handle(w->multi, t->f.easy) != CURLM_OK)
@@ -364,6 +404,12 @@ schedule(struct worker *w)
 	struct transfer *slot;
 	struct job *j;
 
+	/* The site's host did not resolve when the worker started (and it cannot look
+	 * again: sandbox.c): every URL gets that answer, without a request. */
+	while (w->dns_error[0] && (j = job_pop(w)) != NULL) {
+		send_unfetched(w, j, w->dns_retryable ? PAGE_RETRYABLE : 0, w->dns_error);
+		job_free(j);
+	}
 	if (w->rules->robots && w->robots_state != ROBOTS_READY) {
 		if (w->head == NULL || w->stopping)
 			return;
@@ -483,7 +529,11 @@ sink_problem(void *ctx, const char *msg)
 	/* The first few go up in words (PROBLEM, with the items), for the database. */
 	if (po->problems++ < WORKER_PROBLEMS_SENT)
 		ipc_put_problem(&po->items, po->w->site_id, &m);
-	log_debug("%s: %s", po->url, msg);
+	/* The follow rules' limits say what the crawl will not see: worth a warning. */
+	if (strncmp(msg, "follow: ", 8) == 0)
+		log_warn("%s: %s", po->url, msg);
+	else
+		log_debug("%s: %s", po->url, msg);
 }
 
 static void
@@ -512,6 +562,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	struct ex_observer obs = { po, w->ncoverage ? w->coverage : NULL, NULL, NULL, NULL };
 	struct ex_stats stats;
 	xmlDocPtr doc;
+	int rc = 0;
 
 	if (log_level() >= LOGL_DEBUG) {
 		obs.item = watch_item;
@@ -519,7 +570,9 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	}
 	po->gate = (struct link_gate){ .site = w->site, .any_site = w->rules->scope == SCOPE_ANY,
 				       .sent = &w->sent };
-
+	/* A page that spins past its CPU budget is killed by the kernel (SIGXCPU): the
+	 * coordinator records it and charges the URL as a crash. */
+	sandbox_cpu_begin(w->rules->max_page_cpu);
 	xmlarena_begin();
 	doc = page_parse(buf_str(&t->f.body), t->f.body.len, content_type, po->url,
 			 charset_note, notelen);
@@ -534,8 +587,8 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 		}
 		if (w->ncoverage)
 			memset(w->coverage, 0, w->ncoverage * sizeof *w->coverage);
-		if (ex_apply(w->rules->ex, doc, po->url, &sink, &stats,
-			     obs.coverage || obs.item ? &obs : NULL) == -1)
+		if ((rc = ex_apply(w->rules->ex, doc, po->url, &sink, &stats,
+				   obs.coverage || obs.item ? &obs : NULL)) == -1)
 			log_warn("%s: extraction stopped early (out of memory)", po->url);
 		po->extracted = true;
 		/* All in the arena: it goes at once.  Else free the heap's part. */
@@ -543,7 +596,17 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 			xmlFreeDoc(doc);
 	}
 	xmlResetLastError(); /* its strings may be in the arena */
+	if (w->memory_limited && (xmlarena_failed() || rc == -1)) {
+		/* Cut short by the memory limit: the page's record would be a lie.  The
+		 * worker ends with a status that says so; the coordinator charges the URL
+		 * as a crash (and fails it the third time) and starts a fresh worker. */
+		log_error("%s: the page needs more memory than max_memory_mb (%ld MiB) allows",
+			  po->url, w->rules->max_memory_mb);
+		flush_out(w); /* what earlier pages sent is theirs to keep */
+		_exit(SANDBOX_EXIT_NOMEM);
+	}
 	xmlarena_end();
+	sandbox_cpu_end();
 }
 
 static void
@@ -570,7 +633,7 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	   const char *error, const char *redirect_to)
 {
 	struct page_out po = { .w = w, .id = t->job->id, .depth = t->job->depth, .url = t->url };
-	char charset_note[96] = "", wait_error[200];
+	char charset_note[96] = "", wait_error[200], cut_error[CURL_ERROR_SIZE + 200];
 	struct ipc_page p = {
 		.id = t->job->id, .status = r->status > 0 ? (int32_t)r->status : -1,
 		.bytes = t->f.body.len, .elapsed_ms = (uint32_t)(t->elapsed * 1000),
@@ -580,6 +643,18 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	};
 
 	buf_init(&po.items, OUT_MAX);
+	if (r->code != CURLE_OK && r->status > 0) {
+		/* A status line came, then the transfer failed (headers cut off, a header
+		 * over curl's 100 KB limit, a reset): no complete response, so no status
+		 * stored; it is a failure, not an empty page. */
+		snprintf(cut_error, sizeof cut_error, "%s after HTTP %ld: %s",
+			 r->code == CURLE_OUT_OF_MEMORY ? "response headers too large (a header "
+							  "over curl's 100 KB limit)"
+							: "response cut off",
+			 r->status, error);
+		p.error = cut_error;
+		p.status = -1;
+	}
 	if (fetch_retryable(r) && redirect_to == NULL)
 		p.flags |= PAGE_RETRYABLE;
 	if (r->retry_after_s > IPC_RETRY_AFTER_MAX_S && (p.flags & PAGE_RETRYABLE)) {
@@ -623,6 +698,14 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	free(po.links);
 }
 
+/* A redirect status (a 3xx that names somewhere else to go)? */
+static bool
+is_redirect_status(const struct fetch_result *r)
+{
+	return r->code == CURLE_OK && (r->status == 301 || r->status == 302 || r->status == 303 ||
+				       r->status == 307 || r->status == 308);
+}
+
 /* Is this 3xx to be followed (a Location we can use)? */
 static bool
 is_redirect(const struct fetch_result *r)
@@ -645,6 +728,12 @@ follow_redirect(struct worker *w, struct transfer *t, const struct fetch_result 
 	bool going_on = false;
 
 	buf_init(&canon, URL_MAX * 4);
+	if (strlen(r->redirect) > URL_MAX) {
+		snprintf(error, sizeof error, "redirect to a URL of %zu bytes, longer than the %d "
+			 "scraper follows: %.200s...", strlen(r->redirect), URL_MAX, r->redirect);
+		finish_job(w, t, r, error, NULL);
+		goto done;
+	}
 	if (url_canonical(r->redirect, &canon) == -1) {
 		snprintf(error, sizeof error, "redirect to a URL that is not http(s), not followed: %.4000s",
 			 r->redirect);
@@ -744,6 +833,15 @@ reap_transfers(struct worker *w)
 		} else if (is_redirect(&r)) {
 			if (follow_redirect(w, t, &r))
 				continue;
+			job_free(t->job);
+			t->job = NULL;
+		} else if (is_redirect_status(&r)) {
+			/* A redirect with nowhere to go: stored as a plain 302 it would look
+			 * like a page with nothing on it. */
+			char error[160];
+			snprintf(error, sizeof error, "HTTP %ld redirect without a Location header "
+				 "(or one curl cannot read): nothing to follow", r.status);
+			finish_job(w, t, &r, error, NULL);
 			job_free(t->job);
 			t->job = NULL;
 		} else {
@@ -889,6 +987,242 @@ setup(struct worker *w, const struct ipc_site *s)
 	return 0;
 }
 
+/* ---- the sandbox: what must happen before the filter goes on ---- */
+
+/* Is host an IP address (curl does not look those up)? */
+static bool
+is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+/*
+ * Look host up now and add "host:port:addr,addr" for each port to w->resolve, for
+ * curl's CURLOPT_RESOLVE.  Why here: after the filter, curl's resolver could not
+ * read /etc/hosts or resolv.conf, nor start its thread.  A worker fetches from one
+ * host only (its site: other sites' links and redirects go back to the coordinator),
+ * plus a proxy, so one lookup at start serves the worker's whole life; a crawl's new
+ * workers look again.  0, or -1 with err set (the lookup failed).
+ */
+static int
+resolve_into(struct worker *w, const char *host, const long *ports, size_t nports,
+	     char *err, size_t errlen, int *gai)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	char addrs[1024] = "", one[INET6_ADDRSTRLEN + 2], entry[1400];
+	size_t n = 0;
+	int rc;
+
+	if (is_ip_literal(host) || *host == '[')
+		return 0;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+		snprintf(err, errlen, "Could not resolve host: %s (%s)", host, gai_strerror(rc));
+		*gai = rc;
+		return -1;
+	}
+	for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
+		char ip[INET6_ADDRSTRLEN];
+		const void *src = a->ai_family == AF_INET
+					  ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+					  : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
+		    inet_ntop(a->ai_family, src, ip, sizeof ip) == NULL)
+			continue;
+		snprintf(one, sizeof one, a->ai_family == AF_INET6 ? "[%s]" : "%s", ip);
+		if (strstr(addrs, one) != NULL || n + strlen(one) + 2 >= sizeof addrs)
+			continue; /* the same address once per socket type; or no room */
+		n += (size_t)snprintf(addrs + n, sizeof addrs - n, "%s%s", n ? "," : "", one);
+	}
+	freeaddrinfo(res);
+	for (size_t i = 0; i < nports && n > 0; i++) {
+		struct curl_slist *l;
+		snprintf(entry, sizeof entry, "%s:%ld:%s", host, ports[i], addrs);
+		if ((l = curl_slist_append(w->resolve, entry)) == NULL)
+			return -1;
+		w->resolve = l;
+	}
+	return 0;
+}
+
+/* The proxy URL's host and port, looked up as the site's (the environment's
+ * *_proxy variables too: curl reads them at every transfer). */
+static void
+resolve_proxy(struct worker *w, const char *proxy)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, err[300];
+	long p;
+	int gai;
+
+	if (u == NULL || proxy == NULL || *proxy == '\0')
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, proxy, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0))
+		goto out;
+	p = curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK ? atol(port) : 1080;
+	if (resolve_into(w, host, &p, 1, err, sizeof err, &gai) == -1)
+		log_warn("proxy %s: %s", proxy, err);
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
+static void
+resolve_site(struct worker *w)
+{
+	static const char *const proxy_vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY",
+						  "all_proxy", "ALL_PROXY", NULL };
+	char host[300];
+	const char *colon;
+	long ports[2] = { 80, 443 }, one;
+	bool proxied = w->rules->proxy != NULL;
+	int gai = 0;
+
+	/* "host" is every default port; "host:port" that port. */
+	snprintf(host, sizeof host, "%s", w->site);
+	if (host[0] != '[' && (colon = strrchr(host, ':')) != NULL) {
+		one = atol(colon + 1);
+		host[colon - host] = '\0';
+		resolve_into(w, host, &one, 1, w->dns_error, sizeof w->dns_error, &gai);
+	} else if (host[0] != '[') {
+		resolve_into(w, host, ports, 2, w->dns_error, sizeof w->dns_error, &gai);
+	}
+	resolve_proxy(w, w->rules->proxy);
+	for (int i = 0; proxy_vars[i] != NULL; i++) {
+		const char *v = getenv(proxy_vars[i]);
+		if (v != NULL && *v) {
+			proxied = true;
+			resolve_proxy(w, v);
+		}
+	}
+	if (proxied) {
+		/* Through a proxy the site's name is the proxy's business. */
+		w->dns_error[0] = '\0';
+	} else if (w->dns_error[0]) {
+		w->dns_retryable = gai == EAI_AGAIN;
+		log_warn("%s", w->dns_error);
+	}
+}
+
+/* The CA bundle, read now (as the starting user: a private CA may be readable by
+ * root only): the rule file's ca_file (relative to the rule file), else crawl
+ * --ca-file, else libcurl's bundle. */
+static int
+load_ca(struct worker *w, const struct worker_args *a, const char *rules_name)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	const char *path = a->ca_file;
+	char buf[4096], err[600], *dir;
+
+	if (w->rules->ca_file != NULL) {
+		path = w->rules->ca_file;
+		if (path[0] != '/' && rules_name[0] != '\0') {
+			snprintf(buf, sizeof buf, "%s", rules_name);
+			dir = dirname(buf);
+			snprintf(err, sizeof err, "%s/%s", dir, path);
+			snprintf(buf, sizeof buf, "%s", err);
+			path = buf;
+		}
+	}
+	if (path == NULL)
+		path = v->cainfo != NULL ? v->cainfo : DEFAULT_CA_BUNDLE;
+	if ((w->ca = sandbox_read_file(path, CA_MAX, &w->calen, err, sizeof err)) == NULL) {
+		if (path == a->ca_file || w->rules->ca_file != NULL) {
+			log_error("ca_file: %s", err);
+			return -1;
+		}
+		log_warn("no CA bundle (%s): https will not verify", err);
+	}
+	return 0;
+}
+
+/* Give every transfer the addresses looked up, and no CA folder: the bundle comes
+ * from memory (set_ca). */
+static void
+configure_handles(struct worker *w)
+{
+	for (int i = 0; i < w->nslots; i++) {
+		CURL *e = w->slots[i].f.easy;
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(e, CURLOPT_PROXY_CAPATH, NULL);
+		if (w->ca == NULL)
+			curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		if (w->resolve != NULL)
+			curl_easy_setopt(e, CURLOPT_RESOLVE, w->resolve);
+	}
+}
+
+/* libxml2's allocations per page go to an arena (xmlarena.h), except under
+ * AddressSanitizer, which must see them to check them.  The arena is at most half
+ * the memory limit. */
+static size_t
+arena_setup(size_t limit)
+{
+	size_t reserve = ARENA_RESERVE;
+
+#if defined(__SANITIZE_ADDRESS__)
+	return 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return 0;
+#endif
+#endif
+	if (limit > 0 && reserve > limit / 2)
+		reserve = limit / 2;
+	if (xmlarena_install(reserve) == -1) {
+		log_warn("no arena for libxml2 (%s): using malloc", strerror(errno));
+		return 0;
+	}
+	return reserve;
+}
+
+/*
+ * After set-up, before the first request: load what the filter would keep out,
+ * become the unprivileged user, look up the site, set the limits, and turn the
+ * filter on (sandbox.h says what each step is for).
+ */
+static int
+enter_sandbox(struct worker *w, const struct worker_args *a, const char *rules_name)
+{
+	size_t limit = (size_t)w->rules->max_memory_mb << 20, arena, base;
+	char err[300];
+	const char *test = getenv("SCRAPER_TEST_SANDBOX");
+
+	if ((w->preload = sandbox_preload()) == NULL || load_ca(w, a, rules_name) == -1)
+		return -1;
+	if (chdir("/") == -1)
+		log_warn("chdir /: %s", strerror(errno));
+	if (a->switch_user && sandbox_drop_user(a->uid, a->gid, err, sizeof err) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	resolve_site(w);
+	configure_handles(w);
+	arena = arena_setup(limit);
+	/* The limit is on what the worker maps from here on: its libraries and start-up
+	 * mappings are not counted, the arena is. */
+	base = sandbox_mapped();
+	w->memory_limited = base > 0 && limit > 0;
+	if (sandbox_limit(w->memory_limited ? base - arena + limit : 0,
+			  2 * w->nslots + 64, err, sizeof err) == -1 ||
+	    sandbox_enter(err, sizeof err) == -1) {
+		log_error("sandbox: %s", err);
+		return -1;
+	}
+	if (test != NULL && *test) {
+		/* The tests' way to show the filter works: do something forbidden now. */
+		char what[32];
+		const char *target = strchr(test, ':');
+		snprintf(what, sizeof what, "%.*s", (int)(target ? (size_t)(target - test) : strlen(test)), test);
+		sandbox_try_forbidden(what, target ? target + 1 : NULL);
+	}
+	return 0;
+}
+
 /* How long curl_multi_poll may sleep, in ms. */
 static int
 poll_timeout(struct worker *w)
@@ -932,28 +1266,15 @@ cleanup(struct worker *w)
 		job_free(j);
 	curl_multi_cleanup(w->multi);
 	curl_share_cleanup(w->share);
+	curl_slist_free_all(w->resolve);
+	free(w->ca);
+	sandbox_preload_free(w->preload);
 	robots_free(w->robots);
 	rules_free(w->rules);
 	urlset_free(&w->sent);
 	free(w->coverage);
 	channel_close(&w->ch);
 	free(w->site);
-}
-
-/* libxml2's allocations per page go to an arena (xmlarena.h), except under
- * AddressSanitizer, which must see them to check them. */
-static void
-arena_setup(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-	return;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	return;
-#endif
-#endif
-	if (xmlarena_install(ARENA_RESERVE) == -1)
-		log_warn("no arena for libxml2 (%s): using malloc", strerror(errno));
 }
 
 /* Let libxml2 make its lazily created globals now, outside any page's arena. */
@@ -991,47 +1312,75 @@ turn(struct worker *w)
 	return 0;
 }
 
+/* "scraper --worker SITE [--uid N --gid N] [--ca-file PATH]" (proc.c builds it). */
+static int
+parse_args(int argc, char **argv, struct worker_args *a)
+{
+	if (argc < 3)
+		return -1;
+	a->site = argv[2];
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--uid") == 0) {
+			a->uid = (uid_t)strtoul(argv[i + 1], NULL, 10);
+			a->switch_user = true;
+		} else if (strcmp(argv[i], "--gid") == 0) {
+			a->gid = (gid_t)strtoul(argv[i + 1], NULL, 10);
+		} else if (strcmp(argv[i], "--ca-file") == 0) {
+			a->ca_file = argv[i + 1];
+		} else {
+			return -1;
+		}
+	}
+	return (argc - 3) % 2 == 0 ? 0 : -1;
+}
+
 /*
- * The worker process: read SITE, set up, then fetch until STOP (or the coordinator
- * is gone).  Exits 0 when it stopped as asked or its coordinator went away, 1 when it
- * could not do its work (set-up failed, curl failed): the coordinator logs the status
- * and treats the worker as lost.
+ * The worker process: read SITE, set up, enter the sandbox, then fetch until STOP (or
+ * the coordinator is gone).  Exits 0 when it stopped as asked or its coordinator went
+ * away, 1 when it could not do its work (set-up failed, curl failed), 3
+ * (SANDBOX_EXIT_NOMEM) when a page needed more memory than it may have: the
+ * coordinator logs the status and treats the worker as lost.
  */
 int
 worker_main(int argc, char **argv)
 {
 	static struct ipc_msg m;
 	struct worker w = { 0 };
+	struct worker_args a = { 0 };
 	struct curl_waitfd chan = { .fd = WORKER_CHANNEL_FD, .events = CURL_WAIT_POLLIN };
 	int rc = 1;
 	CURLMcode mc;
 
-	if (argc != 3) {
+	if (parse_args(argc, argv, &a) == -1) {
 		fprintf(stderr, "scraper --worker is started by 'scraper crawl', not by hand\n");
 		return 2;
 	}
+	sandbox_no_core();
 	signal(SIGPIPE, SIG_IGN);
 	/* Exec'd as /proc/self/exe, a worker would show as "exe" in ps and top. */
 	prctl(PR_SET_NAME, "scraper-worker", 0, 0, 0);
-	log_init("worker", argv[2], LOGL_WARN);
+	log_init("worker", a.site, LOGL_WARN);
 	channel_init(&w.ch, WORKER_CHANNEL_FD, CHANNEL_IN_MAX, OUT_MAX);
 	urlset_init(&w.sent);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libcurl");
 		return 1;
 	}
-	arena_setup();
 	ex_init();
 	warm_up();
 	if (read_site(&w, &m) == -1) {
 		rc = 0; /* the coordinator went away before saying anything */
 		goto out;
 	}
-	log_init("worker", argv[2], (enum log_level)m.u.site.log_level);
+	log_init("worker", a.site, (enum log_level)m.u.site.log_level);
 	w.site_id = m.hdr.site;
 	w.site = strdup(m.u.site.site);
 	if (w.site == NULL || setup(&w, &m.u.site) == -1) {
 		log_error("cannot set up the worker");
+		goto out;
+	}
+	if (enter_sandbox(&w, &a, m.u.site.rules_name) == -1) {
+		log_error("cannot set up the worker's sandbox");
 		goto out;
 	}
 	/* FETCH frames read together with SITE are waiting behind it. */

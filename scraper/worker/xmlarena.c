@@ -28,6 +28,7 @@ static struct {
 	size_t high;		/* the most any page has used since the last trim */
 	bool active;
 	bool spilled;		/* a block fell through to malloc this page */
+	bool failed;		/* and malloc said no (a memory limit) */
 } A;
 
 static bool
@@ -65,9 +66,12 @@ arena_malloc(size_t n)
 
 	if (A.active && (p = bump(n)) != NULL)
 		return p;
-	if (A.active)
-		A.spilled = true;
-	return malloc(n);
+	if (!A.active)
+		return malloc(n);
+	A.spilled = true;
+	if ((p = malloc(n)) == NULL)
+		A.failed = true;
+	return p;
 }
 
 static void
@@ -86,8 +90,12 @@ arena_realloc(void *p, size_t n)
 
 	if (p == NULL)
 		return arena_malloc(n);
-	if (!in_arena(p))
-		return realloc(p, n); /* made before the page: it stays outside */
+	if (!in_arena(p)) {
+		/* made before the page (or spilled): it stays outside */
+		if ((q = realloc(p, n)) == NULL && A.active)
+			A.failed = true;
+		return q;
+	}
 	h = (char *)p - HEADER;
 	memcpy(&old, h, sizeof old);
 	/* The newest block grows where it lies. */
@@ -137,6 +145,7 @@ xmlarena_begin(void)
 	A.used = 0;
 	A.last = 0;
 	A.spilled = false;
+	A.failed = false;
 	A.active = A.base != NULL;
 }
 
@@ -157,6 +166,12 @@ xmlarena_end(void)
 		madvise(A.base + KEEP, A.high - KEEP, MADV_DONTNEED);
 		A.high = KEEP;
 	}
+}
+
+bool
+xmlarena_failed(void)
+{
+	return A.failed;
 }
 
 size_t

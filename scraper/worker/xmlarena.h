@@ -22,8 +22,9 @@
 #include <stddef.h>
 
 /* Reserve the region (address space; pages are used as touched) and install the
- * functions with xmlMemSetup.  Call before any other libxml2 call.  0, or -1 when the
- * region cannot be reserved (libxml2 then keeps the C library's allocator). */
+ * functions with xmlMemSetup.  Call before the first page (what libxml2 allocated
+ * before stays the C library's and is freed there).  0, or -1 when the region cannot
+ * be reserved (libxml2 then keeps the C library's allocator). */
 int xmlarena_install(size_t reserve);
 
 /* Start a page: libxml2's allocations now come from the arena. */
@@ -36,6 +37,10 @@ bool xmlarena_owns_page(void);
 
 /* End the page: its arena memory is gone. */
 void xmlarena_end(void);
+
+/* Did an allocation of this page fail (the arena full and malloc refused: the
+ * worker's memory limit)?  Then the page could not be parsed or extracted whole. */
+bool xmlarena_failed(void);
 
 /* Bytes the last page used (for tests and logs). */
 size_t xmlarena_used(void);
