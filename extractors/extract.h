@@ -29,14 +29,17 @@ struct ex_error {
 	char msg[256];
 };
 
-enum ex_sel_kind { EX_CSS, EX_XPATH };
+/* css and xpath select nodes; jsonld and microdata read the page's structured data by
+ * path (structured.h), for fields only. */
+enum ex_sel_kind { EX_CSS, EX_XPATH, EX_JSONLD, EX_MICRODATA };
 
 struct ex_selector {
 	enum ex_sel_kind kind;
 	const char *expr;
 };
 
-/* Split the short form "css: expr" / "xpath: expr".  0, or -1 with err (pos into s). */
+/* Split the short form "css: expr" / "xpath: expr" / "jsonld: path" / "microdata:
+ * path".  0, or -1 with err (pos into s). */
 int ex_selector_parse(const char *s, struct ex_selector *out, struct ex_error *err);
 
 struct ex_field_spec {

@@ -486,21 +486,33 @@ find(struct pair *p, int n, const char *key)
 	return NULL;
 }
 
-/* The css or xpath of a mapping (exactly one). */
+/* The selector of a mapping: exactly one of css or xpath, or for a field also jsonld
+ * or microdata. */
 static int
 mapped_selector(struct loader *L, const yaml_node_t *map, struct pair *p, int n,
-		const char *what, struct ex_selector *sel, yaml_node_t **at)
+		const char *what, bool field, struct ex_selector *sel, yaml_node_t **at)
 {
-	struct pair *css = find(p, n, "css"), *xp = find(p, n, "xpath");
+	static const char *const names[] = { "css", "xpath", "jsonld", "microdata" };
+	static const enum ex_sel_kind kinds[] = { EX_CSS, EX_XPATH, EX_JSONLD, EX_MICRODATA };
+	struct pair *found = NULL, *second = NULL, *q;
 
-	if ((css != NULL) == (xp != NULL)) {
-		err_at(L, css && xp ? xp->k : map, EX_NO_POS,
-		       "%s needs exactly one of 'css' or 'xpath'", what);
+	for (size_t k = 0; k < (field ? 4u : 2u); k++) {
+		if ((q = find(p, n, names[k])) == NULL)
+			continue;
+		if (found == NULL) {
+			found = q;
+			sel->kind = kinds[k];
+		} else if (second == NULL) {
+			second = q;
+		}
+	}
+	if (found == NULL || second != NULL) {
+		err_at(L, second != NULL ? second->k : map, EX_NO_POS, "%s needs exactly one of %s",
+		       what, field ? "'css', 'xpath', 'jsonld' or 'microdata'" : "'css' or 'xpath'");
 		return -1;
 	}
-	sel->kind = css != NULL ? EX_CSS : EX_XPATH;
-	*at = (css != NULL ? css : xp)->v;
-	sel->expr = text_value(L, *at, css != NULL ? "css" : "xpath");
+	*at = found->v;
+	sel->expr = text_value(L, *at, found->key);
 	return sel->expr != NULL ? 0 : -1;
 }
 
@@ -530,7 +542,7 @@ read_follow_rule(struct loader *L, const yaml_node_t *n)
 			return;
 	} else {
 		if ((np = pairs(L, n, "a follow rule", keys, p, 8)) < 0 ||
-		    mapped_selector(L, n, p, np, "a follow rule", &sel, &at) == -1)
+		    mapped_selector(L, n, p, np, "a follow rule", false, &sel, &at) == -1)
 			return;
 		allow = opt_text(L, p, np, "allow");
 		deny = opt_text(L, p, np, "deny");
@@ -579,14 +591,15 @@ field_mapping(struct loader *L, const yaml_node_t *n, struct ex_field_spec *spec
 	      struct pair *p, int *np, yaml_node_t **sel_at)
 {
 	static const char *const keys[] = {
-		"css", "xpath", "re", "attr", "type", "all", "join", "default", "required", NULL,
+		"css", "xpath", "jsonld", "microdata", "re", "attr", "type", "all", "join",
+		"default", "required", NULL,
 	};
 	static const char *const types[] = { "string", "int", "number", "bool", "url", "html", "date", NULL };
 	struct pair *q;
 	int t, errors = L->errors;
 
 	if ((*np = pairs(L, n, "a field", keys, p, 16)) < 0 ||
-	    mapped_selector(L, n, p, *np, "a field", &spec->sel, sel_at) == -1)
+	    mapped_selector(L, n, p, *np, "a field", true, &spec->sel, sel_at) == -1)
 		return -1;
 	spec->re = opt_text(L, p, *np, "re");
 	spec->attr = opt_text(L, p, *np, "attr");
@@ -600,6 +613,20 @@ field_mapping(struct loader *L, const yaml_node_t *n, struct ex_field_spec *spec
 		bool_value(L, q->v, "required", &spec->required);
 	if (spec->join != NULL && !spec->all)
 		err_at(L, find(p, *np, "join")->k, EX_NO_POS, "'join' needs 'all: true'");
+	if (spec->sel.kind == EX_JSONLD || spec->sel.kind == EX_MICRODATA) {
+		const char *kind = spec->sel.kind == EX_JSONLD ? "jsonld" : "microdata";
+		if ((q = find(p, *np, "attr")) != NULL)
+			err_at(L, q->k, EX_NO_POS,
+			       "'attr' needs 'css' or 'xpath': a %s path gives values, not elements",
+			       kind);
+		if (spec->type == EX_HTML)
+			err_at(L, find(p, *np, "type")->v, EX_NO_POS,
+			       "'type: html' needs 'css' or 'xpath': a %s path gives values, not "
+			       "elements", kind);
+		/* Said here, where the key is: not again when the field is compiled. */
+		spec->attr = NULL;
+		spec->type = spec->type == EX_HTML ? EX_STRING : spec->type;
+	}
 	return L->errors == errors ? 0 : -1;
 }
 
