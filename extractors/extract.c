@@ -168,8 +168,8 @@ ex_selector_parse(const char *s, struct ex_selector *out, struct ex_error *err)
 		}
 	}
 	set_error(err, 0, "%s",
-		  "expected \"css: SELECTOR\", \"xpath: EXPRESSION\", \"jsonld: PATH\" or "
-		  "\"microdata: PATH\"");
+		  "expected \"css: SELECTOR\" or \"xpath: EXPRESSION\" (a field may also be "
+		  "\"jsonld: PATH\" or \"microdata: PATH\")");
 	return -1;
 }
 

@@ -572,6 +572,13 @@ static const char *const reserved_types[] = {
 	"pages", "items", "frontier", "robots", NULL,
 };
 
+/* Every item view has these columns besides its fields (store.c, create views), and
+ * a name to suggest instead. */
+static const char *const view_columns[][2] = {
+	{ "id", "item_id" }, { "url", "link" }, { "site", "site_name" }, { "idx", "position" },
+	{ "scraped_at", "scraped" }, { NULL, NULL },
+};
+
 static void
 record_field(struct rule_item *ri, const struct ex_field_spec *spec)
 {
@@ -648,6 +655,15 @@ read_field(struct loader *L, struct rule_item *ri, int item, const yaml_node_t *
 		       spec.name);
 		return;
 	}
+	for (int i = 0; view_columns[i][0] != NULL; i++) {
+		if (strcasecmp(spec.name, view_columns[i][0]) == 0) {
+			err_at(L, k, EX_NO_POS,
+			       "field name '%s' is taken: every item view has the columns id, url "
+			       "(the page's address), site, idx and scraped_at; name the field "
+			       "otherwise (e.g. '%s')", spec.name, view_columns[i][1]);
+			return;
+		}
+	}
 	struct ex_rules *target = L->r->ex;
 	bool usable = true;
 
@@ -683,6 +699,24 @@ read_field(struct loader *L, struct rule_item *ri, int item, const yaml_node_t *
 	}
 	if (usable)
 		record_field(ri, &spec);
+}
+
+/* Does p[i]'s name differ only in case from an earlier one?  SQL names ignore case, so
+ * the two would be one column (or one view): an error at p[i]. */
+static bool
+same_but_case(struct loader *L, const struct pair *p, int i, const char *what,
+	      const char *becomes)
+{
+	for (int j = 0; j < i; j++) {
+		if (strcasecmp(p[i].key, p[j].key) == 0 && strcmp(p[i].key, p[j].key) != 0) {
+			err_at(L, p[i].k, EX_NO_POS,
+			       "%s '%s' differs only in case from %s '%s' (line %d): SQL names "
+			       "ignore case, so they would be one %s; rename one", what,
+			       p[i].key, what, p[j].key, (int)p[j].k->start_mark.line + 1, becomes);
+			return true;
+		}
+	}
+	return false;
 }
 
 static void
@@ -740,8 +774,11 @@ read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 		struct pair fp[256];
 		int nf = pairs(L, q->v, "fields", NULL, fp, 256);
 		/* Without a good item the fields are still checked, just not added. */
-		for (int i = 0; i < nf; i++)
+		for (int i = 0; i < nf; i++) {
+			if (same_but_case(L, fp, i, "field", "column"))
+				continue;
 			read_field(L, ri, ri != NULL ? item : -1, fp[i].k, fp[i].v);
+		}
 	}
 }
 
@@ -751,8 +788,10 @@ read_items(struct loader *L, const yaml_node_t *n)
 	struct pair p[256];
 	int np = pairs(L, n, "'items'", NULL, p, 256);
 
-	for (int i = 0; i < np; i++)
-		read_item(L, p[i].k, p[i].v);
+	for (int i = 0; i < np; i++) {
+		if (!same_but_case(L, p, i, "item type", "view"))
+			read_item(L, p[i].k, p[i].v);
+	}
 }
 
 /* ---- the file ---- */

@@ -486,16 +486,6 @@ view_column(struct buf *b, const struct store_view_field *f)
 	return quote_ident(b, f->name);
 }
 
-static bool
-has_field(const struct store_view *v, const char *name)
-{
-	for (size_t i = 0; i < v->nfields; i++) {
-		if (strcmp(v->fields[i].name, name) == 0)
-			return true;
-	}
-	return false;
-}
-
 int
 store_create_views(struct store *s, const struct store_view *views, size_t n, char *err,
 		   size_t errlen)
@@ -513,16 +503,13 @@ store_create_views(struct store *s, const struct store_view *views, size_t n, ch
 		quote_ident(&sql, v->type);
 		buf_puts(&sql, "; CREATE VIEW ");
 		quote_ident(&sql, v->type);
-		buf_puts(&sql, " AS SELECT id");
-		/* The page's address is "url", unless a field has that name. */
-		buf_puts(&sql, has_field(v, "url") ? ", url AS page_url" : ", url");
+		/* No field is named as these columns, in any case (rules.c refuses it). */
+		buf_puts(&sql, " AS SELECT id, url");
 		for (size_t j = 0; j < v->nfields; j++) {
 			buf_puts(&sql, ", ");
 			view_column(&sql, &v->fields[j]);
 		}
-		buf_puts(&sql, has_field(v, "site") ? "" : ", site");
-		buf_puts(&sql, has_field(v, "idx") ? "" : ", idx");
-		buf_puts(&sql, has_field(v, "scraped_at") ? "" : ", scraped_at");
+		buf_puts(&sql, ", site, idx, scraped_at");
 		buf_puts(&sql, " FROM items WHERE type = ");
 		buf_putc(&sql, '\'');
 		for (const char *p = v->type; *p; p++) {
