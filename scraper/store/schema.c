@@ -68,6 +68,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX items_site_type ON items(site, type);"
 	"CREATE INDEX pages_site_elapsed ON pages(site, elapsed_ms);"
 	"DROP INDEX pages_site;",
+
+	/* 2 -> 3: pages.noindex: 1 when the page said noindex (<meta name="robots"> or
+	 * X-Robots-Tag, read under robots: obey); 0 otherwise, and for rows from before. */
+	"ALTER TABLE pages ADD COLUMN noindex INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (noindex IN (0, 1));",
 };
 
 

@@ -57,8 +57,8 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PAGE] =
 	"INSERT OR REPLACE INTO pages(url, site, status, content_type, bytes, elapsed_ms,"
-	" depth, fetched_at, error, etag, last_modified, final_url, charset, extract_errors)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	" depth, fetched_at, error, etag, last_modified, final_url, charset, extract_errors,"
+	" noindex) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_PAGE_TOUCH] =
 	"UPDATE pages SET fetched_at = ?2, elapsed_ms = ?3, error = NULL WHERE url = ?1",
 	[ST_ITEMS_DELETE] = "DELETE FROM items WHERE url = ?1",
@@ -645,6 +645,7 @@ apply_page(struct store *s, const struct store_op *op, const char *now)
 	bind_opt(st, 13, p->charset);
 	if (p->status >= 0)
 		sqlite3_bind_int(st, 14, (int)p->extract_errors);
+	sqlite3_bind_int(st, 15, p->noindex);
 	return run(s, st);
 }
 
