@@ -187,6 +187,7 @@ on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
 	c->bytes += (int64_t)m->bytes;
 	op->page.elapsed_ms = (int)m->elapsed_ms;
 	op->page.not_modified = (m->flags & PAGE_NOT_MODIFIED) != 0;
+	op->page.noindex = (m->flags & PAGE_NOINDEX) != 0;
 	op->page.final_url = strcmp(m->final_url, op->url) != 0 ? xstrdup(m->final_url) : NULL;
 	op->page.content_type = xstrdup(m->content_type);
 	op->page.error = xstrdup(m->error);

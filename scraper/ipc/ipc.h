@@ -85,6 +85,7 @@ enum ipc_page_flags {
 	PAGE_NOT_MODIFIED = 1 << 1, /* 304 to a conditional request */
 	PAGE_DISALLOWED = 1 << 2,   /* robots.txt forbids it; never requested */
 	PAGE_TRUNCATED = 1 << 3,    /* body cut at max_bytes */
+	PAGE_NOINDEX = 1 << 4,	    /* the page said noindex (robots meta, X-Robots-Tag) */
 };
 
 /* PAGE: the record of one fetch. */

@@ -49,6 +49,7 @@
 #include "base/log.h"
 #include "worker/page.h"
 #include "worker/robots.h"
+#include "worker/robotsmeta.h"
 #include "rules/rules.h"
 #include "url.h"
 #include "urlset.h"
@@ -102,6 +103,7 @@ struct worker {
 	double robots_retry_at;
 	char robots_error[256];
 	char scheme[8];			/* of the first URL: robots.txt is fetched so */
+	char ua_token[64];		/* the user agent's product token (robots meta) */
 	struct urlset sent;		/* links already sent (the coordinator dedups too) */
 	int max_depth;
 	uint32_t *coverage;		/* one page's coverage counters (extract.h) */
@@ -418,6 +420,7 @@ struct page_out {
 	uint32_t problems;
 	struct link_gate gate;
 	bool extracted;		/* the rules were applied: coverage goes up */
+	unsigned robots_meta;	/* X-Robots-Tag and robots meta (robotsmeta.h), if obeyed */
 };
 
 static int
@@ -531,6 +534,12 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 		po->problems++;
 		log_debug("%s: libxml2 could not parse the page", po->url);
 	} else {
+		if (w->rules->robots)
+			po->robots_meta |= robotsmeta_doc(doc, w->ua_token);
+		if (po->robots_meta & ROBOTSMETA_NOFOLLOW) {
+			po->gate.nofollow = true;
+			log_debug("%s: links not followed: %s", po->url, link_why_text(LINK_NOFOLLOW));
+		}
 		if (po->depth >= (uint32_t)w->max_depth) {
 			sink.link = NULL; /* links from here would be too deep */
 			log_debug("%s: links not looked for: %s (depth %u, max_depth %d)", po->url,
@@ -603,9 +612,13 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 		p.flags |= PAGE_NOT_MODIFIED;
 	if (t->f.truncated)
 		p.flags |= PAGE_TRUNCATED;
+	if (w->rules->robots && r->status > 0)
+		po.robots_meta = robotsmeta_headers(t->f.easy, w->ua_token);
 	if (r->code == CURLE_OK && r->status >= 200 && r->status < 300 &&
 	    page_is_html(r->content_type, buf_str(&t->f.body), t->f.body.len))
 		extract_page(w, t, r->content_type, &po, charset_note, sizeof charset_note);
+	if (po.robots_meta & ROBOTSMETA_NOINDEX)
+		p.flags |= PAGE_NOINDEX;
 	/* The PAGE frame goes first, then the items extraction produced. */
 	send_page(w, &p);
 	if (buf_append(&w->ch.out, po.items.data, po.items.len) == -1)
@@ -855,6 +868,7 @@ setup(struct worker *w, const struct ipc_site *s)
 	}
 	w->delay = w->rules->delay;
 	w->max_depth = (int)s->max_depth;
+	robots_product_token(w->rules->user_agent, w->ua_token, sizeof w->ua_token);
 	w->ncoverage = ex_coverage_size(w->rules->ex);
 	if (w->ncoverage > IPC_MAX_COVERAGE) {
 		log_warn("rules too large to report their coverage (%zu counters)", w->ncoverage);
