@@ -84,6 +84,7 @@ struct ex_rules {
 	size_t nfollows;
 	pcre2_match_context *mctx;
 	xmlXPathCompExprPtr base;	/* <base href>, compiled once */
+	struct ex_regex *sitemap_allow;	/* NULL: every URL a sitemap lists */
 };
 
 /* What one ex_apply call works with. */
@@ -341,6 +342,7 @@ ex_rules_free(struct ex_rules *r)
 	free(r->follows);
 	pcre2_match_context_free(r->mctx);
 	xmlXPathFreeCompExpr(r->base);
+	regex_free(r->sitemap_allow);
 	free(r);
 }
 
@@ -516,6 +518,18 @@ fail:
 	regex_free(fl.allow);
 	regex_free(fl.deny);
 	return -1;
+}
+
+int
+ex_set_sitemap_allow(struct ex_rules *r, const char *re, struct ex_error *err)
+{
+	struct ex_regex *x = regex_compile(re, err);
+
+	if (x == NULL)
+		return -1;
+	regex_free(r->sitemap_allow);
+	r->sitemap_allow = x;
+	return 0;
 }
 
 /* ---- applying ---- */
@@ -1110,6 +1124,14 @@ limit_hit(struct apply *a, const char *which, const char *url)
 {
 	a->stats->errors++;
 	problem(a, "follow rule: %s regex gave up (match limit) on %.200s", which, url);
+}
+
+int
+ex_sitemap_allows(const struct ex_rules *r, const char *url)
+{
+	if (r->sitemap_allow == NULL)
+		return 1;
+	return regex_test(r, r->sitemap_allow, url, strlen(url));
 }
 
 const char *

@@ -87,6 +87,14 @@ int ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
 int ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *allow,
 		  const char *deny, struct ex_error *err, enum ex_part *part);
 
+/* The sitemap filter (a rule file's sitemap_allow): a regex on the absolute URLs a
+ * site's sitemaps list.  0, or -1 with err (pos into re). */
+int ex_set_sitemap_allow(struct ex_rules *r, const char *re, struct ex_error *err);
+
+/* May a URL a sitemap lists be taken: 1 yes (or there is no filter), 0 no, -1 the
+ * regex gave up (match limit): not taken. */
+int ex_sitemap_allows(const struct ex_rules *r, const char *url);
+
 struct ex_sink {
 	void *ctx;
 	/* An item: its type, index on the page, and a JSON object of its fields. */

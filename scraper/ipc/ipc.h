@@ -115,6 +115,10 @@ struct ipc_item {
 enum ipc_link_kind {
 	LINK_FOLLOW = 0,	/* chosen by a follow rule */
 	LINK_REDIRECT = 1,	/* a redirect to another site, handed back */
+	/* sitemap: true (worker/sitemap.h): seeds of the worker's own site, depth 0 */
+	LINK_SITEMAP = 2,	/* a sitemap to fetch: from robots.txt, /sitemap.xml, an index */
+	LINK_SITEMAP_URL = 3,	/* a page a sitemap lists */
+	LINK_KIND_MAX = LINK_SITEMAP_URL
 };
 
 /* LINKS: absolute canonical URLs found on one page. */

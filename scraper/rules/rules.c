@@ -828,8 +828,15 @@ read_setting(struct loader *L, const char *key, const yaml_node_t *v)
 	else if (strcmp(key, "proxy") == 0 && (s = text_value(L, v, key)) != NULL) {
 		free(r->proxy);
 		r->proxy = strdup(s);
-	} else if (strcmp(key, "scope") == 0 && (w = word_value(L, v, key, scope_words)) >= 0)
+	} else if (strcmp(key, "scope") == 0 && (w = word_value(L, v, key, scope_words)) >= 0) {
 		r->scope = w == 0 ? SCOPE_SITE : SCOPE_ANY;
+	} else if (strcmp(key, "sitemap") == 0) {
+		bool_value(L, v, key, &r->sitemap);
+	} else if (strcmp(key, "sitemap_allow") == 0 && (s = text_value(L, v, key)) != NULL) {
+		struct ex_error e;
+		if (ex_set_sitemap_allow(r->ex, s, &e) == -1)
+			ex_err(L, v, 0, &e);
+	}
 }
 
 static void
@@ -837,7 +844,8 @@ read_root(struct loader *L, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"site", "concurrency", "delay", "robots", "user_agent", "max_depth", "max_pages",
-		"timeout", "max_bytes", "retries", "proxy", "scope", "follow", "items", NULL,
+		"timeout", "max_bytes", "retries", "proxy", "scope", "sitemap", "sitemap_allow",
+		"follow", "items", NULL,
 	};
 	struct pair p[32];
 	int np = pairs(L, root, "a rule file", keys, p, 32);
@@ -852,6 +860,9 @@ read_root(struct loader *L, const yaml_node_t *root)
 		else
 			read_setting(L, p[i].key, p[i].v);
 	}
+	if (find(p, np, "sitemap_allow") != NULL && !L->r->sitemap)
+		err_at(L, find(p, np, "sitemap_allow")->k, EX_NO_POS,
+		       "'sitemap_allow' filters what the sitemaps list: it needs 'sitemap: true'");
 }
 
 static struct site_rules *

@@ -47,6 +47,8 @@ struct site_rules {
 	int retries;
 	char *proxy;		/* NULL: the environment's *_proxy variables */
 	enum scope scope;
+	bool sitemap;		/* seed the site from its sitemaps (worker/sitemap.h); the
+				 * sitemap_allow filter is in ex */
 	struct ex_rules *ex;
 	struct rule_item *items;	/* what the items look like, for SQL views */
 	size_t nitems;
