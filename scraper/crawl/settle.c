@@ -243,6 +243,8 @@ sitemap_links(struct coord *c, struct wproc *w, const struct ipc_links *m)
 	for (uint32_t i = 0; i < m->count; i++) {
 		if (!url_on_site(m->urls[i], s->name))
 			continue; /* the worker sends its own site's only */
+		if (urlset_has(&c->seen, url_hash(m->urls[i], strlen(m->urls[i]))))
+			continue; /* known already (a worker sends its roots each time it starts) */
 		if (m->kind == LINK_SITEMAP && s->sitemaps >= SITEMAP_MAX_PER_SITE) {
 			if (s->sitemaps++ == SITEMAP_MAX_PER_SITE)
 				log_warn("%s: more than %d sitemaps: the rest are not fetched",
