@@ -243,6 +243,10 @@ read_xml(const char *xml, size_t len, struct reading *r)
 		snprintf(res->error, sizeof res->error,
 			 "not a sitemap: the root element is not <urlset> or <sitemapindex>");
 	buf_free(&r->loc);
+	/* A DOCTYPE with entity declarations makes the parser keep them in a document of
+	 * its own (never used: there is no getEntity handler); it is ours to free. */
+	if (r->pc->myDoc != NULL)
+		xmlFreeDoc(r->pc->myDoc);
 	xmlFreeParserCtxt(r->pc);
 }
 
