@@ -325,7 +325,8 @@ sitemap_robots_lines(const char *body, size_t len, sitemap_loc_fn fn, void *ctx)
 			if (v < eol && *v == ':') {
 				v++;
 				ve = v;
-				while (ve < eol && *ve != '#')
+				/* A comment ends the value; so does a NUL byte. */
+				while (ve < eol && *ve != '#' && *ve != '\0')
 					ve++;
 				while (v < ve && (*v == ' ' || *v == '\t'))
 					v++;
