@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "css.h"
 #include "json.h"
+#include "structured.h"
 #include "url.h"
 #include "urlset.h"
 
@@ -50,7 +51,9 @@ struct ex_regex {
 struct ex_field {
 	char *name;
 	char *sel_text;		/* "css: ..." as written, for reports */
-	xmlXPathCompExprPtr xp;
+	xmlXPathCompExprPtr xp;	/* NULL for jsonld and microdata */
+	enum ex_sel_kind kind;
+	struct sd_path sd;	/* jsonld and microdata: the path */
 	struct ex_regex *re;
 	char *attr;
 	enum ex_type type;
@@ -82,6 +85,7 @@ struct ex_rules {
 	size_t nfollows;
 	pcre2_match_context *mctx;
 	xmlXPathCompExprPtr base;	/* <base href>, compiled once */
+	struct ex_regex *sitemap_allow;	/* NULL: every URL a sitemap lists */
 };
 
 /* What one ex_apply call works with. */
@@ -99,6 +103,8 @@ struct apply {
 	const char *why;	/* why pipeline dropped its value: set on every drop */
 	struct buf xvals, xdrop;	/* a field's values and drops, for obs->field */
 	size_t xnvals, xndrop;
+	struct jsonld *ld;	/* the page's JSON-LD, read when a field first needs it */
+	bool ld_read;
 };
 
 static void
@@ -143,11 +149,13 @@ set_error(struct ex_error *err, size_t pos, const char *fmt, ...)
 int
 ex_selector_parse(const char *s, struct ex_selector *out, struct ex_error *err)
 {
-	static const struct { const char *prefix; enum ex_sel_kind kind; } kinds[] = {
-		{ "css:", EX_CSS }, { "xpath:", EX_XPATH },
+	static const struct { const char *prefix, *what; enum ex_sel_kind kind; } kinds[] = {
+		{ "css:", "CSS selector", EX_CSS }, { "xpath:", "XPath", EX_XPATH },
+		{ "jsonld:", "JSON-LD path", EX_JSONLD },
+		{ "microdata:", "microdata path", EX_MICRODATA },
 	};
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		size_t n = strlen(kinds[i].prefix);
 		if (strncmp(s, kinds[i].prefix, n) == 0) {
 			out->kind = kinds[i].kind;
@@ -155,13 +163,15 @@ ex_selector_parse(const char *s, struct ex_selector *out, struct ex_error *err)
 			while (*out->expr == ' ' || *out->expr == '\t')
 				out->expr++;
 			if (*out->expr == '\0') {
-				set_error(err, n, "empty %s selector", i == 0 ? "CSS" : "XPath");
+				set_error(err, n, "empty %s", kinds[i].what);
 				return -1;
 			}
 			return 0;
 		}
 	}
-	set_error(err, 0, "%s", "expected \"css: SELECTOR\" or \"xpath: EXPRESSION\"");
+	set_error(err, 0, "%s",
+		  "expected \"css: SELECTOR\" or \"xpath: EXPRESSION\" (a field may also be "
+		  "\"jsonld: PATH\" or \"microdata: PATH\")");
 	return -1;
 }
 
@@ -192,6 +202,12 @@ compile_selector(const struct ex_selector *sel, struct ex_error *err)
 
 	if (sel->kind == EX_XPATH)
 		return compile_xpath(sel->expr, err);
+	if (sel->kind != EX_CSS) {
+		set_error(err, EX_NO_POS, "%s",
+			  "a jsonld: or microdata: path gives field values, not elements: use css "
+			  "or xpath here");
+		return NULL;
+	}
 	buf_init(&b, 1 << 20);
 	if (css_to_xpath(sel->expr, &b, &cerr) == -1) {
 		err->pos = cerr.pos;
@@ -214,7 +230,10 @@ compile_selector(const struct ex_selector *sel, struct ex_error *err)
 static char *
 selector_text(const struct ex_selector *sel)
 {
-	const char *kind = sel->kind == EX_CSS ? "css: " : "xpath: ";
+	static const char *const kinds[] = { [EX_CSS] = "css: ", [EX_XPATH] = "xpath: ",
+					     [EX_JSONLD] = "jsonld: ",
+					     [EX_MICRODATA] = "microdata: " };
+	const char *kind = kinds[sel->kind];
 	size_t n = strlen(kind) + strlen(sel->expr) + 1;
 	char *t = malloc(n);
 
@@ -290,6 +309,7 @@ field_free(struct ex_field *f)
 	free(f->name);
 	free(f->sel_text);
 	xmlXPathFreeCompExpr(f->xp);
+	sd_path_free(&f->sd);
 	regex_free(f->re);
 	free(f->attr);
 	free(f->join);
@@ -323,6 +343,7 @@ ex_rules_free(struct ex_rules *r)
 	free(r->follows);
 	pcre2_match_context_free(r->mctx);
 	xmlXPathFreeCompExpr(r->base);
+	regex_free(r->sitemap_allow);
 	free(r);
 }
 
@@ -419,7 +440,18 @@ ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
 	    (spec->attr != NULL && (f.attr = strdup(spec->attr)) == NULL) ||
 	    (spec->join != NULL && (f.join = strdup(spec->join)) == NULL))
 		goto oom;
-	if ((f.xp = compile_selector(&spec->sel, err)) == NULL) {
+	f.kind = spec->sel.kind;
+	if (f.kind == EX_JSONLD || f.kind == EX_MICRODATA) {
+		*part = EX_PART_SELECTOR;
+		if (sd_path_compile(spec->sel.expr, &f.sd, &err->pos, err->msg, sizeof err->msg) == -1)
+			goto fail;
+		*part = EX_PART_OTHER;
+		if (spec->attr != NULL || spec->type == EX_HTML) {
+			set_error(err, EX_NO_POS, "%s needs a css or xpath selector",
+				  spec->attr != NULL ? "attr" : "type: html");
+			goto fail;
+		}
+	} else if ((f.xp = compile_selector(&spec->sel, err)) == NULL) {
 		*part = EX_PART_SELECTOR;
 		goto fail;
 	}
@@ -487,6 +519,18 @@ fail:
 	regex_free(fl.allow);
 	regex_free(fl.deny);
 	return -1;
+}
+
+int
+ex_set_sitemap_allow(struct ex_rules *r, const char *re, struct ex_error *err)
+{
+	struct ex_regex *x = regex_compile(re, err);
+
+	if (x == NULL)
+		return -1;
+	regex_free(r->sitemap_allow);
+	r->sitemap_allow = x;
+	return 0;
 }
 
 /* ---- applying ---- */
@@ -772,89 +816,188 @@ watch_field(struct apply *a, const struct ex_item *it, unsigned idx, const struc
 	a->obs->field(a->obs->ctx, &rep);
 }
 
+/* One field's values as they are gathered (eval_field). */
+struct gather {
+	struct apply *a;
+	const struct ex_field *f;
+	struct buf *out;	/* a->val, or a->scratch with join */
+	struct buf *text;	/* the joined text (join only) */
+	bool watch;
+	size_t count;		/* values kept */
+	size_t matched;		/* values (or nodes) found */
+};
+
+/*
+ * The value in a->raw through the field's pipeline, kept or dropped.  0 to go on, 1
+ * when the field has what it needs (its first value, without all), -1 when the regex
+ * gave up.
+ */
+static int
+gather_value(struct gather *g)
+{
+	struct apply *a = g->a;
+	const struct ex_field *f = g->f;
+	size_t vmark = a->val.len, tmark = g->text->len, omark;
+	int rc;
+
+	buf_reset(&a->scratch);
+	if (f->all && g->count > 0)
+		buf_puts(f->join ? g->text : &a->val, f->join ? f->join : ",");
+	omark = g->out->len;
+	rc = pipeline(a, f, g->out, f->join ? g->text : NULL);
+	if (g->watch)
+		watch_value(a, rc, g->out, omark);
+	if (rc <= 0) {
+		buf_truncate(&a->val, vmark);
+		buf_truncate(g->text, tmark);
+	}
+	if (rc < 0) {
+		regex_gave_up(a, f);
+		return -1;
+	}
+	g->count += (size_t)rc;
+	return g->count > 0 && !f->all;
+}
+
+/* A node found by a css or xpath selector: its text, then the pipeline. */
+static int
+gather_node(struct gather *g, xmlNodePtr n)
+{
+	struct apply *a = g->a;
+
+	if (node_text(a, g->f, n) != 0) {
+		if (g->watch && a->xndrop < EX_EXPLAIN_DROPPED) {
+			a->why = "no text (empty, or no such attribute)";
+			watch_value(a, 0, g->out, 0);
+		}
+		return 0;
+	}
+	return gather_value(g);
+}
+
+/* A value a jsonld or microdata path reached (structured.h's sd_value_fn). */
+static int
+gather_sd(void *ctx, const char *s, size_t n)
+{
+	struct gather *g = ctx;
+	struct apply *a = g->a;
+
+	g->matched++;
+	buf_reset(&a->raw);
+	if (field_normalize_space(s, n, &a->raw) == -1) {
+		buf_reset(&a->raw);
+		a->why = "larger than the limit";
+		if (g->watch)
+			watch_value(a, 0, g->out, 0);
+		return 0;
+	}
+	if (a->raw.len == 0) {
+		a->why = "empty";
+		if (g->watch)
+			watch_value(a, 0, g->out, 0);
+		return 0;
+	}
+	return gather_value(g);
+}
+
+static void
+jsonld_problem(void *ctx, const char *msg)
+{
+	struct apply *a = ctx;
+
+	a->stats->errors++;
+	problem(a, "%s", msg);
+}
+
+/* The page's JSON-LD, read once (its problems reported once).  NULL: out of memory. */
+static struct jsonld *
+page_jsonld(struct apply *a)
+{
+	if (!a->ld_read) {
+		a->ld_read = true;
+		if ((a->ld = jsonld_new()) != NULL &&
+		    jsonld_add_doc(a->ld, a->doc, jsonld_problem, a) == -1) {
+			jsonld_free(a->ld);
+			a->ld = NULL;
+		}
+		if (a->ld == NULL)
+			problem(a, "%s", "JSON-LD: out of memory reading the page's scripts");
+	}
+	return a->ld;
+}
+
+/* Gather a css or xpath field's values from the nodes its selector finds. */
+static void
+gather_selected(struct gather *g, xmlNodePtr node)
+{
+	struct apply *a = g->a;
+	xmlXPathObjectPtr res;
+
+	a->xc->node = node;
+	res = xmlXPathCompiledEval(g->f->xp, a->xc);
+	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
+		g->matched = (size_t)res->nodesetval->nodeNr;
+		for (int i = 0; i < res->nodesetval->nodeNr; i++) {
+			if (gather_node(g, res->nodesetval->nodeTab[i]) != 0)
+				break;
+		}
+	} else if (res != NULL && res->type != XPATH_NODESET) {
+		scalar_text(a, res);
+		g->matched = 1;
+		if (a->raw.len > 0) {
+			gather_value(g);
+		} else {
+			a->why = "empty";
+			if (g->watch)
+				watch_value(a, 0, g->out, g->out->len);
+		}
+	}
+	xmlXPathFreeObject(res);
+}
+
 /*
  * Evaluate one field relative to node into a->val as JSON (a value, an array, or
  * null).  Returns 2 when it has a value of its own, 1 when it has its default, 0 when
- * null.
+ * null.  jsonld and microdata fields read the whole page, whatever node is.
  */
 static int
 eval_field(struct apply *a, const struct ex_item *it, unsigned idx, const struct ex_field *f,
 	   xmlNodePtr node)
 {
-	bool watch = a->obs != NULL && a->obs->field != NULL;
-	xmlXPathObjectPtr res;
-	struct buf text, *out;
-	size_t count = 0, matched = 0, omark;
-	int rc;
+	struct buf text;
+	struct gather g = { .a = a, .f = f, .text = &text,
+			    .watch = a->obs != NULL && a->obs->field != NULL };
+	struct jsonld *ld;
 
 	buf_reset(&a->val);
 	buf_init(&text, MAX_VALUE);
-	if (watch) {
+	if (g.watch) {
 		buf_reset(&a->xvals);
 		buf_reset(&a->xdrop);
 		a->xnvals = a->xndrop = 0;
 	}
-	a->xc->node = node;
-	res = xmlXPathCompiledEval(f->xp, a->xc);
 	if (f->all && f->join == NULL)
 		buf_putc(&a->val, '[');
 	/* With join the values go to text; their JSON is not needed. */
-	out = f->join != NULL ? &a->scratch : &a->val;
-	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
-		matched = (size_t)res->nodesetval->nodeNr;
-		for (int i = 0; i < res->nodesetval->nodeNr && (f->all || count == 0); i++) {
-			size_t vmark = a->val.len, tmark = text.len;
-			if (node_text(a, f, res->nodesetval->nodeTab[i]) != 0) {
-				if (watch && a->xndrop < EX_EXPLAIN_DROPPED) {
-					a->why = "no text (empty, or no such attribute)";
-					watch_value(a, 0, out, 0);
-				}
-				continue;
-			}
-			buf_reset(&a->scratch);
-			if (f->all && count > 0)
-				buf_puts(f->join ? &text : &a->val, f->join ? f->join : ",");
-			omark = out->len;
-			rc = pipeline(a, f, out, f->join ? &text : NULL);
-			if (watch)
-				watch_value(a, rc, out, omark);
-			if (rc <= 0) {
-				buf_truncate(&a->val, vmark);
-				buf_truncate(&text, tmark);
-			}
-			if (rc < 0) {
-				regex_gave_up(a, f);
-				break;
-			}
-			count += (size_t)rc;
-		}
-	} else if (res != NULL && res->type != XPATH_NODESET) {
-		scalar_text(a, res);
-		matched = 1;
-		omark = out->len;
-		if (a->raw.len > 0) {
-			rc = pipeline(a, f, out, f->join ? &text : NULL);
-		} else {
-			rc = 0;
-			a->why = "empty";
-		}
-		if (watch)
-			watch_value(a, rc, out, omark);
-		if (rc < 0)
-			regex_gave_up(a, f);
-		count = rc > 0;
+	g.out = f->join != NULL ? &a->scratch : &a->val;
+	if (f->kind == EX_JSONLD) {
+		if ((ld = page_jsonld(a)) != NULL)
+			jsonld_values(ld, &f->sd, gather_sd, &g);
+	} else if (f->kind == EX_MICRODATA) {
+		microdata_values(a->doc, &f->sd, a->base, gather_sd, &g);
+	} else {
+		gather_selected(&g, node);
 	}
-	xmlXPathFreeObject(res);
-	if (count > 0 && f->join != NULL) {
+	if (g.count > 0 && f->join != NULL) {
 		buf_reset(&a->val);
 		json_put_string(&a->val, text.data, text.len);
-	} else if (f->all && f->join == NULL && count > 0) {
+	} else if (f->all && f->join == NULL && g.count > 0) {
 		buf_putc(&a->val, ']');
 	}
 	buf_free(&text);
-	if (watch)
-		watch_field(a, it, idx, f, matched, count == 0 && f->def_json != NULL);
-	if (count > 0)
+	if (g.watch)
+		watch_field(a, it, idx, f, g.matched, g.count == 0 && f->def_json != NULL);
+	if (g.count > 0)
 		return 2;
 	buf_reset(&a->val);
 	if (f->def_json != NULL) {
@@ -987,6 +1130,14 @@ follow_regex_gave_up(struct apply *a, const char *which, const char *url, unsign
 	else
 		problem(a, "follow: %s regex gave up (match limit) %u times on this page; the "
 			   "rule's other links are not followed", which, *gave_up);
+}
+
+int
+ex_sitemap_allows(const struct ex_rules *r, const char *url)
+{
+	if (r->sitemap_allow == NULL)
+		return 1;
+	return regex_test(r, r->sitemap_allow, url, strlen(url));
 }
 
 const char *
@@ -1180,6 +1331,7 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	buf_free(&a.xvals);
 	buf_free(&a.xdrop);
 	url_base_free(a.base);
+	jsonld_free(a.ld);
 	xmlXPathFreeContext(a.xc);
 	return rc;
 }

@@ -29,14 +29,17 @@ struct ex_error {
 	char msg[256];
 };
 
-enum ex_sel_kind { EX_CSS, EX_XPATH };
+/* css and xpath select nodes; jsonld and microdata read the page's structured data by
+ * path (structured.h), for fields only. */
+enum ex_sel_kind { EX_CSS, EX_XPATH, EX_JSONLD, EX_MICRODATA };
 
 struct ex_selector {
 	enum ex_sel_kind kind;
 	const char *expr;
 };
 
-/* Split the short form "css: expr" / "xpath: expr".  0, or -1 with err (pos into s). */
+/* Split the short form "css: expr" / "xpath: expr" / "jsonld: path" / "microdata:
+ * path".  0, or -1 with err (pos into s). */
 int ex_selector_parse(const char *s, struct ex_selector *out, struct ex_error *err);
 
 struct ex_field_spec {
@@ -83,6 +86,14 @@ int ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
  * deny regexes on the absolute URL (NULL: none).  0 or -1 as above. */
 int ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *allow,
 		  const char *deny, struct ex_error *err, enum ex_part *part);
+
+/* The sitemap filter (a rule file's sitemap_allow): a regex on the absolute URLs a
+ * site's sitemaps list.  0, or -1 with err (pos into re). */
+int ex_set_sitemap_allow(struct ex_rules *r, const char *re, struct ex_error *err);
+
+/* May a URL a sitemap lists be taken: 1 yes (or there is no filter), 0 no, -1 the
+ * regex gave up (match limit): not taken. */
+int ex_sitemap_allows(const struct ex_rules *r, const char *url);
 
 struct ex_sink {
 	void *ctx;

@@ -67,6 +67,7 @@ struct site {
 	int64_t robots_at;
 	bool robots_loading;	/* its body is being read from the database */
 	bool seeded;		/* a URL file named it */
+	int sitemaps;		/* sitemaps taken in (sitemap: true), this crawl */
 	long ok, failed, skipped, items, problems;
 	double fetch_ms;
 	struct site *next_wait;

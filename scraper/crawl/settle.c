@@ -25,6 +25,7 @@
 #include "base/oom.h"
 #include "crawl/coord.h"
 #include "url.h"
+#include "worker/sitemap.h"
 
 enum take { TAKEN, SEEN, OUT_OF_SCOPE, TOO_DEEP };
 
@@ -187,6 +188,7 @@ on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
 	c->bytes += (int64_t)m->bytes;
 	op->page.elapsed_ms = (int)m->elapsed_ms;
 	op->page.not_modified = (m->flags & PAGE_NOT_MODIFIED) != 0;
+	op->page.noindex = (m->flags & PAGE_NOINDEX) != 0;
 	op->page.final_url = strcmp(m->final_url, op->url) != 0 ? xstrdup(m->final_url) : NULL;
 	op->page.content_type = xstrdup(m->content_type);
 	op->page.error = xstrdup(m->error);
@@ -283,6 +285,29 @@ take_link(struct coord *c, struct wproc *w, const char *url, int depth)
 	return TAKEN;
 }
 
+/* What a site's sitemaps list (sitemap: true): seeds of that site, depth 0, whatever
+ * page they came with; at most SITEMAP_MAX_PER_SITE sitemaps per site and crawl. */
+static void
+sitemap_links(struct coord *c, struct wproc *w, const struct ipc_links *m)
+{
+	struct site *s = w->site;
+
+	for (uint32_t i = 0; i < m->count; i++) {
+		if (!url_on_site(m->urls[i], s->name))
+			continue; /* the worker sends its own site's only */
+		if (urlset_has(&c->seen, url_hash(m->urls[i], strlen(m->urls[i]))))
+			continue; /* known already (a worker sends its roots each time it starts) */
+		if (m->kind == LINK_SITEMAP && s->sitemaps >= SITEMAP_MAX_PER_SITE) {
+			if (s->sitemaps++ == SITEMAP_MAX_PER_SITE)
+				log_warn("%s: more than %d sitemaps: the rest are not fetched",
+					 s->name, SITEMAP_MAX_PER_SITE);
+			continue;
+		}
+		if (take_link(c, w, m->urls[i], 0) == TAKEN && m->kind == LINK_SITEMAP)
+			s->sitemaps++;
+	}
+}
+
 static int
 on_links(struct coord *c, struct wproc *w, const struct ipc_links *m)
 {
@@ -292,6 +317,10 @@ on_links(struct coord *c, struct wproc *w, const struct ipc_links *m)
 
 	if (w->cur == NULL || (uint64_t)w->cur->id != m->id)
 		return -1;
+	if (m->kind == LINK_SITEMAP || m->kind == LINK_SITEMAP_URL) {
+		sitemap_links(c, w, m);
+		return 0;
+	}
 	/* A redirect is the same page moved, not a hop further. */
 	depth = w->curq->depth + (m->kind == LINK_REDIRECT ? 0 : 1);
 	for (uint32_t i = 0; i < m->count; i++) {

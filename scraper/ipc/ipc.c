@@ -169,7 +169,7 @@ ipc_put_links(struct buf *out, uint32_t site, const struct ipc_links *m)
 {
 	struct enc e;
 
-	if (m->count > IPC_MAX_LINKS_PER_FRAME)
+	if (m->count > IPC_MAX_LINKS_PER_FRAME || m->kind > LINK_KIND_MAX)
 		return -1;
 	enc_begin(&e, out, IPC_LINKS, site);
 	enc_u64(&e, m->id);
@@ -355,7 +355,7 @@ dec_links(struct dec *d, struct ipc_links *m)
 		d->why = "too many links in one frame";
 		return;
 	}
-	if (d->why == NULL && m->kind > LINK_REDIRECT)
+	if (d->why == NULL && m->kind > LINK_KIND_MAX)
 		d->why = "unknown link kind";
 	for (uint32_t i = 0; i < m->count && d->why == NULL; i++)
 		m->urls[i] = dec_str(d);

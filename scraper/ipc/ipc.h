@@ -99,6 +99,7 @@ enum ipc_page_flags {
 	PAGE_NOT_MODIFIED = 1 << 1, /* 304 to a conditional request */
 	PAGE_DISALLOWED = 1 << 2,   /* robots.txt forbids it; never requested */
 	PAGE_TRUNCATED = 1 << 3,    /* body cut at max_bytes */
+	PAGE_NOINDEX = 1 << 4,	    /* the page said noindex (robots meta, X-Robots-Tag) */
 };
 
 /* PAGE: the record of one fetch. */
@@ -128,6 +129,10 @@ struct ipc_item {
 enum ipc_link_kind {
 	LINK_FOLLOW = 0,	/* chosen by a follow rule */
 	LINK_REDIRECT = 1,	/* a redirect to another site, handed back */
+	/* sitemap: true (worker/sitemap.h): seeds of the worker's own site, depth 0 */
+	LINK_SITEMAP = 2,	/* a sitemap to fetch: from robots.txt, /sitemap.xml, an index */
+	LINK_SITEMAP_URL = 3,	/* a page a sitemap lists */
+	LINK_KIND_MAX = LINK_SITEMAP_URL
 };
 
 /* LINKS: absolute canonical URLs found on one page. */

@@ -144,7 +144,8 @@ fields_collect(sqlite3 *db, const char *type, struct fields *f)
 }
 
 /* The value buffers, and the record's name for the page address: "url", unless a
- * field has that name ("page_url" then, as in the item views). */
+ * field has that name ("page_url" then).  Rule files cannot name a field url any
+ * more; items stored before that was refused, or written by hand, still can. */
 static int
 fields_ready(struct fields *f)
 {

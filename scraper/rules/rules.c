@@ -487,21 +487,33 @@ find(struct pair *p, int n, const char *key)
 	return NULL;
 }
 
-/* The css or xpath of a mapping (exactly one). */
+/* The selector of a mapping: exactly one of css or xpath, or for a field also jsonld
+ * or microdata. */
 static int
 mapped_selector(struct loader *L, const yaml_node_t *map, struct pair *p, int n,
-		const char *what, struct ex_selector *sel, yaml_node_t **at)
+		const char *what, bool field, struct ex_selector *sel, yaml_node_t **at)
 {
-	struct pair *css = find(p, n, "css"), *xp = find(p, n, "xpath");
+	static const char *const names[] = { "css", "xpath", "jsonld", "microdata" };
+	static const enum ex_sel_kind kinds[] = { EX_CSS, EX_XPATH, EX_JSONLD, EX_MICRODATA };
+	struct pair *found = NULL, *second = NULL, *q;
 
-	if ((css != NULL) == (xp != NULL)) {
-		err_at(L, css && xp ? xp->k : map, EX_NO_POS,
-		       "%s needs exactly one of 'css' or 'xpath'", what);
+	for (size_t k = 0; k < (field ? 4u : 2u); k++) {
+		if ((q = find(p, n, names[k])) == NULL)
+			continue;
+		if (found == NULL) {
+			found = q;
+			sel->kind = kinds[k];
+		} else if (second == NULL) {
+			second = q;
+		}
+	}
+	if (found == NULL || second != NULL) {
+		err_at(L, second != NULL ? second->k : map, EX_NO_POS, "%s needs exactly one of %s",
+		       what, field ? "'css', 'xpath', 'jsonld' or 'microdata'" : "'css' or 'xpath'");
 		return -1;
 	}
-	sel->kind = css != NULL ? EX_CSS : EX_XPATH;
-	*at = (css != NULL ? css : xp)->v;
-	sel->expr = text_value(L, *at, css != NULL ? "css" : "xpath");
+	*at = found->v;
+	sel->expr = text_value(L, *at, found->key);
 	return sel->expr != NULL ? 0 : -1;
 }
 
@@ -531,7 +543,7 @@ read_follow_rule(struct loader *L, const yaml_node_t *n)
 			return;
 	} else {
 		if ((np = pairs(L, n, "a follow rule", keys, p, 8)) < 0 ||
-		    mapped_selector(L, n, p, np, "a follow rule", &sel, &at) == -1)
+		    mapped_selector(L, n, p, np, "a follow rule", false, &sel, &at) == -1)
 			return;
 		allow = opt_text(L, p, np, "allow");
 		deny = opt_text(L, p, np, "deny");
@@ -562,6 +574,13 @@ static const char *const reserved_types[] = {
 	"changes", "problems", "bodies", NULL,
 };
 
+/* Every item view has these columns besides its fields (store.c, create views), and
+ * a name to suggest instead. */
+static const char *const view_columns[][2] = {
+	{ "id", "item_id" }, { "url", "link" }, { "site", "site_name" }, { "idx", "position" },
+	{ "scraped_at", "scraped" }, { NULL, NULL },
+};
+
 static void
 record_field(struct rule_item *ri, const struct ex_field_spec *spec)
 {
@@ -581,14 +600,15 @@ field_mapping(struct loader *L, const yaml_node_t *n, struct ex_field_spec *spec
 	      struct pair *p, int *np, yaml_node_t **sel_at)
 {
 	static const char *const keys[] = {
-		"css", "xpath", "re", "attr", "type", "all", "join", "default", "required", NULL,
+		"css", "xpath", "jsonld", "microdata", "re", "attr", "type", "all", "join",
+		"default", "required", NULL,
 	};
 	static const char *const types[] = { "string", "int", "number", "bool", "url", "html", "date", NULL };
 	struct pair *q;
 	int t, errors = L->errors;
 
 	if ((*np = pairs(L, n, "a field", keys, p, 16)) < 0 ||
-	    mapped_selector(L, n, p, *np, "a field", &spec->sel, sel_at) == -1)
+	    mapped_selector(L, n, p, *np, "a field", true, &spec->sel, sel_at) == -1)
 		return -1;
 	spec->re = opt_text(L, p, *np, "re");
 	spec->attr = opt_text(L, p, *np, "attr");
@@ -602,6 +622,20 @@ field_mapping(struct loader *L, const yaml_node_t *n, struct ex_field_spec *spec
 		bool_value(L, q->v, "required", &spec->required);
 	if (spec->join != NULL && !spec->all)
 		err_at(L, find(p, *np, "join")->k, EX_NO_POS, "'join' needs 'all: true'");
+	if (spec->sel.kind == EX_JSONLD || spec->sel.kind == EX_MICRODATA) {
+		const char *kind = spec->sel.kind == EX_JSONLD ? "jsonld" : "microdata";
+		if ((q = find(p, *np, "attr")) != NULL)
+			err_at(L, q->k, EX_NO_POS,
+			       "'attr' needs 'css' or 'xpath': a %s path gives values, not elements",
+			       kind);
+		if (spec->type == EX_HTML)
+			err_at(L, find(p, *np, "type")->v, EX_NO_POS,
+			       "'type: html' needs 'css' or 'xpath': a %s path gives values, not "
+			       "elements", kind);
+		/* Said here, where the key is: not again when the field is compiled. */
+		spec->attr = NULL;
+		spec->type = spec->type == EX_HTML ? EX_STRING : spec->type;
+	}
 	return L->errors == errors ? 0 : -1;
 }
 
@@ -622,6 +656,15 @@ read_field(struct loader *L, struct rule_item *ri, int item, const yaml_node_t *
 		       "field name '%s' must be letters, digits and _ (it becomes a SQL column)",
 		       spec.name);
 		return;
+	}
+	for (int i = 0; view_columns[i][0] != NULL; i++) {
+		if (strcasecmp(spec.name, view_columns[i][0]) == 0) {
+			err_at(L, k, EX_NO_POS,
+			       "field name '%s' is taken: every item view has the columns id, url "
+			       "(the page's address), site, idx and scraped_at; name the field "
+			       "otherwise (e.g. '%s')", spec.name, view_columns[i][1]);
+			return;
+		}
 	}
 	struct ex_rules *target = L->r->ex;
 	bool usable = true;
@@ -719,6 +762,24 @@ read_key(struct loader *L, struct rule_item *ri, const char *type, const yaml_no
 		ri->key_json = strdup(json);
 }
 
+/* Does p[i]'s name differ only in case from an earlier one?  SQL names ignore case, so
+ * the two would be one column (or one view): an error at p[i]. */
+static bool
+same_but_case(struct loader *L, const struct pair *p, int i, const char *what,
+	      const char *becomes)
+{
+	for (int j = 0; j < i; j++) {
+		if (strcasecmp(p[i].key, p[j].key) == 0 && strcmp(p[i].key, p[j].key) != 0) {
+			err_at(L, p[i].k, EX_NO_POS,
+			       "%s '%s' differs only in case from %s '%s' (line %d): SQL names "
+			       "ignore case, so they would be one %s; rename one", what,
+			       p[i].key, what, p[j].key, (int)p[j].k->start_mark.line + 1, becomes);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void
 read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 {
@@ -774,8 +835,11 @@ read_item(struct loader *L, const yaml_node_t *k, const yaml_node_t *n)
 		struct pair fp[256];
 		int nf = pairs(L, q->v, "fields", NULL, fp, 256);
 		/* Without a good item the fields are still checked, just not added. */
-		for (int i = 0; i < nf; i++)
+		for (int i = 0; i < nf; i++) {
+			if (same_but_case(L, fp, i, "field", "column"))
+				continue;
 			read_field(L, ri, ri != NULL ? item : -1, fp[i].k, fp[i].v);
+		}
 		if ((q = find(p, np, "key")) != NULL)
 			read_key(L, ri, type, q->v, fp, nf);
 	}
@@ -787,8 +851,10 @@ read_items(struct loader *L, const yaml_node_t *n)
 	struct pair p[256];
 	int np = pairs(L, n, "'items'", NULL, p, 256);
 
-	for (int i = 0; i < np; i++)
-		read_item(L, p[i].k, p[i].v);
+	for (int i = 0; i < np; i++) {
+		if (!same_but_case(L, p, i, "item type", "view"))
+			read_item(L, p[i].k, p[i].v);
+	}
 }
 
 /* ---- the file ---- */
@@ -836,6 +902,13 @@ read_setting(struct loader *L, const char *key, const yaml_node_t *v)
 		r->scope = w == 0 ? SCOPE_SITE : SCOPE_ANY;
 	else if (strcmp(key, "store_bodies") == 0)
 		bool_value(L, v, key, &r->store_bodies);
+	else if (strcmp(key, "sitemap") == 0)
+		bool_value(L, v, key, &r->sitemap);
+	else if (strcmp(key, "sitemap_allow") == 0 && (s = text_value(L, v, key)) != NULL) {
+		struct ex_error e;
+		if (ex_set_sitemap_allow(r->ex, s, &e) == -1)
+			ex_err(L, v, 0, &e);
+	}
 }
 
 static void
@@ -844,7 +917,7 @@ read_root(struct loader *L, const yaml_node_t *root)
 	static const char *const keys[] = {
 		"site", "concurrency", "delay", "robots", "user_agent", "max_depth", "max_pages",
 		"timeout", "max_bytes", "retries", "proxy", "ca_file", "max_memory_mb", "max_page_cpu",
-		"scope", "follow", "items", "store_bodies", NULL,
+		"scope", "sitemap", "sitemap_allow", "follow", "items", "store_bodies", NULL,
 	};
 	struct pair p[32];
 	int np = pairs(L, root, "a rule file", keys, p, 32);
@@ -859,6 +932,9 @@ read_root(struct loader *L, const yaml_node_t *root)
 		else
 			read_setting(L, p[i].key, p[i].v);
 	}
+	if (find(p, np, "sitemap_allow") != NULL && !L->r->sitemap)
+		err_at(L, find(p, np, "sitemap_allow")->k, EX_NO_POS,
+		       "'sitemap_allow' filters what the sitemaps list: it needs 'sitemap: true'");
 }
 
 static struct site_rules *

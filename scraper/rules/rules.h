@@ -54,6 +54,8 @@ struct site_rules {
 	enum scope scope;
 	bool store_bodies;	/* keep response bodies in the database */
 	char fingerprint[65];	/* SHA-256 of the rule file's text (hex); "" built-in */
+	bool sitemap;		/* seed the site from its sitemaps (worker/sitemap.h); the
+				 * sitemap_allow filter is in ex */
 	struct ex_rules *ex;
 	struct rule_item *items;	/* what the items look like, for SQL views */
 	size_t nitems;

@@ -158,6 +158,11 @@ static const char *const migrations[] = {
 	"  cpu_ms INTEGER NOT NULL,"
 	"  peak_rss_kb INTEGER NOT NULL,"
 	"  updated_at TEXT NOT NULL);",
+
+	/* 4 -> 5: pages.noindex: 1 when the page said noindex (<meta name="robots"> or
+	 * X-Robots-Tag, read under robots: obey); 0 otherwise, and for rows from before. */
+	"ALTER TABLE pages ADD COLUMN noindex INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (noindex IN (0, 1));",
 };
 
 

@@ -76,8 +76,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PAGE] =
 	"INSERT OR REPLACE INTO pages(url, site, status, content_type, bytes, elapsed_ms,"
 	" depth, fetched_at, error, etag, last_modified, final_url, charset, extract_errors,"
-	" rules_hash)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	" rules_hash, noindex)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_PAGE_TOUCH] =
 	"UPDATE pages SET fetched_at = ?2, elapsed_ms = ?3, error = NULL WHERE url = ?1",
 	/* The page's current items, before they are replaced: those not seen again are
@@ -654,7 +654,7 @@ history_view(struct buf *sql, const struct store_view *v)
 	buf_puts(sql, "; CREATE VIEW ");
 	quote_ident(sql, buf_str(&name));
 	buf_puts(sql, " AS SELECT v.item_id AS id");
-	buf_puts(sql, has_field(v, "url") ? ", k.url AS page_url" : ", k.url AS url");
+	buf_puts(sql, ", k.url AS url"); /* url is no field name (rules.c) */
 	for (size_t j = 0; j < v->nfields; j++) {
 		buf_puts(sql, ", ");
 		view_column(sql, &v->fields[j]);
@@ -685,24 +685,15 @@ store_create_views(struct store *s, const struct store_view *views, size_t n, ch
 		quote_ident(&sql, v->type);
 		buf_puts(&sql, "; CREATE VIEW ");
 		quote_ident(&sql, v->type);
-		buf_puts(&sql, " AS SELECT id");
-		/* The page's address is "url", unless a field has that name. */
-		buf_puts(&sql, has_field(v, "url") ? ", url AS page_url" : ", url");
+		/* No field is named as these columns, in any case (rules.c refuses it). */
+		buf_puts(&sql, " AS SELECT id, url");
 		for (size_t j = 0; j < v->nfields; j++) {
 			buf_puts(&sql, ", ");
 			view_column(&sql, &v->fields[j]);
 		}
-		buf_puts(&sql, has_field(v, "site") ? "" : ", site");
-		buf_puts(&sql, has_field(v, "idx") ? "" : ", idx");
-		buf_puts(&sql, has_field(v, "scraped_at") ? "" : ", scraped_at");
+		buf_puts(&sql, ", site, idx, scraped_at");
 		buf_puts(&sql, " FROM items WHERE type = ");
-		buf_putc(&sql, '\'');
-		for (const char *p = v->type; *p; p++) {
-			if (*p == '\'')
-				buf_putc(&sql, '\'');
-			buf_putc(&sql, *p);
-		}
-		buf_putc(&sql, '\'');
+		quote_literal(&sql, v->type);
 		history_view(&sql, v);
 		rc = exec_sql(s, buf_str(&sql), err, errlen);
 	}
@@ -842,6 +833,7 @@ apply_page(struct store *s, const struct store_op *op, const char *now)
 	if (p->status >= 0)
 		sqlite3_bind_int(st, 14, (int)p->extract_errors);
 	bind_opt(st, 15, p->rules_hash);
+	sqlite3_bind_int(st, 16, p->noindex);
 	return run(s, st);
 }
 

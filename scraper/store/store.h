@@ -66,6 +66,7 @@ struct store_page_rec {
 	int64_t bytes;
 	int elapsed_ms;
 	bool not_modified;	/* 304: keep the stored record and items */
+	bool noindex;		/* the page said noindex (robots meta, X-Robots-Tag) */
 	unsigned extract_errors;
 	char *final_url, *content_type, *error, *etag, *last_modified, *charset;
 	char *rules_hash;	/* fingerprint of the rules the items come from */

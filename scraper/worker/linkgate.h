@@ -30,9 +30,8 @@ struct link_gate {
 	const char *site;		/* the page's site, "host[:port]" */
 	bool any_site;			/* scope: any */
 	bool too_deep;			/* the page is at max_depth */
-	/* The page's <meta name="robots"> or X-Robots-Tag said nofollow.  A hook: the
-	 * robots meta is not read yet, so nothing sets it so far; whoever adds that sets
-	 * it and every caller's explanation follows. */
+	/* The page's <meta name="robots"> or X-Robots-Tag said nofollow (robotsmeta.h;
+	 * under robots: obey only). */
 	bool nofollow;
 	const struct robots *robots;	/* NULL: robots.txt not consulted */
 	struct urlset *sent;		/* NULL: no de-duplication across pages */

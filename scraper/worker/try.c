@@ -37,6 +37,7 @@
 #include "json.h"
 #include "base/log.h"
 #include "worker/linkgate.h"
+#include "worker/robotsmeta.h"
 #include "worker/page.h"
 #include "worker/robots.h"
 #include "rules/rules.h"
@@ -510,6 +511,11 @@ try_run(const struct try_opts *o)
 			 "; it disallows this page: a crawl would not fetch it");
 	}
 	t.gate.robots = robots;
+	if (r->robots) {
+		char token[64];
+		robots_product_token(r->user_agent, token, sizeof token);
+		t.gate.nofollow = (robotsmeta_doc(doc, token) & ROBOTSMETA_NOFOLLOW) != 0;
+	}
 	{
 		struct ex_sink sink = { &t, on_item, on_link, on_problem };
 		struct ex_observer obs = { &t, NULL, watch_field, watch_item, watch_link };

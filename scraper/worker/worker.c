@@ -53,6 +53,8 @@
 #include "base/log.h"
 #include "worker/page.h"
 #include "worker/robots.h"
+#include "worker/robotsmeta.h"
+#include "worker/sitemap.h"
 #include "worker/sandbox.h"
 #include "rules/rules.h"
 #include "url.h"
@@ -109,8 +111,10 @@ struct worker {
 	double robots_retry_at;
 	char robots_error[256];
 	char scheme[8];			/* of the first URL: robots.txt is fetched so */
+	char ua_token[64];		/* the user agent's product token (robots meta) */
 	struct urlset sent;		/* links already sent (the coordinator dedups too) */
 	int max_depth;
+	struct sitemap_state sitemaps;	/* sitemap: true (sitemap.h) */
 	uint32_t *coverage;		/* one page's coverage counters (extract.h) */
 	size_t ncoverage;		/* 0: none sent (no rules, or too many counters) */
 	bool stopping;
@@ -162,6 +166,53 @@ send_done(struct worker *w, uint64_t id, uint32_t errors)
 		_exit(1);
 }
 
+/*
+ * URLs for the coordinator that do not fit one frame's count or size: frames of at
+ * most IPC_MAX_LINKS_PER_FRAME URLs and about 1 MiB, the channel written out between
+ * them when it holds much (a 50,000-URL sitemap is one URL's LINKS).
+ */
+static void
+send_url_list(struct worker *w, uint64_t id, uint32_t kind, const struct sitemap_list *l)
+{
+	static struct ipc_links m;
+	size_t bytes = 0;
+
+	m.id = id;
+	m.kind = kind;
+	m.count = 0;
+	for (size_t i = 0; i <= l->n; i++) {
+		if (m.count > 0 && (i == l->n || m.count == IPC_MAX_LINKS_PER_FRAME ||
+				    bytes + strlen(l->v[i]) > (1u << 20))) {
+			if (ipc_put_links(&w->ch.out, w->site_id, &m) == -1)
+				log_warn("sitemap URLs too large to send; %u dropped", m.count);
+			m.count = 0;
+			bytes = 0;
+			if (w->ch.out.len > (4u << 20))
+				flush_out(w);
+		}
+		if (i < l->n) {
+			m.urls[m.count++] = l->v[i];
+			bytes += strlen(l->v[i]) + 8;
+		}
+	}
+}
+
+/* sitemap: true: the site's sitemaps go up once robots.txt is known, with whichever
+ * URL is finished next (the coordinator drops what it has seen). */
+static void
+send_sitemap_roots(struct worker *w, uint64_t id)
+{
+	struct sitemap_list *l;
+
+	if (!w->rules->sitemap || (l = sitemap_state_roots(&w->sitemaps, w->scheme)) == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		log_debug("sitemap %s: queued", l->v[i]);
+	send_url_list(w, id, LINK_SITEMAP, l);
+	sitemap_list_free(l);
+	free(l);
+}
+
 /* A URL settled without a request (robots.txt, bad URL). */
 static void
 send_unfetched(struct worker *w, const struct job *j, uint32_t flags, const char *error)
@@ -171,6 +222,7 @@ send_unfetched(struct worker *w, const struct job *j, uint32_t flags, const char
 			      .error = error, .etag = "", .last_modified = "", .charset = "" };
 
 	send_page(w, &p);
+	send_sitemap_roots(w, j->id);
 	send_done(w, j->id, 0);
 }
 
@@ -229,6 +281,9 @@ robots_use(struct worker *w, int status, const char *body, size_t len)
 		_exit(1);
 	}
 	w->robots_state = ROBOTS_READY;
+	if (w->rules->sitemap)
+		sitemap_state_robots(&w->sitemaps, status >= 200 && status < 300 ? body : "",
+				     status >= 200 && status < 300 ? len : 0);
 	if ((cd = robots_crawl_delay(w->robots)) > w->delay) {
 		if (cd > MAX_CRAWL_DELAY) {
 			log_warn("Crawl-delay %g s in robots.txt clamped to %g s", cd, MAX_CRAWL_DELAY);
@@ -260,6 +315,8 @@ robots_unavailable(struct worker *w, const char *why)
 	robots_free(w->robots);
 	w->robots = robots_disallow_all();
 	w->robots_state = ROBOTS_READY;
+	if (w->rules->sitemap)
+		sitemap_state_robots(&w->sitemaps, "", 0);
 }
 
 static void
@@ -457,6 +514,7 @@ struct page_out {
 	uint32_t problems;
 	struct link_gate gate;
 	bool extracted;		/* the rules were applied: coverage goes up */
+	unsigned robots_meta;	/* X-Robots-Tag and robots meta (robotsmeta.h), if obeyed */
 };
 
 static int
@@ -580,6 +638,12 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 		po->problems++;
 		log_debug("%s: libxml2 could not parse the page", po->url);
 	} else {
+		if (w->rules->robots)
+			po->robots_meta |= robotsmeta_doc(doc, w->ua_token);
+		if (po->robots_meta & ROBOTSMETA_NOFOLLOW) {
+			po->gate.nofollow = true;
+			log_debug("%s: links not followed: %s", po->url, link_why_text(LINK_NOFOLLOW));
+		}
 		if (po->depth >= (uint32_t)w->max_depth) {
 			sink.link = NULL; /* links from here would be too deep */
 			log_debug("%s: links not looked for: %s (depth %u, max_depth %d)", po->url,
@@ -628,12 +692,36 @@ slow_down(struct worker *w, const struct fetch_result *r)
 		 w->slow_delay, SLOW_DOWN_FOR);
 }
 
+/* A 2xx response that may be a sitemap (sitemap.h): read it; what it lists goes into
+ * sitemaps and listed, a fault into the page's error.  True when it was a sitemap. */
+static bool
+read_sitemap(struct worker *w, struct transfer *t, const struct fetch_result *r,
+	     struct ipc_page *p, struct sitemap_list *sitemaps, struct sitemap_list *listed,
+	     char *error, size_t errlen)
+{
+	char why[400];
+
+	if (!sitemap_state_page(&w->sitemaps, t->job->url, r->content_type, buf_str(&t->f.body),
+				t->f.body.len, &w->sent, sitemaps, listed, why, sizeof why))
+		return false;
+	log_debug("%s: a sitemap listing %zu sitemaps and %zu pages%s%s", t->url, sitemaps->n,
+		  listed->n, why[0] ? "; " : "", why);
+	if (why[0] != '\0') {
+		snprintf(error, errlen, "%s%s%s", p->error, p->error[0] ? "; " : "", why);
+		p->error = error;
+	}
+	return true;
+}
+
 static void
 finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	   const char *error, const char *redirect_to)
 {
 	struct page_out po = { .w = w, .id = t->job->id, .depth = t->job->depth, .url = t->url };
 	char charset_note[96] = "", wait_error[200], cut_error[CURL_ERROR_SIZE + 200];
+	char sitemap_error[sizeof r->error + 400];
+	struct sitemap_list sitemaps = { 0 }, listed = { 0 };
+	bool sitemap = false;
 	struct ipc_page p = {
 		.id = t->job->id, .status = r->status > 0 ? (int32_t)r->status : -1,
 		.bytes = t->f.body.len, .elapsed_ms = (uint32_t)(t->elapsed * 1000),
@@ -674,9 +762,16 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 		p.flags |= PAGE_NOT_MODIFIED;
 	if (t->f.truncated)
 		p.flags |= PAGE_TRUNCATED;
-	if (r->code == CURLE_OK && r->status >= 200 && r->status < 300 &&
+	if (w->rules->robots && r->status > 0)
+		po.robots_meta = robotsmeta_headers(t->f.easy, w->ua_token);
+	if (w->rules->sitemap && r->code == CURLE_OK && r->status >= 200 && r->status < 300)
+		sitemap = read_sitemap(w, t, r, &p, &sitemaps, &listed, sitemap_error,
+				       sizeof sitemap_error);
+	if (!sitemap && r->code == CURLE_OK && r->status >= 200 && r->status < 300 &&
 	    page_is_html(r->content_type, buf_str(&t->f.body), t->f.body.len))
 		extract_page(w, t, r->content_type, &po, charset_note, sizeof charset_note);
+	if (po.robots_meta & ROBOTSMETA_NOINDEX)
+		p.flags |= PAGE_NOINDEX;
 	/* The PAGE frame goes first, then the items extraction produced. */
 	send_page(w, &p);
 	if (buf_append(&w->ch.out, po.items.data, po.items.len) == -1)
@@ -689,6 +784,11 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	if (redirect_to != NULL)
 		send_links(w, t->job->id, LINK_REDIRECT, &redirect_to, 1);
 	send_links(w, t->job->id, LINK_FOLLOW, po.links, po.nlinks);
+	send_url_list(w, t->job->id, LINK_SITEMAP, &sitemaps);
+	send_url_list(w, t->job->id, LINK_SITEMAP_URL, &listed);
+	sitemap_list_free(&sitemaps);
+	sitemap_list_free(&listed);
+	send_sitemap_roots(w, t->job->id);
 	if (po.extracted && w->ncoverage &&
 	    ipc_put_coverage(&w->ch.out, w->site_id, t->job->id, w->coverage, w->ncoverage) == -1)
 		log_warn("%s: coverage counts too large to send", t->url);
@@ -955,6 +1055,13 @@ setup(struct worker *w, const struct ipc_site *s)
 		w->rules->store_bodies = true; /* crawl --store-bodies */
 	w->delay = w->rules->delay;
 	w->max_depth = (int)s->max_depth;
+	robots_product_token(w->rules->user_agent, w->ua_token, sizeof w->ua_token);
+	if (w->rules->sitemap) {
+		if (sitemap_state_init(&w->sitemaps, w->site, w->rules->ex) == -1)
+			return -1;
+		/* robots: ignore: robots.txt is not read, so the sitemap is /sitemap.xml. */
+		w->sitemaps.pending = !w->rules->robots;
+	}
 	w->ncoverage = ex_coverage_size(w->rules->ex);
 	if (w->ncoverage > IPC_MAX_COVERAGE) {
 		log_warn("rules too large to report their coverage (%zu counters)", w->ncoverage);
@@ -1270,6 +1377,7 @@ cleanup(struct worker *w)
 	free(w->ca);
 	sandbox_preload_free(w->preload);
 	robots_free(w->robots);
+	sitemap_state_free(&w->sitemaps);
 	rules_free(w->rules);
 	urlset_free(&w->sent);
 	free(w->coverage);

@@ -29,7 +29,7 @@ golden "$T/out" thing.jsonl "jsonl: url and the union of the fields, JSON types 
 run "$SCRAPER" export -d "$DB" -t thing -f csv
 golden "$T/out" thing.csv "csv: RFC 4180, arrays and objects as JSON text (golden)"
 run "$SCRAPER" export -d "$DB" -t link
-golden "$T/out" link.jsonl "a field named url: the page's address is page_url (golden)"
+golden "$T/out" link.jsonl "items stored with a field named url (before rule files refused it): the page's address is page_url (golden)"
 
 # -f json: the jsonl records as one JSON array, a record a line (options in any order).
 awk 'BEGIN { printf "[" } { printf "%s\n%s", (NR > 1 ? "," : ""), $0 } END { printf "\n]\n" }' \

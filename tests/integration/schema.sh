@@ -3,7 +3,7 @@
 # brought to the current version by a crawl with its rows intact.
 . "$top_srcdir/tests/lib.sh"
 
-plan 27
+plan 28
 
 G="$FIXTURES/query"
 mkdir -p "$T/db"
@@ -45,6 +45,8 @@ is "$status" 0 "a crawl opens the schema 1 database"
 is "$(sql "$DB" "PRAGMA user_version")" "$current" "and brings it to schema $current"
 rows >"$T/rows.after"
 check "with every row of every table intact" cmp -s "$T/rows.before" "$T/rows.after"
+is "$(sql "$DB" "SELECT count(*) || ':' || sum(noindex = 0) FROM pages")" "11:11" \
+   "schema 3's pages.noindex is 0 on every old row"
 is "$(sql "$DB" "SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name" | tr '\n' ' ')" \
    "frontier_queue item_versions_gone_job item_versions_item item_versions_job items_site_type items_url pages_site_elapsed problems_url " \
    "with the read side's indexes and the history's"

@@ -381,10 +381,46 @@ test_problem_and_body_hostile(void **state)
 	buf_free(&b);
 }
 
+/* LINKS of the sitemap kinds round-trip; a kind past the last is refused by both ends
+ * (a stale or broken worker must not make the coordinator guess). */
+static void
+test_sitemap_link_kinds(void **state)
+{
+	static struct ipc_links l = { .id = 4, .count = 2, .urls = { "http://a/s.xml", "http://a/p" } };
+	static struct ipc_msg m;
+	struct buf b;
+	size_t used;
+	uint32_t kind;
+
+	buf_init(&b, 1 << 20);
+	for (uint32_t k = LINK_SITEMAP; k <= LINK_SITEMAP_URL; k++) {
+		buf_reset(&b);
+		l.kind = k;
+		assert_int_equal(ipc_put_links(&b, 2, &l), 0);
+		assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), 1);
+		assert_int_equal(m.u.links.kind, k);
+		assert_int_equal(m.u.links.count, 2);
+		assert_string_equal(m.u.links.urls[0], "http://a/s.xml");
+		assert_int_equal(used, b.len);
+	}
+	buf_reset(&b);
+	l.kind = LINK_KIND_MAX + 1;
+	assert_int_equal(ipc_put_links(&b, 2, &l), -1);
+	assert_int_equal(b.len, 0);
+	l.kind = LINK_SITEMAP_URL;
+	assert_int_equal(ipc_put_links(&b, 2, &l), 0);
+	kind = LINK_KIND_MAX + 1;
+	memcpy(b.data + IPC_HEADER_SIZE + 8, &kind, sizeof kind);
+	assert_int_equal(ipc_next(&b, 0, &m, &used, err, sizeof err), -1);
+	assert_non_null(strstr(err, "unknown link kind"));
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sitemap_link_kinds),
 		cmocka_unit_test(test_fetch_roundtrip),
 		cmocka_unit_test(test_every_type_roundtrips),
 		cmocka_unit_test(test_partial_frames_wait),
