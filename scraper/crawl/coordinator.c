@@ -359,7 +359,7 @@ next_timeout(struct coord *c, double t)
 	for (size_t i = 0; i < c->nworkers; i++) {
 		struct wproc *w = c->workers[i];
 		struct sitequeue *sq = &w->site->sq;
-		if (!w->gone && w->site->w == w && sq->nretry > 0 && sq->retry[0]->not_before < until)
+		if (!w->gone && w->site->w[0] == w && sq->nretry > 0 && sq->retry[0]->not_before < until)
 			until = sq->retry[0]->not_before;
 		if (w->stopping && !w->gone && w->stop_at + STOP_GRACE < until)
 			until = w->stop_at + STOP_GRACE;

@@ -64,7 +64,7 @@ put_counters(struct buf *b, struct coord *c, double now)
 		for (size_t i = 0; i < c->nsites && listed < MAX_SITES_LISTED; i++) {
 			struct site *s = c->sites[i];
 			long done = s->ok + s->failed + s->skipped;
-			if ((pass == 0) != (s->w != NULL) || (pass == 1 && done == 0))
+			if ((pass == 0) != (s->nw > 0) || (pass == 1 && done == 0))
 				continue;
 			buf_puts(b, listed++ ? ",{\"site\":" : "{\"site\":");
 			json_put_cstring(b, s->name);
