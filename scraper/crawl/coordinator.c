@@ -206,7 +206,8 @@ status_text(struct coord *c, double t, size_t width, char *out, size_t outlen)
 	size_t active = 0, n = 0, len = 0;
 
 	for (size_t i = 0; i < c->nworkers; i++)
-		active += !c->workers[i]->gone;
+		active += !c->workers[i]->gone &&
+			  c->workers[i]->site->w[0] == c->workers[i]; /* sites, not workers */
 	put_elapsed(f[n++], sizeof f[0], el);
 	snprintf(f[n++], sizeof f[0], "%ld done", c->resumed_settled + c->settled);
 	snprintf(f[n++], sizeof f[0], "%zu queued", frontier_queued(c));
