@@ -34,6 +34,7 @@
 #include "urlset.h"
 
 #define MAX_WINDOW 256		/* FETCHes in flight per worker, at most */
+#define MAX_SITE_WORKERS 16	/* workers of one site at once (delay 0, few sites) */
 #define QUEUE_PER_WINDOW 4	/* a site's memory queue holds this many windows */
 #define MAX_CRASHES 3		/* a URL in flight when this many workers died fails */
 #define MAX_SITE_DEATHS 5	/* workers of a site dying with no URL finished between */
@@ -59,7 +60,9 @@ struct site {
 	struct sitequeue sq;	/* its URLs: ready, spilled, waiting to retry */
 	long taken;		/* URLs counted against max_pages */
 	bool limited;		/* max_pages reached: the rest is skipped */
-	struct wproc *w;
+	struct wproc *w[MAX_SITE_WORKERS]; /* its live workers, w[0] the first started */
+	int nw;
+	double crawl_delay;	/* from its robots.txt: < 0 unknown, 0 none */
 	bool waiting;		/* in the wait list */
 	int deaths;
 	char last_death[200];
@@ -85,6 +88,10 @@ struct wproc {
 	struct channel ch;
 	struct site *site;
 	bool site_sent;		/* SITE is on its way (FETCHes may follow) */
+	int share, told;	/* transfers it may run; the concurrency its SITE says (0: the
+				 * rules') */
+	int window;		/* FETCHes it may hold: 2 x its share of the site's concurrency,
+				 * or the share alone when it was told more transfers than that */
 	struct qurl **inflight;
 	size_t ninflight;
 	struct store_op *cur;	/* the URL whose frames are arriving */
@@ -208,5 +215,6 @@ void workers_sweep(struct coord *c);
 void workers_start_waiting(struct coord *c);
 void workers_stop_idle(struct coord *c, struct site *s);
 void workers_enforce_stops(struct coord *c, double t);
+void workers_robots_known(struct site *s, int status, const char *body);
 
 #endif

@@ -206,7 +206,8 @@ status_text(struct coord *c, double t, size_t width, char *out, size_t outlen)
 	size_t active = 0, n = 0, len = 0;
 
 	for (size_t i = 0; i < c->nworkers; i++)
-		active += !c->workers[i]->gone;
+		active += !c->workers[i]->gone &&
+			  c->workers[i]->site->w[0] == c->workers[i]; /* sites, not workers */
 	put_elapsed(f[n++], sizeof f[0], el);
 	snprintf(f[n++], sizeof f[0], "%ld done", c->resumed_settled + c->settled);
 	snprintf(f[n++], sizeof f[0], "%zu queued", frontier_queued(c));
@@ -359,7 +360,7 @@ next_timeout(struct coord *c, double t)
 	for (size_t i = 0; i < c->nworkers; i++) {
 		struct wproc *w = c->workers[i];
 		struct sitequeue *sq = &w->site->sq;
-		if (!w->gone && w->site->w == w && sq->nretry > 0 && sq->retry[0]->not_before < until)
+		if (!w->gone && w->site->w[0] == w && sq->nretry > 0 && sq->retry[0]->not_before < until)
 			until = sq->retry[0]->not_before;
 		if (w->stopping && !w->gone && w->stop_at + STOP_GRACE < until)
 			until = w->stop_at + STOP_GRACE;

@@ -76,6 +76,7 @@ site_get(struct coord *c, const char *name)
 	sq_init(&s->sq, (size_t)s->window * QUEUE_PER_WINDOW < 64 ? 64
 			: (size_t)s->window * QUEUE_PER_WINDOW, (size_t)s->window);
 	s->robots_status = -1;
+	s->crawl_delay = -1;
 	c->sites = xgrow(c->sites, &c->csites, c->nsites, sizeof *c->sites);
 	c->sites[c->nsites++] = s;
 	index_put(c, s);
@@ -103,7 +104,7 @@ site_has_work(const struct coord *c, const struct site *s)
 void
 site_wait(struct coord *c, struct site *s)
 {
-	if (s->w != NULL || s->waiting || !site_has_work(c, s))
+	if (s->nw > 0 || s->waiting || !site_has_work(c, s))
 		return;
 	s->waiting = true;
 	s->next_wait = NULL;
@@ -216,8 +217,12 @@ on_robots_body(struct coord *c, struct store_op *op)
 
 	if (s != NULL) {
 		s->robots_loading = false;
-		if (s->w != NULL && !s->w->site_sent)
-			wproc_send_site(c, s->w, op->robots_body);
+		if (op->robots_body != NULL)
+			workers_robots_known(s, s->robots_status, op->robots_body);
+		for (int i = 0; i < s->nw; i++) {
+			if (!s->w[i]->site_sent)
+				wproc_send_site(c, s->w[i], op->robots_body);
+		}
 	}
 	store_op_free(op);
 }

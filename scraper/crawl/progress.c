@@ -47,7 +47,8 @@ put_counters(struct buf *b, struct coord *c, double now)
 	size_t active = 0, listed = 0;
 
 	for (size_t i = 0; i < c->nworkers; i++)
-		active += !c->workers[i]->gone;
+		active += !c->workers[i]->gone &&
+			  c->workers[i]->site->w[0] == c->workers[i]; /* sites, not workers */
 	buf_printf(b, "\"elapsed_s\":");
 	json_put_double(b, el);
 	buf_printf(b, ",\"done\":%ld,\"ok\":%ld,\"queued\":%zu,\"failed\":%ld,\"skipped\":%ld,"
@@ -64,7 +65,7 @@ put_counters(struct buf *b, struct coord *c, double now)
 		for (size_t i = 0; i < c->nsites && listed < MAX_SITES_LISTED; i++) {
 			struct site *s = c->sites[i];
 			long done = s->ok + s->failed + s->skipped;
-			if ((pass == 0) != (s->w != NULL) || (pass == 1 && done == 0))
+			if ((pass == 0) != (s->nw > 0) || (pass == 1 && done == 0))
 				continue;
 			buf_puts(b, listed++ ? ",{\"site\":" : "{\"site\":");
 			json_put_cstring(b, s->name);

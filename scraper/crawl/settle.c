@@ -510,6 +510,7 @@ on_robots(struct coord *c, struct wproc *w, const struct ipc_robots *m)
 	op->robots_status = m->status;
 	op->robots_body = xstrdup(m->body);
 	settle_submit(c, op);
+	workers_robots_known(s, m->status, m->body);
 }
 
 /* One frame; -1 for a protocol error (the worker is dropped). */

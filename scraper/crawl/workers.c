@@ -60,6 +60,7 @@ wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body)
 		.log_level = (uint32_t)(c->o->verbose >= 2 ? LOGL_DEBUG : c->o->verbose ? LOGL_INFO : LOGL_WARN),
 		.max_depth = (uint32_t)s->max_depth,
 		.flags = c->o->store_bodies ? SITE_STORE_BODIES : 0,
+		.concurrency = (uint32_t)w->told,
 	};
 
 	if (ipc_put_site(&w->ch.out, s->id, &m) == -1)
@@ -75,12 +76,18 @@ robots_fresh(const struct site *s)
 	       (int64_t)time(NULL) - s->robots_at < ROBOTS_MAX_AGE;
 }
 
+/* Start a worker for s.  share: the transfers it may have in flight; told: the
+ * concurrency its SITE gives it (0: the rules' own, for a site's only worker). */
 static struct wproc *
-spawn(struct coord *c, struct site *s)
+spawn(struct coord *c, struct site *s, int share, int told)
 {
-	struct wproc *w = xcalloc(1, sizeof *w);
+	struct wproc *w;
 	char err[256];
 	int fd;
+
+	if (s->nw >= MAX_SITE_WORKERS)
+		return NULL;
+	w = xcalloc(1, sizeof *w);
 
 	w->pid = proc_spawn_worker(s->name, &c->wopts, &fd, err, sizeof err);
 	if (w->pid == -1) {
@@ -91,11 +98,15 @@ spawn(struct coord *c, struct site *s)
 	w->site = s;
 	w->heard_at = clock_mono();
 	channel_init(&w->ch, fd, CHANNEL_IN_MAX, CHANNEL_OUT_MAX);
-	w->inflight = xcalloc((size_t)s->window, sizeof *w->inflight);
-	s->w = w;
+	w->share = share;
+	w->told = told;
+	w->window = told == 0 ? s->window : 2 * share < MAX_WINDOW ? 2 * share : MAX_WINDOW;
+	w->inflight = xcalloc((size_t)w->window, sizeof *w->inflight);
+	s->w[s->nw++] = w;
 	c->workers = xgrow(c->workers, &c->cworkers, c->nworkers, sizeof *c->workers);
 	c->workers[c->nworkers++] = w;
-	log_debug("started worker %d for %s", (int)w->pid, s->name);
+	log_debug("started worker %d for %s (%d of %d transfers)", (int)w->pid, s->name, share,
+		  s->rules->concurrency);
 	if (robots_fresh(s) && !s->robots_loading) {
 		/* The body stays in the database until now; SITE goes when it is read. */
 		struct store_op *op = settle_new_op(OP_ROBOTS_READ);
@@ -154,6 +165,19 @@ account(struct coord *c, struct wproc *w, const struct rusage *ru)
 		     (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000;
 	op->peak_rss_kb = ru->ru_maxrss;
 	settle_submit(c, op);
+}
+
+/* Take w off its site's list of workers. */
+static void
+site_forget_worker(struct site *s, struct wproc *w)
+{
+	for (int i = 0; i < s->nw; i++) {
+		if (s->w[i] == w) {
+			memmove(&s->w[i], &s->w[i + 1], (size_t)(s->nw - i - 1) * sizeof *s->w);
+			s->w[--s->nw] = NULL;
+			break;
+		}
+	}
 }
 
 static void
@@ -221,7 +245,7 @@ wproc_lost(struct coord *c, struct wproc *w, const char *why)
 		site_requeue(c, s, q);
 	}
 	w->ninflight = 0;
-	s->w = NULL;
+	site_forget_worker(s, w);
 	if (crashed && ++s->deaths >= MAX_SITE_DEATHS && site_has_work(c, s)) {
 		char reason[300];
 		snprintf(reason, sizeof reason,
@@ -362,7 +386,7 @@ wproc_dispatch(struct coord *c, struct wproc *w, double now)
 	struct site *s = w->site;
 	struct qurl *q;
 
-	while (w->site_sent && !w->stopping && !w->gone && w->ninflight < (size_t)s->window &&
+	while (w->site_sent && !w->stopping && !w->gone && w->ninflight < (size_t)w->window &&
 	       !quarantined(w)) {
 		if (!(q = sq_peek(&s->sq, now))) {
 			frontier_refill(c, s);
@@ -389,7 +413,89 @@ wproc_dispatch(struct coord *c, struct wproc *w, double now)
 	frontier_refill(c, s);
 }
 
-/* Start workers for waiting sites while slots are free. */
+/* The online cores, asked once. */
+static int
+cores(void)
+{
+	static long n;
+
+	if (n == 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	return (int)n;
+}
+
+/*
+ * May s run on several workers?  Only when nothing spaces its requests: its rules'
+ * delay is 0 and its robots.txt is known (so that the one fetched by its first worker
+ * is the one every other worker gets in SITE) and sets no Crawl-delay.  Politeness
+ * then is the concurrency alone, which the site's workers split between them.
+ */
+static bool
+site_widens(const struct coord *c, const struct site *s)
+{
+	const struct site_rules *r = s->rules;
+
+	if (r->delay > 0 || r->concurrency < 2 || s->nw == 0 || s->nw >= MAX_SITE_WORKERS ||
+	    s->w[0]->stopping || !s->w[0]->site_sent || !site_has_work(c, s))
+		return false;
+	return !r->robots || (robots_fresh(s) && s->crawl_delay == 0 && !s->robots_loading);
+}
+
+/*
+ * Fewer sites at work than cores, and free slots: give each site that may widen
+ * (site_widens) up to its part of the cores, never more workers than its
+ * concurrency.  The concurrency is split: a first worker that was told the whole of
+ * it keeps a window of its share alone (its FETCHes bound its transfers), the others
+ * are told their share.  So the site never has more than `concurrency` requests out.
+ */
+static void
+widen(struct coord *c, size_t live)
+{
+	size_t n0 = c->nworkers, nactive = 0;
+	int per;
+
+	for (size_t i = 0; i < n0; i++) {
+		struct wproc *w = c->workers[i];
+		nactive += !w->gone && w->site->nw > 0 && w->site->w[0] == w;
+	}
+	if (nactive == 0 || nactive >= (size_t)cores())
+		return;
+	per = (int)(((size_t)cores() + nactive - 1) / nactive);
+	for (size_t i = 0; i < n0 && live < (size_t)c->o->workers; i++) {
+		struct wproc *w = c->workers[i];
+		struct site *s = w->site;
+		int conc = s->rules->concurrency, k, used = 0;
+		if (w->gone || s->w[0] != w || !site_widens(c, s))
+			continue;
+		k = per < conc ? per : conc;
+		if (k > MAX_SITE_WORKERS)
+			k = MAX_SITE_WORKERS;
+		if (s->nw >= k)
+			continue;
+		if (s->nw == 1 && w->told == 0) {
+			/* It may run `concurrency` transfers: its window alone bounds it now. */
+			w->share = conc / k + (conc % k > 0);
+			w->window = w->share;
+		}
+		for (int j = 0; j < s->nw; j++) {
+			if (s->w[j]->ninflight > (size_t)s->w[j]->share)
+				used = conc; /* not before its transfers are down to its share */
+			else
+				used += s->w[j]->share;
+		}
+		while (s->nw < k && used < conc && live < (size_t)c->o->workers) {
+			int share = conc / k;
+			if (share > conc - used || share < 1)
+				share = conc - used;
+			if (spawn(c, s, share, share) == NULL)
+				break;
+			used += share;
+			live++;
+		}
+	}
+}
+
+/* Start workers for waiting sites while slots are free; then widen (above). */
 void
 workers_start_waiting(struct coord *c)
 {
@@ -402,9 +508,9 @@ workers_start_waiting(struct coord *c)
 		if ((c->wait_head = s->next_wait) == NULL)
 			c->wait_tail = NULL;
 		s->waiting = false;
-		if (s->w != NULL || !site_has_work(c, s))
+		if (s->nw > 0 || !site_has_work(c, s))
 			continue;
-		if (spawn(c, s) == NULL) {
+		if (spawn(c, s, s->rules->concurrency, 0) == NULL) {
 			s->deaths++;
 			if (s->deaths < MAX_SITE_DEATHS)
 				site_wait(c, s);
@@ -412,18 +518,41 @@ workers_start_waiting(struct coord *c)
 		}
 		live++;
 	}
+	if (c->wait_head == NULL && live < (size_t)c->o->workers && !c->stop_signal)
+		widen(c, live);
 }
 
-/* A running site with nothing queued, in flight or waiting to retry stops its worker
- * (so does every site once the crawl is stopping or a page limit is reached). */
+/* A running site with nothing queued, in flight or waiting to retry stops its
+ * workers, all at once (so does every site once the crawl is stopping or a page limit
+ * is reached): one of several that ran dry may be given the links another brings. */
 void
 workers_stop_idle(struct coord *c, struct site *s)
 {
-	struct wproc *w = s->w;
-
-	if (w == NULL || w->stopping || w->ninflight > 0 || w->cur != NULL || site_has_work(c, s))
+	if (s->nw == 0 || site_has_work(c, s))
 		return;
-	wproc_stop(w);
+	for (int i = 0; i < s->nw; i++) {
+		if (s->w[i]->ninflight > 0 || s->w[i]->cur != NULL)
+			return;
+	}
+	for (int i = 0; i < s->nw; i++)
+		wproc_stop(s->w[i]);
+}
+
+/* s's robots.txt is known (a worker sent it, or it was read from the database): the
+ * Crawl-delay that decides whether the site may widen. */
+void
+workers_robots_known(struct site *s, int status, const char *body)
+{
+	struct robots *r;
+	double cd;
+
+	if (body == NULL)
+		return;
+	if ((r = robots_from_status(status, body, strlen(body), s->rules->user_agent)) == NULL)
+		oom_exit();
+	cd = robots_crawl_delay(r);
+	s->crawl_delay = cd > 0 ? cd : 0;
+	robots_free(r);
 }
 
 /*

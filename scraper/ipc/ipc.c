@@ -91,6 +91,7 @@ ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
 	enc_u32(&e, m->log_level);
 	enc_u32(&e, m->max_depth);
 	enc_u32(&e, m->flags);
+	enc_u32(&e, m->concurrency);
 	return enc_end(&e);
 }
 
@@ -298,6 +299,7 @@ dec_site(struct dec *d, struct ipc_site *m)
 	m->log_level = dec_u32(d);
 	m->max_depth = dec_u32(d);
 	m->flags = dec_u32(d);
+	m->concurrency = dec_u32(d);
 }
 
 static void

@@ -71,6 +71,8 @@ struct ipc_site {
 	uint32_t log_level;
 	uint32_t max_depth;	/* links from pages this deep are not wanted */
 	uint32_t flags;		/* enum ipc_site_flags */
+	uint32_t concurrency;	/* transfers at once for this worker; 0 = the rules' own.
+				 * A site with several workers splits its concurrency. */
 };
 
 enum ipc_site_flags {

@@ -1070,6 +1070,8 @@ setup(struct worker *w, const struct ipc_site *s)
 	if (w->ncoverage && (w->coverage = calloc(w->ncoverage, sizeof *w->coverage)) == NULL)
 		return -1;
 	w->nslots = w->rules->concurrency;
+	if (s->concurrency > 0 && s->concurrency < (uint32_t)w->nslots)
+		w->nslots = (int)s->concurrency; /* one of several workers of the site: its share */
 	conf = (struct fetch_conf){ w->rules->user_agent, w->rules->timeout,
 				    w->rules->max_bytes, w->rules->proxy };
 	if ((w->multi = curl_multi_init()) == NULL || (w->share = fetch_share_new()) == NULL ||

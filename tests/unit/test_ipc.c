@@ -38,7 +38,7 @@ test_fetch_roundtrip(void **state)
 static void
 test_every_type_roundtrips(void **state)
 {
-	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES };
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES, 3 };
 	struct ipc_robots r = { 404, 1700000001, "" };
 	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
 			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
@@ -67,6 +67,7 @@ test_every_type_roundtrips(void **state)
 	assert_string_equal(m.u.site.robots_body, "User-agent: *\n");
 	assert_int_equal(m.u.site.log_level, 2);
 	assert_int_equal(m.u.site.max_depth, 7);
+	assert_int_equal(m.u.site.concurrency, 3);
 	off += used;
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
 	assert_int_equal(m.hdr.type, IPC_ROBOTS);
