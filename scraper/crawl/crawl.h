@@ -24,6 +24,8 @@ struct crawl_opts {
 	int progress_fd;	/* --progress-fd: JSON progress lines written here, -1 = none */
 	double progress_every;	/* --progress-every: seconds between progress lines when
 				 * stderr is not a terminal; 0 = never */
+	const char *node;	/* --node: this node's name (PostgreSQL); NULL: the host name */
+	int lease_s;		/* --lease-s: a site's lease lasts this long unrenewed */
 };
 
 /* The whole crawl; returns an enum exit_code. */
