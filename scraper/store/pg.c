@@ -329,6 +329,7 @@ pg_set_node(struct pgstore *p, const char *node, int lease_s, const char *rules_
 		rc = -1;
 	}
 	PQclear(r);
+	r = NULL;
 	if (rc == 0 &&
 	    (r = query(p, "INSERT INTO nodes(node, seen_at, started_at, rules)"
 		       " VALUES ($1, now(), now(), $2) ON CONFLICT (node) DO UPDATE"
