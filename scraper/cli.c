@@ -27,6 +27,7 @@
 #include "crawl/reparse.h"
 #include "rules/check.h"
 #include "serve/serve.h"
+#include "store/store.h"
 #include "worker/try.h"
 
 static const char usage_main[] =
@@ -63,7 +64,12 @@ static const char usage_crawl[] =
 "resumes the unfinished crawl.\n"
 "\n"
 "  -c, --config DIR     rule files (default ./config or $SCRAPER_CONFIG)\n"
-"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB)\n"
+"  -d, --db DB          database (default ./scraped.db or $SCRAPER_DB); a PostgreSQL\n"
+"                       connection string (postgresql://... or host=... dbname=...)\n"
+"                       keeps it in PostgreSQL, where several nodes can crawl at once\n"
+"      --node NAME      PostgreSQL: this node's name (default the host name)\n"
+"      --lease-s N      PostgreSQL: a site's lease lapses N s after its node stops\n"
+"                       renewing it (default 30); other nodes then take the site over\n"
 "      --workers N      most worker processes at once (default 64)\n"
 "      --max-pages N    stop after N pages in all (over the rule files' limits)\n"
 "      --max-depth N    follow links at most N hops from a seed (caps the rule files)\n"
@@ -268,7 +274,7 @@ static int
 cmd_crawl(int argc, char **argv)
 {
 	enum { O_WORKERS = 256, O_MAX_PAGES, O_MAX_DEPTH, O_FRESH, O_RECRAWL, O_MAX_DB, O_PROGRESS_FD,
-	       O_PROGRESS_EVERY, O_STORE_BODIES, O_USER, O_CA_FILE };
+	       O_PROGRESS_EVERY, O_STORE_BODIES, O_USER, O_CA_FILE, O_NODE, O_LEASE_S };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
@@ -279,6 +285,8 @@ cmd_crawl(int argc, char **argv)
 		{ "recrawl", no_argument, NULL, O_RECRAWL },
 		{ "store-bodies", no_argument, NULL, O_STORE_BODIES },
 		{ "max-db-mb", required_argument, NULL, O_MAX_DB },
+		{ "node", required_argument, NULL, O_NODE },
+		{ "lease-s", required_argument, NULL, O_LEASE_S },
 		{ "progress-fd", required_argument, NULL, O_PROGRESS_FD },
 		{ "progress-every", required_argument, NULL, O_PROGRESS_EVERY },
 		{ "user", required_argument, NULL, O_USER },
@@ -296,6 +304,7 @@ cmd_crawl(int argc, char **argv)
 		.max_depth = -1,
 		.progress_fd = -1,
 		.progress_every = 30,
+		.lease_s = 30,
 	};
 	long v;
 	int c;
@@ -341,6 +350,16 @@ cmd_crawl(int argc, char **argv)
 		case O_STORE_BODIES: o.store_bodies = true; break;
 		case O_USER: o.user = optarg; break;
 		case O_CA_FILE: o.ca_file = optarg; break;
+		case O_NODE:
+			if (*optarg == '\0' || strlen(optarg) > 200)
+				return usage_error("crawl", "%s", "--node wants a name of 1 to 200 characters");
+			o.node = optarg;
+			break;
+		case O_LEASE_S:
+			if (parse_long(optarg, 2, 86400, &v) == -1)
+				return usage_error("crawl", "--lease-s wants seconds from 2 to 86400, not '%s'", optarg);
+			o.lease_s = (int)v;
+			break;
 		default: BAD_OPTION("crawl");
 		}
 	}
@@ -348,6 +367,9 @@ cmd_crawl(int argc, char **argv)
 		return usage_error("crawl", "%s", "no URL file given (use - for standard input)");
 	if (o.fresh && o.recrawl)
 		return usage_error("crawl", "%s", "--fresh and --recrawl do not go together");
+	if ((o.node != NULL || o.lease_s != 30) && !store_is_pg(o.db_path))
+		return usage_error("crawl", "%s", "--node and --lease-s are for a PostgreSQL database"
+				   " (-d postgresql://...), which several nodes can share");
 	o.url_files = argv + optind;
 	o.n_url_files = argc - optind;
 	return crawl_run(&o);

@@ -9,6 +9,7 @@
  *                  retry or settle; the ordered queue of ops to the store's thread
  *   coordinator.c  the loop: start-up, signals, turn order, status line, summary
  *   coverage.c     per-rule-file coverage sums and the closing warnings
+ *   lease.c        with PostgreSQL: the sites this node holds, and when it is done
  *
  * Everything here runs on the coordinator's one thread (the store's writer thread
  * only sees store ops).  Ownership: a struct qurl belongs to exactly one place at a
@@ -74,6 +75,8 @@ struct site {
 	long ok, failed, skipped, items, problems;
 	double fetch_ms;
 	struct site *next_wait;
+	bool held;		/* PostgreSQL: this node holds the site's lease (lease.c) */
+	bool lease_seen;	/* lease.c's scratch */
 };
 
 /* A link chosen on a page, held until the page's DONE (see settle.c). */
@@ -166,6 +169,13 @@ struct coord {
 	long resumed_settled, resumed_failed, resumed_items;
 	int cols;		/* the terminal's width; 0: measure again (SIGWINCH) */
 	size_t ncov;
+	/* nodes sharing a PostgreSQL database (lease.c) */
+	bool shared;		/* the store is shared: crawl only the sites leased here */
+	bool lease_pending;	/* an OP_LEASE is on its way */
+	bool lease_open;	/* its answer: URLs are open somewhere */
+	bool lease_idle_at_ask, lease_idle_answer;
+	long lease_settled_at_ask;
+	double lease_next;
 };
 
 /* frontier.c */
@@ -197,6 +207,12 @@ void settle_unfetched(struct coord *c, struct site *s, struct qurl *q, enum fsta
 		      const char *reason);
 int settle_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m);
 void settle_forget_news(struct wproc *w);
+
+/* lease.c */
+void lease_tick(struct coord *c, double t);
+void lease_on_reply(struct coord *c, struct store_op *op);
+bool lease_done(const struct coord *c);
+void lease_rules_fingerprint(const struct rule_set *rules, char out[65]);
 
 /* coverage.c */
 int coverage_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m);

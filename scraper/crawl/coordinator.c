@@ -313,6 +313,31 @@ summary(struct coord *c)
 
 
 
+/* A shared (PostgreSQL) database: this node's name, lease and rules, refused when
+ * other live nodes crawl it with other rules (lease.c has the rest). */
+static int
+join_cluster(struct coord *c, char *err, size_t errlen)
+{
+	char host[256], fp[65];
+	const char *node = c->o->node;
+
+	if (!(c->shared = store_shared(c->store)))
+		return 0;
+	if (node == NULL) {
+		if (gethostname(host, sizeof host) == -1)
+			snprintf(host, sizeof host, "node-%ld", (long)getpid());
+		host[sizeof host - 1] = '\0';
+		node = host;
+	}
+	lease_rules_fingerprint(c->rules, fp);
+	if (store_set_node(c->store, node, c->o->lease_s > 0 ? c->o->lease_s : 30, fp, err,
+			   errlen) == -1)
+		return -1;
+	log_info("node %s: crawling %s with leases of %d s", node, c->o->db_path,
+		 c->o->lease_s > 0 ? c->o->lease_s : 30);
+	return 0;
+}
+
 /* One view per item type (crawl/views.c). */
 static int
 create_views(struct coord *c, char *err, size_t errlen)
@@ -376,7 +401,7 @@ finished(const struct coord *c)
 {
 	if (c->stop_signal || c->store_failed)
 		return c->nworkers == 0;
-	return c->nworkers == 0 && c->wait_head == NULL && c->refills == 0;
+	return c->nworkers == 0 && c->wait_head == NULL && c->refills == 0 && lease_done(c);
 }
 
 static void
@@ -437,6 +462,7 @@ tend(struct coord *c)
 		for (size_t i = 0; i < c->nworkers; i++)
 			workers_stop_idle(c, c->workers[i]->site);
 	}
+	lease_tick(c, t);
 	settle_flush_marks(c);
 	settle_flush(c);
 	for (size_t i = 0; i < c->nworkers; i++)
@@ -581,6 +607,7 @@ start_up(struct coord *c)
 		return EXIT_FAILED;
 	}
 	if ((c->store = store_open(c->o->db_path, c->o->max_db_mb, err, sizeof err)) == NULL ||
+	    join_cluster(c, err, sizeof err) == -1 ||
 	    store_begin_crawl(c->store, c->o->fresh, c->o->recrawl, err, sizeof err) == -1 ||
 	    create_views(c, err, sizeof err) == -1 ||
 	    store_scan_frontier(c->store, frontier_scan_row, c, err, sizeof err) == -1 ||
@@ -612,7 +639,7 @@ start_up(struct coord *c)
 		return EXIT_FAILED;
 	}
 	frontier_read_seeds(c, &added, &bad);
-	if (added == 0 && queued == 0 && bad == 0)
+	if (added == 0 && queued == 0 && bad == 0 && !c->shared)
 		log_info("nothing to do: every URL given is already in the crawl's frontier");
 	return -1;
 }

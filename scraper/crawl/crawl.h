@@ -26,6 +26,8 @@ struct crawl_opts {
 				 * stderr is not a terminal; 0 = never */
 	const char *user;	/* --user: the workers' user when started as root (nobody) */
 	const char *ca_file;	/* --ca-file: CA bundle for https where a rule file names none */
+	const char *node;	/* --node: this node's name (PostgreSQL); NULL: the host name */
+	int lease_s;		/* --lease-s: a site's lease lasts this long unrenewed */
 };
 
 /* The whole crawl; returns an enum exit_code. */

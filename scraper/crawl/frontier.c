@@ -95,6 +95,9 @@ site_has_work(const struct coord *c, const struct site *s)
 {
 	if (c->stop_signal)
 		return false;
+	/* Shared database: only what is in memory, unless the site is leased here. */
+	if (c->shared && !s->held && s->sq.len == 0 && s->sq.nretry == 0)
+		return false;
 	if (s->sq.nretry > 0)
 		return true; /* retries were counted already: limits do not stop them */
 	return !s->limited && !frontier_global_limit(c) &&
@@ -119,7 +122,13 @@ site_wait(struct coord *c, struct site *s)
 void
 site_enqueue(struct coord *c, struct site *s, struct qurl *q)
 {
-	if (s->limited) {
+	if (c->shared) {
+		/* The database has it, under its own id: a refill of the node that holds
+		 * the site takes it (lease.c); another node may have had it already. */
+		if (s->held && !s->limited)
+			s->sq.spilled++;
+		qurl_free(q);
+	} else if (s->limited) {
 		/* The database has it; the end of the crawl settles it as skipped. */
 		s->sq.spilled++;
 		qurl_free(q);
@@ -165,7 +174,7 @@ frontier_refill(struct coord *c, struct site *s)
 	int64_t after;
 	size_t limit;
 
-	if (s->limited || c->refills >= STORE_QUEUE_OPS / 2 ||
+	if (s->limited || (c->shared && !s->held) || c->refills >= STORE_QUEUE_OPS / 2 ||
 	    !sq_refill_wanted(&s->sq, &after, &limit))
 		return;
 	op = settle_new_op(OP_REFILL);
@@ -204,6 +213,10 @@ on_refill(struct coord *c, struct store_op *op)
 		r->url = r->etag = r->last_modified = NULL;
 	}
 	sq_refilled(&s->sq, rows, op->nrows, (size_t)op->limit, !s->limited);
+	/* Shared: other nodes' links count in no spilled total; a full read may have left
+	 * more behind. */
+	if (c->shared && op->nrows == (size_t)op->limit && s->sq.spilled == 0)
+		s->sq.spilled = 1;
 	free(rows);
 	store_op_free(op);
 	site_wait(c, s);
@@ -232,7 +245,9 @@ void
 frontier_on_reply(struct coord *c, struct store_op *op)
 {
 	c->refills--;
-	if (op->kind == OP_ROBOTS_READ)
+	if (op->kind == OP_LEASE)
+		lease_on_reply(c, op);
+	else if (op->kind == OP_ROBOTS_READ)
 		on_robots_body(c, op);
 	else
 		on_refill(c, op);
@@ -248,7 +263,8 @@ frontier_scan_row(void *ctx, const char *url, const char *site, enum fstate stat
 	if (id >= c->next_id)
 		c->next_id = id + 1;
 	if (state == FS_QUEUED) {
-		s->sq.spilled++;
+		if (!c->shared) /* shared: the leases say which sites to refill */
+			s->sq.spilled++;
 	} else if (state == FS_DONE || state == FS_FAILED) {
 		s->taken++;
 		c->taken++;

@@ -205,6 +205,11 @@ reparse_run(const struct reparse_opts *o)
 	int lock = -1, code = EXIT_FAILED;
 	double start = clock_mono(), secs;
 
+	if (store_is_pg(o->db_path)) {
+		log_error("reparse reads the stored bodies of a SQLite database; it does not run"
+			  " on PostgreSQL yet");
+		return EXIT_USAGE;
+	}
 	ex_init();
 	if ((rp.rules = rules_load_dir(o->config_dir, !o->config_given, &d)) == NULL) {
 		diags_print(&d, stderr);

@@ -37,7 +37,9 @@
 #include "json.h"
 #include "base/log.h"
 #include "read/query.h"
+#include "read/pgread.h"
 #include "read/warc.h"
+#include "store/store.h"
 
 #define FIELDS_MAX 10000	/* distinct field names of one type, at most */
 #define VALUE_MAX (256u << 20)	/* one field's value as output text */
@@ -594,6 +596,8 @@ export_run(const struct export_opts *o)
 	char err[4200];
 	int code;
 
+	if (store_is_pg(o->db_path))
+		return pgread_export(o);
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
 		return EXIT_FAILED;

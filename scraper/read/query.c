@@ -31,6 +31,8 @@
 #include "base/exitcode.h"
 #include "json.h"
 #include "base/log.h"
+#include "read/pgread.h"
+#include "store/store.h"
 
 #define ROW_MAX (512u << 20)	 /* the most one row of output may take */
 #define CELL_MAX 60		 /* display columns of a table cell, at most */
@@ -1577,6 +1579,11 @@ query_run(const struct query_opts *o)
 
 	if (o->mode == QUERY_SQL && o->sql == NULL && (stdin_sql = read_sql(&code)) == NULL)
 		return code;
+	if (store_is_pg(o->db_path)) {
+		code = pgread_query(o, stdin_sql != NULL ? stdin_sql : o->sql);
+		free(stdin_sql);
+		return code;
+	}
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
 		free(stdin_sql);

@@ -52,7 +52,9 @@
 #include "json.h"
 #include "base/log.h"
 #include "read/history.h"
+#include "read/pgread.h"
 #include "read/query.h"
+#include "store/store.h"
 
 #define SHOW_ERRORS 10		/* error kinds listed per section in the table */
 #define KIND_MAX 120		/* bytes of an error kind, at most */
@@ -720,6 +722,8 @@ stats_run(const struct stats_opts *o)
 	struct section all;
 	int code = EXIT_FAILED;
 
+	if (store_is_pg(o->db_path))
+		return pgread_stats(o);
 	memset(&s, 0, sizeof s);
 	memset(&all, 0, sizeof all);
 	s.format = o->format == FMT_JSON ? FMT_JSON : FMT_TABLE;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "store/lock.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,12 @@ db_lock_take(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	long pid;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd;
+
+	/* PostgreSQL is no file, and its nodes share it on purpose: sites are leased. */
+	if (store_is_pg(path))
+		return -2;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd == -1)
 		fd = open(path, O_RDONLY | O_CLOEXEC);

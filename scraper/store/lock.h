@@ -16,7 +16,8 @@
 /* Take the lock on the database at path (creating the file, empty, if it does not
  * exist).  Returns the descriptor that holds it; -1 with err filled when another
  * process holds it; -2 when the file cannot be opened at all (the caller's opening of
- * the database then reports why). */
+ * the database then reports why), and for a PostgreSQL database (no file: its nodes
+ * share it, each site leased to one of them). */
 int db_lock_take(const char *path, char *err, size_t errlen);
 
 /* Let go (fd < 0 is ignored). */

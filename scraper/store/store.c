@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "store/body.h"
+#include "store/pg.h"
 #include "store/schema.h"
 
 enum stmt_id {
@@ -173,6 +174,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct store {
+	struct pgstore *pg;	/* PostgreSQL (store/pg.c): every call goes there */
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
@@ -378,6 +380,13 @@ store_open(const char *path, long max_mb, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->wake_fd = -1;
+	if (store_is_pg(path)) {
+		if ((s->pg = pg_open(path, err, errlen)) == NULL) {
+			store_close(s);
+			return NULL;
+		}
+		return s;
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
@@ -419,6 +428,8 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pg != NULL)
+		pg_close(s->pg);
 	if (s->running)
 		store_writer_stop(s);
 	if (s->run > 0 && !s->failed) {
@@ -479,6 +490,8 @@ store_begin_crawl(struct store *s, bool fresh, bool recrawl, char *err, size_t e
 	char sql[512];
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_begin_crawl(s->pg, fresh, recrawl, err, errlen);
 	iso8601(clock_wall(), now);
 	pthread_mutex_lock(&s->lock);
 	rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
@@ -515,6 +528,8 @@ store_begin_run(struct store *s, const char *kind, char *err, size_t errlen)
 	char now[32];
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_begin_run(s->pg, kind, err, errlen);
 	iso8601(clock_wall(), now);
 	pthread_mutex_lock(&s->lock);
 	rc = insert_run(s, kind, now, err, errlen);
@@ -531,6 +546,8 @@ store_scan_frontier(struct store *s,
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_scan_frontier(s->pg, each, ctx, err, errlen);
 	pthread_mutex_lock(&s->lock);
 	rc = sqlite3_prepare_v2(s->db, "SELECT url, site, state, id FROM frontier", -1, &st,
 				NULL);
@@ -560,6 +577,8 @@ store_scan_robots(struct store *s, void (*each)(void *, const char *, int, int64
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_scan_robots(s->pg, each, ctx, err, errlen);
 	pthread_mutex_lock(&s->lock);
 	rc = sqlite3_prepare_v2(s->db, "SELECT site, status, fetched_unix FROM robots",
 				-1, &st, NULL);
@@ -675,6 +694,8 @@ store_create_views(struct store *s, const struct store_view *views, size_t n, ch
 	struct buf sql;
 	int rc = 0;
 
+	if (s->pg != NULL)
+		return pg_create_views(s->pg, views, n, err, errlen);
 	buf_init(&sql, 1 << 20);
 	pthread_mutex_lock(&s->lock);
 	rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
@@ -741,6 +762,16 @@ store_op_free(void *p)
 	free(op->page.body);
 	free(op->page.headers);
 	free(op->only_type);
+	for (size_t i = 0; i < op->nlease_renew; i++)
+		free(op->lease_renew[i]);
+	free(op->lease_renew);
+	for (size_t i = 0; i < op->nlease_release; i++)
+		free(op->lease_release[i]);
+	free(op->lease_release);
+	for (size_t i = 0; i < op->nheld; i++)
+		free(op->held[i]);
+	free(op->held);
+	free(op->held_queued);
 	for (size_t i = 0; i < op->nitems; i++) {
 		free(op->items[i].type);
 		free(op->items[i].data);
@@ -1300,6 +1331,7 @@ apply(struct store *s, struct store_op *op)
 	case OP_ROBOTS_READ: return apply_robots_read(s, op);
 	case OP_SETTLE_QUEUED: return apply_skip(s, op, now);
 	case OP_USAGE: return apply_usage(s, op, now);
+	case OP_LEASE: return 0; /* one node per SQLite database: nothing to lease */
 	}
 	return -1;
 }
@@ -1413,6 +1445,8 @@ store_writer_start(struct store *s, struct queue *in, struct queue *replies, int
 {
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_writer_start(s->pg, in, replies, wake_fd);
 	s->in = in;
 	s->replies = replies;
 	s->wake_fd = wake_fd;
@@ -1427,6 +1461,8 @@ store_writer_start(struct store *s, struct queue *in, struct queue *replies, int
 int
 store_writer_stop(struct store *s)
 {
+	if (s->pg != NULL)
+		return pg_writer_stop(s->pg);
 	if (!s->running)
 		return s->failed ? -1 : 0;
 	queue_close(s->in);
@@ -1440,6 +1476,8 @@ store_apply_now(struct store *s, struct store_op **ops, size_t n, char *err, siz
 {
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_apply_now(s->pg, ops, n, err, errlen);
 	pthread_mutex_lock(&s->lock);
 	rc = exec_sql(s, "BEGIN IMMEDIATE", err, errlen);
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1468,6 +1506,9 @@ store_read_body(struct store *s, const char *url, char **packed, size_t *packed_
 	sqlite3_stmt *st;
 	int rc, found = 0;
 
+	if (s->pg != NULL)
+		return pg_read_body(s->pg, url, packed, packed_len, size, digest, content_type,
+				    final_url, err, errlen);
 	*packed = *content_type = *final_url = NULL;
 	pthread_mutex_lock(&s->lock);
 	rc = sqlite3_prepare_v2(s->db,
@@ -1512,6 +1553,8 @@ store_failed(struct store *s, char *msg, size_t msglen)
 {
 	bool failed = atomic_load_explicit(&s->failed, memory_order_acquire);
 
+	if (s->pg != NULL)
+		return pg_failed(s->pg, msg, msglen);
 	if (failed && msg != NULL)
 		snprintf(msg, msglen, "%s", s->failure);
 	return failed;
@@ -1523,6 +1566,8 @@ store_count_items(struct store *s, long *n, char *err, size_t errlen)
 	sqlite3_stmt *st;
 	int rc;
 
+	if (s->pg != NULL)
+		return pg_count_items(s->pg, n, err, errlen);
 	*n = 0;
 	pthread_mutex_lock(&s->lock);
 	rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM items", -1, &st, NULL);
@@ -1535,4 +1580,38 @@ store_count_items(struct store *s, long *n, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* ---- the PostgreSQL seam ---- */
+
+bool
+store_is_pg(const char *db)
+{
+	static const char *const keys[] = { "host=", "hostaddr=", "dbname=", "service=",
+					    "user=", "port=" };
+
+	if (db == NULL)
+		return false;
+	if (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (strncmp(db, keys[i], strlen(keys[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+store_shared(const struct store *s)
+{
+	return s->pg != NULL;
+}
+
+int
+store_set_node(struct store *s, const char *node, int lease_s, const char *rules_fp, char *err,
+	       size_t errlen)
+{
+	if (s->pg == NULL)
+		return 0;
+	return pg_set_node(s->pg, node, lease_s, rules_fp, err, errlen);
 }

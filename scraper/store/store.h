@@ -59,6 +59,7 @@ enum store_op_kind {
 	OP_SETTLE_QUEUED, /* settle every queued URL (of a site, or all): state, reason */
 	OP_ROBOTS_READ,	/* read a site's robots.txt body; answered on the reply queue */
 	OP_USAGE,	/* add one reaped worker's CPU time and peak memory to its site's */
+	OP_LEASE,	/* PostgreSQL: renew, release and claim site leases; answered */
 };
 
 struct store_page_rec {
@@ -130,9 +131,36 @@ struct store_op {
 
 	/* OP_USAGE */
 	int64_t cpu_ms, peak_rss_kb;
+
+	/* OP_LEASE (store/pg.c): in: the sites this node holds (renewed), those of them it
+	 * lets go (idle), how many more it may claim; out: every site it holds after the op
+	 * with whether the database has queued URLs for it, and whether anything is open
+	 * (queued or in flight) in a site it does not hold. */
+	char **lease_renew, **lease_release;
+	size_t nlease_renew, nlease_release, clease_release;
+	int lease_want;
+	char **held;
+	bool *held_queued;
+	size_t nheld;
+	bool open_elsewhere;
 };
 
 struct store;
+
+/*
+ * Two backends sit behind this header: SQLite (store.c, the default: -d is a file
+ * path) and PostgreSQL (store/pg.c: -d is a libpq connection string).  store_is_pg
+ * tells them apart: a URI starting postgresql:// or postgres://, or a key=value
+ * conninfo whose first keyword is host, hostaddr, dbname, service, user or port.
+ */
+bool store_is_pg(const char *db);
+
+/* PostgreSQL only, before store_begin_crawl: this node's name, its lease length, and
+ * the fingerprint of its rule set (nodes with other rules are refused).  0, or -1. */
+int store_set_node(struct store *s, const char *node, int lease_s, const char *rules_fp,
+		   char *err, size_t errlen);
+/* Is this store PostgreSQL (nodes, leases)? */
+bool store_shared(const struct store *s);
 
 struct store_view_field {
 	const char *name;
