@@ -4,7 +4,8 @@
  *   frontier.c     sites, the seen set, page and depth limits, seeds, refills from
  *                  the database: which URL goes next, and whether it may
  *   workers.c      the worker processes: spawn, send SITE/FETCH/STOP, read their
- *                  channels, notice their loss, reap and forget them
+ *                  channels, notice their loss, reap and forget them; a site's host
+ *                  is looked up (resolve.c, its own thread) before its worker starts
  *   settle.c       a URL's frames (PAGE, ITEM..., LINKS..., DONE) into one store op,
  *                  retry or settle; the ordered queue of ops to the store's thread
  *   coordinator.c  the loop: start-up, signals, turn order, status line, summary
@@ -24,6 +25,7 @@
 #include <sys/types.h>
 
 #include "crawl/crawl.h"
+#include "crawl/resolve.h"
 #include "crawl/sitequeue.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
@@ -74,6 +76,12 @@ struct site {
 	long ok, failed, skipped, items, problems;
 	double fetch_ms;
 	struct site *next_wait;
+	/* its host's addresses, looked up by crawl/resolve.c before a worker starts */
+	enum { DNS_NONE, DNS_ASKED, DNS_KNOWN } dns;
+	char *dns_entries;	/* SITE's resolve: "" for none */
+	char *dns_error;	/* SITE's dns_error: "" for none */
+	bool dns_retryable;
+	double dns_at;		/* when the answer came */
 };
 
 /* A link chosen on a page, held until the page's DONE (see settle.c). */
@@ -165,6 +173,8 @@ struct coord {
 	/* what earlier runs of a resumed crawl did (frontier rows, items), for the status */
 	long resumed_settled, resumed_failed, resumed_items;
 	int cols;		/* the terminal's width; 0: measure again (SIGWINCH) */
+	struct resolver *resolver;	/* name lookups (crawl/resolve.c) */
+	bool proxied;		/* a *_proxy variable is set: workers go through it */
 	size_t ncov;
 };
 
@@ -216,5 +226,6 @@ void workers_start_waiting(struct coord *c);
 void workers_stop_idle(struct coord *c, struct site *s);
 void workers_enforce_stops(struct coord *c, double t);
 void workers_robots_known(struct site *s, int status, const char *body);
+void workers_take_lookups(struct coord *c);
 
 #endif

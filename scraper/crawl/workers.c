@@ -61,7 +61,12 @@ wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body)
 		.max_depth = (uint32_t)s->max_depth,
 		.flags = c->o->store_bodies ? SITE_STORE_BODIES : 0,
 		.concurrency = (uint32_t)w->told,
+		.resolve = s->dns_entries ? s->dns_entries : "",
+		.dns_error = s->dns_error ? s->dns_error : "",
 	};
+
+	if (s->dns_retryable && m.dns_error[0])
+		m.flags |= SITE_DNS_RETRYABLE;
 
 	if (ipc_put_site(&w->ch.out, s->id, &m) == -1)
 		send_frame_failed(w);
@@ -436,6 +441,7 @@ site_widens(const struct coord *c, const struct site *s)
 	const struct site_rules *r = s->rules;
 
 	if (r->delay > 0 || r->concurrency < 2 || s->nw == 0 || s->nw >= MAX_SITE_WORKERS ||
+	    s->dns != DNS_KNOWN || (s->dns_error != NULL && s->dns_error[0]) ||
 	    s->w[0]->stopping || !s->w[0]->site_sent || !site_has_work(c, s))
 		return false;
 	return !r->robots || (robots_fresh(s) && s->crawl_delay == 0 && !s->robots_loading);
@@ -495,6 +501,74 @@ widen(struct coord *c, size_t live)
 	}
 }
 
+/*
+ * Is s's host looked up (crawl/resolve.c), so that a worker may start for it?  If
+ * not, the lookup is asked for (when the resolver has room).  Nothing to look up: an
+ * IP address, or a site reached through a proxy (the proxy looks its name up).  An
+ * answer serves the site's new workers for RESOLVE_TTL seconds.
+ */
+static bool
+site_resolved(struct coord *c, struct site *s)
+{
+	if (s->dns == DNS_KNOWN && clock_mono() - s->dns_at < RESOLVE_TTL)
+		return true;
+	if (s->dns == DNS_ASKED)
+		return false;
+	if (c->resolver == NULL || c->proxied || s->rules->proxy != NULL ||
+	    !resolve_needed(s->name)) {
+		free(s->dns_entries);
+		free(s->dns_error);
+		s->dns_entries = xstrdup("");
+		s->dns_error = xstrdup("");
+		s->dns = DNS_KNOWN;
+		s->dns_at = INFINITY;
+		return true;
+	}
+	if (resolver_ask(c->resolver, s->id, s->name) == 0)
+		s->dns = DNS_ASKED;
+	return false;
+}
+
+/* Ask for the lookups of the sites next in the wait list, a few more than the free
+ * slots, so that their answers are there when a slot frees. */
+static void
+lookup_ahead(struct coord *c, size_t live)
+{
+	size_t ahead = (size_t)c->o->workers - (live < (size_t)c->o->workers ? live : 0) + 16;
+
+	for (struct site *s = c->wait_head; s != NULL && ahead > 0; s = s->next_wait, ahead--) {
+		if (s->nw == 0 && s->dns != DNS_ASKED)
+			(void)site_resolved(c, s);
+	}
+}
+
+/* Take the resolver's answers (the wake-up pipe said some came). */
+void
+workers_take_lookups(struct coord *c)
+{
+	struct resolve_answer *a;
+
+	while (c->resolver != NULL && (a = resolver_take(c->resolver)) != NULL) {
+		struct site *s = a->site_id >= 1 && a->site_id <= c->nsites ? c->sites[a->site_id - 1]
+									    : NULL;
+		if (s != NULL) {
+			free(s->dns_entries);
+			free(s->dns_error);
+			s->dns_entries = a->entries;
+			s->dns_error = a->error;
+			a->entries = a->error = NULL;
+			s->dns_retryable = a->retryable;
+			s->dns = DNS_KNOWN;
+			s->dns_at = clock_mono();
+			if (s->dns_error[0])
+				log_debug("%s: %s", s->name, s->dns_error);
+			else
+				log_debug("looked up %s: %s", s->name, s->dns_entries);
+		}
+		resolve_answer_free(a);
+	}
+}
+
 /* Start workers for waiting sites while slots are free; then widen (above). */
 void
 workers_start_waiting(struct coord *c)
@@ -503,8 +577,11 @@ workers_start_waiting(struct coord *c)
 
 	for (size_t i = 0; i < c->nworkers; i++)
 		live += !c->workers[i]->reaped;
+	lookup_ahead(c, live);
 	while (c->wait_head != NULL && live < (size_t)c->o->workers) {
 		struct site *s = c->wait_head;
+		if (s->nw == 0 && site_has_work(c, s) && !site_resolved(c, s))
+			break; /* its lookup first: the next ones are looked up meanwhile */
 		if ((c->wait_head = s->next_wait) == NULL)
 			c->wait_tail = NULL;
 		s->waiting = false;
@@ -516,6 +593,8 @@ workers_start_waiting(struct coord *c)
 				site_wait(c, s);
 			break;
 		}
+		if (s->dns_error != NULL && s->dns_error[0])
+			s->dns = DNS_NONE; /* a failed lookup serves one worker: the next asks again */
 		live++;
 	}
 	if (c->wait_head == NULL && live < (size_t)c->o->workers && !c->stop_signal)

@@ -92,6 +92,8 @@ ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
 	enc_u32(&e, m->max_depth);
 	enc_u32(&e, m->flags);
 	enc_u32(&e, m->concurrency);
+	enc_str(&e, m->resolve);
+	enc_str(&e, m->dns_error);
 	return enc_end(&e);
 }
 
@@ -300,6 +302,8 @@ dec_site(struct dec *d, struct ipc_site *m)
 	m->max_depth = dec_u32(d);
 	m->flags = dec_u32(d);
 	m->concurrency = dec_u32(d);
+	m->resolve = dec_str(d);
+	m->dns_error = dec_str(d);
 }
 
 static void

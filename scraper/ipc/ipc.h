@@ -73,10 +73,16 @@ struct ipc_site {
 	uint32_t flags;		/* enum ipc_site_flags */
 	uint32_t concurrency;	/* transfers at once for this worker; 0 = the rules' own.
 				 * A site with several workers splits its concurrency. */
+	/* The site's host as the coordinator looked it up (crawl/resolve.c): curl's
+	 * CURLOPT_RESOLVE entries "host:port:addr1,addr2", one a line; "" when there is
+	 * nothing to look up (an IP address, a proxy) or the lookup failed. */
+	const char *resolve;
+	const char *dns_error;	/* the failed lookup in words; "" when none */
 };
 
 enum ipc_site_flags {
 	SITE_STORE_BODIES = 1 << 0,	/* crawl --store-bodies: send BODY frames */
+	SITE_DNS_RETRYABLE = 1 << 1,	/* dns_error is temporary (EAI_AGAIN) */
 };
 
 /* FETCH: one URL to fetch.  etag/last_modified non-empty for a conditional request. */

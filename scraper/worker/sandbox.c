@@ -8,8 +8,9 @@
  * tell the time, and exit.  Everything it would otherwise open lazily is loaded
  * before the filter goes on:
  *
- *   - DNS: the worker resolves its one host (and its proxy's) before the filter and
- *     hands the addresses to curl (CURLOPT_RESOLVE, worker.c), so curl's resolver,
+ *   - DNS: the coordinator looks the worker's one host up (crawl/resolve.c) and
+ *     sends the addresses in SITE; the worker looks its proxy's up before the filter,
+ *     and hands them all to curl (CURLOPT_RESOLVE, worker.c), so curl's resolver,
  *     which reads /etc/hosts, /etc/resolv.conf and nsswitch.conf at every lookup and
  *     starts a thread for it, never runs;
  *   - TLS: the CA bundle is read into memory and given as CURLOPT_CAINFO_BLOB

@@ -1108,12 +1108,11 @@ is_ip_literal(const char *host)
 }
 
 /*
- * Look host up now and add "host:port:addr,addr" for each port to w->resolve, for
- * curl's CURLOPT_RESOLVE.  Why here: after the filter, curl's resolver could not
- * read /etc/hosts or resolv.conf, nor start its thread.  A worker fetches from one
- * host only (its site: other sites' links and redirects go back to the coordinator),
- * plus a proxy, so one lookup at start serves the worker's whole life; a crawl's new
- * workers look again.  0, or -1 with err set (the lookup failed).
+ * Look host (a proxy's) up now and add "host:port:addr,addr" for each port to
+ * w->resolve, for curl's CURLOPT_RESOLVE.  Why here: after the filter, curl's
+ * resolver could not read /etc/hosts or resolv.conf, nor start its thread.  The
+ * site's own host comes looked up in SITE (the coordinator's resolver).  0, or -1
+ * with err set (the lookup failed).
  */
 static int
 resolve_into(struct worker *w, const char *host, const long *ports, size_t nports,
@@ -1180,26 +1179,31 @@ out:
 	curl_url_cleanup(u);
 }
 
+/*
+ * The site's addresses, as the coordinator looked them up (crawl/resolve.c: SITE's
+ * resolve, CURLOPT_RESOLVE entries one a line), or its failure to (dns_error).  The
+ * proxies' names are looked up here, before the filter.
+ */
 static void
-resolve_site(struct worker *w)
+resolve_site(struct worker *w, const struct ipc_site *s)
 {
 	static const char *const proxy_vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY",
 						  "all_proxy", "ALL_PROXY", NULL };
-	char host[300];
-	const char *colon;
-	long ports[2] = { 80, 443 }, one;
 	bool proxied = w->rules->proxy != NULL;
-	int gai = 0;
+	const char *p = s->resolve, *nl;
+	char entry[1400];
 
-	/* "host" is every default port; "host:port" that port. */
-	snprintf(host, sizeof host, "%s", w->site);
-	if (host[0] != '[' && (colon = strrchr(host, ':')) != NULL) {
-		one = atol(colon + 1);
-		host[colon - host] = '\0';
-		resolve_into(w, host, &one, 1, w->dns_error, sizeof w->dns_error, &gai);
-	} else if (host[0] != '[') {
-		resolve_into(w, host, ports, 2, w->dns_error, sizeof w->dns_error, &gai);
+	for (; *p; p = nl != NULL ? nl + 1 : p + strlen(p)) {
+		size_t n = (nl = strchr(p, '\n')) != NULL ? (size_t)(nl - p) : strlen(p);
+		struct curl_slist *l;
+		if (n == 0 || n >= sizeof entry)
+			continue;
+		memcpy(entry, p, n);
+		entry[n] = '\0';
+		if ((l = curl_slist_append(w->resolve, entry)) != NULL)
+			w->resolve = l;
 	}
+	snprintf(w->dns_error, sizeof w->dns_error, "%s", s->dns_error);
 	resolve_proxy(w, w->rules->proxy);
 	for (int i = 0; proxy_vars[i] != NULL; i++) {
 		const char *v = getenv(proxy_vars[i]);
@@ -1212,7 +1216,7 @@ resolve_site(struct worker *w)
 		/* Through a proxy the site's name is the proxy's business. */
 		w->dns_error[0] = '\0';
 	} else if (w->dns_error[0]) {
-		w->dns_retryable = gai == EAI_AGAIN;
+		w->dns_retryable = (s->flags & SITE_DNS_RETRYABLE) != 0;
 		log_warn("%s", w->dns_error);
 	}
 }
@@ -1295,8 +1299,9 @@ arena_setup(size_t limit)
  * filter on (sandbox.h says what each step is for).
  */
 static int
-enter_sandbox(struct worker *w, const struct worker_args *a, const char *rules_name)
+enter_sandbox(struct worker *w, const struct worker_args *a, const struct ipc_site *s)
 {
+	const char *rules_name = s->rules_name;
 	size_t limit = (size_t)w->rules->max_memory_mb << 20, arena, base;
 	char err[300];
 	const char *test = getenv("SCRAPER_TEST_SANDBOX");
@@ -1309,7 +1314,7 @@ enter_sandbox(struct worker *w, const struct worker_args *a, const char *rules_n
 		log_error("%s", err);
 		return -1;
 	}
-	resolve_site(w);
+	resolve_site(w, s);
 	configure_handles(w);
 	arena = arena_setup(limit);
 	/* The limit is on what the worker maps from here on: its libraries and start-up
@@ -1489,7 +1494,7 @@ worker_main(int argc, char **argv)
 		log_error("cannot set up the worker");
 		goto out;
 	}
-	if (enter_sandbox(&w, &a, m.u.site.rules_name) == -1) {
+	if (enter_sandbox(&w, &a, &m.u.site) == -1) {
 		log_error("cannot set up the worker's sandbox");
 		goto out;
 	}

@@ -38,7 +38,8 @@ test_fetch_roundtrip(void **state)
 static void
 test_every_type_roundtrips(void **state)
 {
-	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES, 3 };
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES | SITE_DNS_RETRYABLE, 3,
+				"a.example:80:192.0.2.1,[2001:db8::1]\na.example:443:192.0.2.1,[2001:db8::1]", "" };
 	struct ipc_robots r = { 404, 1700000001, "" };
 	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
 			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
@@ -68,6 +69,10 @@ test_every_type_roundtrips(void **state)
 	assert_int_equal(m.u.site.log_level, 2);
 	assert_int_equal(m.u.site.max_depth, 7);
 	assert_int_equal(m.u.site.concurrency, 3);
+	assert_int_equal(m.u.site.flags, SITE_STORE_BODIES | SITE_DNS_RETRYABLE);
+	assert_string_equal(m.u.site.resolve,
+			    "a.example:80:192.0.2.1,[2001:db8::1]\na.example:443:192.0.2.1,[2001:db8::1]");
+	assert_string_equal(m.u.site.dns_error, "");
 	off += used;
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
 	assert_int_equal(m.hdr.type, IPC_ROBOTS);
