@@ -119,6 +119,13 @@ struct wproc {
 	double stopped_at;	/* it was seen stopped (SIGSTOP), 0 when running */
 	double gone_at;		/* its channel closed */
 	char killed_why[160];	/* the watchdog killed it: why, for the URLs' reason */
+	/* the pool of warm workers (workers.c) */
+	bool next;		/* NEXT sent: READY comes once its site is torn down */
+	bool ready;		/* READY came: idle, waiting to be given a site (or STOP) */
+	bool stop_sent;		/* STOP sent: it exits */
+	uint64_t cpu_charged;	/* CPU ms already charged to sites it had before */
+	bool charged;		/* its last site is charged (READY): not again at reap */
+	int sites;		/* sites it has been given */
 };
 
 #define RATE_SAMPLES 11	/* one a second: the recent rate is over the last ten seconds */
@@ -175,6 +182,7 @@ struct coord {
 	int cols;		/* the terminal's width; 0: measure again (SIGWINCH) */
 	struct resolver *resolver;	/* name lookups (crawl/resolve.c) */
 	bool proxied;		/* a *_proxy variable is set: workers go through it */
+	uint32_t pool_memory_mb, pool_concurrency; /* the most any rule file allows */
 	size_t ncov;
 };
 
@@ -227,5 +235,6 @@ void workers_stop_idle(struct coord *c, struct site *s);
 void workers_enforce_stops(struct coord *c, double t);
 void workers_robots_known(struct site *s, int status, const char *body);
 void workers_take_lookups(struct coord *c);
+void workers_pool_limits(struct coord *c);
 
 #endif

@@ -619,6 +619,7 @@ start_up(struct coord *c)
 		log_error("cannot start the store thread: %s", strerror(errno));
 		return EXIT_FAILED;
 	}
+	workers_pool_limits(c);
 	if ((c->resolver = resolver_start(c->wake[1])) == NULL) {
 		log_error("cannot start the resolver thread: %s", strerror(errno));
 		return EXIT_FAILED;
