@@ -6,7 +6,7 @@
 # never reused: its site gets a fresh one and completes.  One site crawls as before.
 . "$top_srcdir/tests/lib.sh"
 
-plan 14
+plan 16
 
 gen_rules "$T/rules"
 
@@ -75,6 +75,38 @@ after=$(sed -n '/killed by signal 9/,$p' "$T/kill.err" |
 	grep -E "(started worker [0-9]+ for|worker [0-9]+ takes) 127.0.0.1:$G " |
 	sed -E 's/.*(started worker|worker) ([0-9]+).*/\2/' | head -n 1)
 check "killed: its site got another worker ($after, not $victim)" [ -n "$after" ] && [ "$after" != "$victim" ]
+
+# ---- one worker, sites with different rule files: regexes without JIT, each
+# site's own limits, inside the sandbox ----
+mkdir -p "$T/rules2"
+start_server X --gen 10 --log "$T/x.log"
+start_server Y --gen 10 --log "$T/y.log"
+for p in "$X:64:2" "$Y:96:3"; do
+	port=${p%%:*}
+	rest=${p#*:}
+	cat >"$T/rules2/s$port.yaml" <<EOR
+site: "127.0.0.1:$port"
+concurrency: ${rest#*:}
+max_memory_mb: ${rest%%:*}
+delay: 0
+retries: 0
+timeout: 10
+follow:
+  - css: "a::attr(href)"
+    allow: '/gen/[0-9]+\.html$'
+items:
+  gen:
+    match: '/gen/[0-9]+\.html$'
+    fields:
+      name: { css: "h1.name::text", required: true, re: '([A-Za-z0-9 ]+)' }
+EOR
+done
+printf 'http://127.0.0.1:%s/gen/0.html\nhttp://127.0.0.1:%s/gen/0.html\n' "$X" "$Y" >"$T/urls-two"
+run "$SCRAPER" crawl -vv --workers 1 -c "$T/rules2" -d "$T/two.db" "$T/urls-two"
+is "$status:$(printf '%s\n' "$err" | grep -c 'started worker'):$(printf '%s\n' "$err" | grep -c 'worker [0-9]* takes')" \
+   "0:1:1" "two rule files, --workers 1: one worker takes the second site"
+is "$(sql "$T/two.db" "SELECT count(*), count(DISTINCT url), sum(status = 200) FROM pages"):$(sql "$T/two.db" "SELECT count(*) FROM items")" \
+   "20|20|20:20" "two rule files: every page and item of both sites stored"
 
 # ---- one site: as before ----
 start_server O --gen 20 --log "$T/o.log"
