@@ -122,6 +122,14 @@ silent_structured(void *ctx, SCRAPER_XML_ERROR_CONST xmlError *e)
 	(void)e;
 }
 
+static bool jit = true;
+
+void
+ex_no_jit(void)
+{
+	jit = false;
+}
+
 void
 ex_init(void)
 {
@@ -273,7 +281,8 @@ regex_compile(const char *pattern, struct ex_error *err)
 		return NULL;
 	}
 	/* JIT is an optimisation: without it (no JIT support) matching still works. */
-	pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+	if (jit)
+		pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
 	pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &re->ncap);
 	if ((re->md = pcre2_match_data_create_from_pattern(re->code, NULL)) == NULL) {
 		set_error(err, EX_NO_POS, "%s", "out of memory");

@@ -69,6 +69,10 @@ struct ex_rules;
 /* Once per process: silence libxml2's error printing. */
 void ex_init(void);
 
+/* Regexes compiled from now on are not JIT-compiled (a sandboxed worker may not map
+ * executable memory: worker/sandbox.c).  They match the same, more slowly. */
+void ex_no_jit(void);
+
 struct ex_rules *ex_rules_new(void);
 void ex_rules_free(struct ex_rules *r);
 

@@ -4,7 +4,8 @@
  *   frontier.c     sites, the seen set, page and depth limits, seeds, refills from
  *                  the database: which URL goes next, and whether it may
  *   workers.c      the worker processes: spawn, send SITE/FETCH/STOP, read their
- *                  channels, notice their loss, reap and forget them
+ *                  channels, notice their loss, reap and forget them; a site's host
+ *                  is looked up (resolve.c, its own thread) before its worker starts
  *   settle.c       a URL's frames (PAGE, ITEM..., LINKS..., DONE) into one store op,
  *                  retry or settle; the ordered queue of ops to the store's thread
  *   coordinator.c  the loop: start-up, signals, turn order, status line, summary
@@ -25,6 +26,7 @@
 #include <sys/types.h>
 
 #include "crawl/crawl.h"
+#include "crawl/resolve.h"
 #include "crawl/sitequeue.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
@@ -77,6 +79,12 @@ struct site {
 	struct site *next_wait;
 	bool held;		/* PostgreSQL: this node holds the site's lease (lease.c) */
 	bool lease_seen;	/* lease.c's scratch */
+	/* its host's addresses, looked up by crawl/resolve.c before a worker starts */
+	enum { DNS_NONE, DNS_ASKED, DNS_KNOWN } dns;
+	char *dns_entries;	/* SITE's resolve: "" for none */
+	char *dns_error;	/* SITE's dns_error: "" for none */
+	bool dns_retryable;
+	double dns_at;		/* when the answer came */
 };
 
 /* A link chosen on a page, held until the page's DONE (see settle.c). */
@@ -114,6 +122,13 @@ struct wproc {
 	double stopped_at;	/* it was seen stopped (SIGSTOP), 0 when running */
 	double gone_at;		/* its channel closed */
 	char killed_why[160];	/* the watchdog killed it: why, for the URLs' reason */
+	/* the pool of warm workers (workers.c) */
+	bool next;		/* NEXT sent: READY comes once its site is torn down */
+	bool ready;		/* READY came: idle, waiting to be given a site (or STOP) */
+	bool stop_sent;		/* STOP sent: it exits */
+	uint64_t cpu_charged;	/* CPU ms already charged to sites it had before */
+	bool charged;		/* its last site is charged (READY): not again at reap */
+	int sites;		/* sites it has been given */
 };
 
 #define RATE_SAMPLES 11	/* one a second: the recent rate is over the last ten seconds */
@@ -168,6 +183,9 @@ struct coord {
 	/* what earlier runs of a resumed crawl did (frontier rows, items), for the status */
 	long resumed_settled, resumed_failed, resumed_items;
 	int cols;		/* the terminal's width; 0: measure again (SIGWINCH) */
+	struct resolver *resolver;	/* name lookups (crawl/resolve.c) */
+	bool proxied;		/* a *_proxy variable is set: workers go through it */
+	uint32_t pool_memory_mb, pool_concurrency; /* the most any rule file allows */
 	size_t ncov;
 	/* nodes sharing a PostgreSQL database (lease.c) */
 	bool shared;		/* the store is shared: crawl only the sites leased here */
@@ -232,5 +250,7 @@ void workers_start_waiting(struct coord *c);
 void workers_stop_idle(struct coord *c, struct site *s);
 void workers_enforce_stops(struct coord *c, double t);
 void workers_robots_known(struct site *s, int status, const char *body);
+void workers_take_lookups(struct coord *c);
+void workers_pool_limits(struct coord *c);
 
 #endif

@@ -359,6 +359,7 @@ take_replies(struct coord *c)
 		;
 	while ((op = queue_pop(c->replies, 0)) != NULL)
 		frontier_on_reply(c, op);
+	workers_take_lookups(c);
 	if (!c->store_failed && store_failed(c->store, buf, sizeof buf)) {
 		c->store_failed = true;
 		log_error("%s", buf);
@@ -510,6 +511,8 @@ free_site(struct site *s)
 {
 	sq_free(&s->sq);
 	free(s->name);
+	free(s->dns_entries);
+	free(s->dns_error);
 	free(s);
 }
 
@@ -529,6 +532,7 @@ free_coord(struct coord *c)
 	free(c->outq.v);
 	urlset_free(&c->seen);
 	coverage_free(c);
+	resolver_stop(c->resolver);
 	if (c->store != NULL)
 		store_close(c->store);
 	queue_free(c->sq, store_op_free);
@@ -574,6 +578,10 @@ check_ca_files(struct coord *c, char *err, size_t errlen)
 }
 
 /* Rules, database, resume state, seeds.  Returns an exit code, or -1 to go on. */
+/* The proxy variables curl reads (the workers' too: worker.c). */
+static const char *const proxy_vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY",
+					  "all_proxy", "ALL_PROXY", NULL };
+
 static int
 start_up(struct coord *c)
 {
@@ -637,6 +645,15 @@ start_up(struct coord *c)
 	    store_writer_start(c->store, c->sq, c->replies, c->wake[1]) == -1) {
 		log_error("cannot start the store thread: %s", strerror(errno));
 		return EXIT_FAILED;
+	}
+	workers_pool_limits(c);
+	if ((c->resolver = resolver_start(c->wake[1])) == NULL) {
+		log_error("cannot start the resolver thread: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	for (int i = 0; proxy_vars[i] != NULL; i++) {
+		const char *v = getenv(proxy_vars[i]);
+		c->proxied |= v != NULL && *v;
 	}
 	frontier_read_seeds(c, &added, &bad);
 	if (added == 0 && queued == 0 && bad == 0 && !c->shared)

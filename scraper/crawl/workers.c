@@ -10,6 +10,13 @@
  * back to the site's queue (a URL that kills MAX_CRASHES workers fails), and a site
  * whose workers keep dying is given up.
  *
+ * Warm workers: a worker whose site runs dry is told NEXT rather than STOP (when the
+ * site may pool: site_pools).  It tears its site down and says READY (with the CPU it
+ * used, charged to that site), and workers_start_waiting gives it the next waiting
+ * site (assign: SITE again, no process start), or, when nothing waits, STOP.  Frames
+ * carry the site id, checked against w->site, which follows the worker's current site.
+ * A worker that crashed is gone: never reused.
+ *
  * The watchdog (workers_watch) kills a worker that stops answering: one stopped
  * (SIGSTOP) for STOPPED_GRACE seconds, or one with URLs in flight that has sent
  * nothing for longer than its rules allow (watchdog_limit).  Its URLs are charged as
@@ -42,6 +49,43 @@ send_frame_failed(struct wproc *w)
 	kill(w->pid, SIGKILL);
 }
 
+/*
+ * May s's worker be given another site when s is done, and may s be given a worker
+ * that had another?  What a worker loads before its sandbox must serve every site it
+ * is given: so not when a proxy is used (the worker looks its name up) nor a rule
+ * file's own CA bundle (read at start).
+ */
+static bool
+site_pools(const struct coord *c, const struct site *s)
+{
+	return !c->proxied && s->rules->proxy == NULL && s->rules->ca_file == NULL &&
+	       c->pool_memory_mb > 0;
+}
+
+/* The most any rule file allows (memory, concurrency): a pooled worker's hard limits.
+ * A rule file without a memory limit turns the pool off. */
+void
+workers_pool_limits(struct coord *c)
+{
+	const struct rule_set *set = c->rules;
+	long mem = 0;
+	int conc = 0;
+
+	for (size_t i = 0; i <= set->nfiles; i++) {
+		const struct site_rules *r = i < set->nfiles ? set->files[i] : set->fallback;
+		if (r == NULL)
+			continue;
+		if (r->max_memory_mb <= 0)
+			mem = -1;
+		if (mem >= 0 && r->max_memory_mb > mem)
+			mem = r->max_memory_mb;
+		if (r->concurrency > conc)
+			conc = r->concurrency;
+	}
+	c->pool_memory_mb = mem > 0 && mem <= UINT32_MAX ? (uint32_t)mem : 0;
+	c->pool_concurrency = (uint32_t)conc;
+}
+
 /* Queue SITE for w: the rules as text, so that the worker compiles exactly what the
  * coordinator loaded (an edit of the file during the crawl changes nothing), and the
  * robots.txt body the database had (NULL or "" when none, or when it is too old). */
@@ -61,7 +105,16 @@ wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body)
 		.max_depth = (uint32_t)s->max_depth,
 		.flags = c->o->store_bodies ? SITE_STORE_BODIES : 0,
 		.concurrency = (uint32_t)w->told,
+		.resolve = s->dns_entries ? s->dns_entries : "",
+		.dns_error = s->dns_error ? s->dns_error : "",
 	};
+
+	if (s->dns_retryable && m.dns_error[0])
+		m.flags |= SITE_DNS_RETRYABLE;
+	if (site_pools(c, s)) {
+		m.pool_memory_mb = c->pool_memory_mb;
+		m.pool_concurrency = c->pool_concurrency;
+	}
 
 	if (ipc_put_site(&w->ch.out, s->id, &m) == -1)
 		send_frame_failed(w);
@@ -75,6 +128,8 @@ robots_fresh(const struct site *s)
 	return s->rules->robots && s->robots_status >= 0 &&
 	       (int64_t)time(NULL) - s->robots_at < ROBOTS_MAX_AGE;
 }
+
+static void site_begin(struct coord *c, struct site *s, struct wproc *w);
 
 /* Start a worker for s.  share: the transfers it may have in flight; told: the
  * concurrency its SITE gives it (0: the rules' own, for a site's only worker). */
@@ -107,6 +162,15 @@ spawn(struct coord *c, struct site *s, int share, int told)
 	c->workers[c->nworkers++] = w;
 	log_debug("started worker %d for %s (%d of %d transfers)", (int)w->pid, s->name, share,
 		  s->rules->concurrency);
+	site_begin(c, s, w);
+	return w;
+}
+
+/* w is s's: SITE goes now, or once s's robots.txt is read from the database. */
+static void
+site_begin(struct coord *c, struct site *s, struct wproc *w)
+{
+	w->sites++;
 	if (robots_fresh(s) && !s->robots_loading) {
 		/* The body stays in the database until now; SITE goes when it is read. */
 		struct store_op *op = settle_new_op(OP_ROBOTS_READ);
@@ -118,17 +182,68 @@ spawn(struct coord *c, struct site *s, int share, int told)
 	} else if (!s->robots_loading) {
 		wproc_send_site(c, w, NULL);
 	}
-	return w;
 }
 
+/* Give s to w, a warm worker that said READY: no process start. */
+static void
+assign(struct coord *c, struct wproc *w, struct site *s, int share, int told)
+{
+	w->ready = false;
+	w->charged = false;
+	w->stopping = false;
+	w->stop_at = 0;
+	w->site = s;
+	w->site_sent = false;
+	w->share = share;
+	w->told = told;
+	w->window = told == 0 ? s->window : 2 * share < MAX_WINDOW ? 2 * share : MAX_WINDOW;
+	free(w->inflight);
+	w->inflight = xcalloc((size_t)w->window, sizeof *w->inflight);
+	w->ninflight = 0;
+	w->heard_at = clock_mono();
+	w->heard = false;
+	w->slowed_at = 0;
+	s->w[s->nw++] = w;
+	log_debug("worker %d takes %s (its site number %d)", (int)w->pid, s->name, w->sites + 1);
+	site_begin(c, s, w);
+}
+
+/* A warm worker waiting for a site, or NULL. */
+static struct wproc *
+ready_worker(const struct coord *c)
+{
+	for (size_t i = 0; i < c->nworkers; i++) {
+		struct wproc *w = c->workers[i];
+		if (w->ready && !w->gone && !w->stop_sent && !w->reaped)
+			return w;
+	}
+	return NULL;
+}
+
+/* STOP: it exits once its transfers are done (a warm worker waiting for a site, or
+ * one told NEXT, too). */
 void
 wproc_stop(struct wproc *w)
 {
-	if (w->stopping || w->gone)
+	if (w->stop_sent || w->gone)
 		return;
 	if (ipc_put_stop(&w->ch.out, w->site->id) == -1)
 		send_frame_failed(w);
 	w->stopping = true;
+	w->stop_sent = true;
+	w->stop_at = clock_mono();
+}
+
+/* NEXT: it finishes its site, says READY and waits for another. */
+static void
+wproc_next(struct wproc *w)
+{
+	if (w->stopping || w->gone)
+		return;
+	if (ipc_put_next(&w->ch.out, w->site->id) == -1)
+		send_frame_failed(w);
+	w->stopping = true;
+	w->next = true;
 	w->stop_at = clock_mono();
 }
 
@@ -154,17 +269,56 @@ wproc_free(struct wproc *w)
 	free(w);
 }
 
+static void site_forget_worker(struct site *s, struct wproc *w);
+
 /* What the worker cost (wait4's rusage), added to its site's row in site_usage. */
 static void
 account(struct coord *c, struct wproc *w, const struct rusage *ru)
 {
-	struct store_op *op = settle_new_op(OP_USAGE);
+	struct store_op *op;
 
+	if (w->charged)
+		return; /* a warm worker that had no site since its READY */
+	op = settle_new_op(OP_USAGE);
 	op->site = xstrdup(w->site->name);
 	op->cpu_ms = (int64_t)ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000 +
-		     (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000;
+		     (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000 -
+		     (int64_t)w->cpu_charged;
+	if (op->cpu_ms < 0)
+		op->cpu_ms = 0;
 	op->peak_rss_kb = ru->ru_maxrss;
 	settle_submit(c, op);
+}
+
+/*
+ * READY from w (told NEXT): its site is torn down.  The site is charged the CPU the
+ * worker used for it, and lets go of it; w waits for workers_start_waiting to give it
+ * the next waiting site, or STOP.  -1: a READY it was not asked for.
+ */
+static int
+on_ready(struct coord *c, struct wproc *w, const struct ipc_msg *m)
+{
+	struct site *s = w->site;
+	struct store_op *op;
+
+	if (m->hdr.site != s->id || m->hdr.pid != (uint32_t)w->pid || !w->next || w->ready ||
+	    w->ninflight > 0 || w->cur != NULL)
+		return -1;
+	op = settle_new_op(OP_USAGE);
+	op->site = xstrdup(s->name);
+	op->cpu_ms = m->u.ready.cpu_ms > w->cpu_charged ? (int64_t)(m->u.ready.cpu_ms - w->cpu_charged) : 0;
+	op->peak_rss_kb = (long)m->u.ready.maxrss_kb;
+	settle_submit(c, op);
+	w->cpu_charged = m->u.ready.cpu_ms > w->cpu_charged ? m->u.ready.cpu_ms : w->cpu_charged;
+	w->next = false;
+	w->charged = true;
+	site_forget_worker(s, w);
+	if (!w->stop_sent) {
+		w->ready = true;
+		w->stop_at = HUGE_VAL; /* idle by our choice: no deadline */
+	}
+	site_wait(c, s);
+	return 0;
 }
 
 /* Take w off its site's list of workers. */
@@ -287,7 +441,8 @@ wproc_read(struct coord *c, struct wproc *w)
 		if (m.hdr.type == IPC_PAGE && (m.u.page.status == 429 || m.u.page.status == 503))
 			w->slowed_at = w->heard_at;
 		if ((m.hdr.type == IPC_COVERAGE ? coverage_frame(c, w, &m)
-						: settle_frame(c, w, &m)) == -1) {
+		     : m.hdr.type == IPC_READY	 ? on_ready(c, w, &m)
+						 : settle_frame(c, w, &m)) == -1) {
 			snprintf(err, sizeof err, "unexpected %s frame", ipc_type_name(m.hdr.type));
 			rc = -1;
 			break;
@@ -386,6 +541,8 @@ wproc_dispatch(struct coord *c, struct wproc *w, double now)
 	struct site *s = w->site;
 	struct qurl *q;
 
+	if (w->ready)
+		return;
 	while (w->site_sent && !w->stopping && !w->gone && w->ninflight < (size_t)w->window &&
 	       !quarantined(w)) {
 		if (!(q = sq_peek(&s->sq, now))) {
@@ -436,6 +593,7 @@ site_widens(const struct coord *c, const struct site *s)
 	const struct site_rules *r = s->rules;
 
 	if (r->delay > 0 || r->concurrency < 2 || s->nw == 0 || s->nw >= MAX_SITE_WORKERS ||
+	    s->dns != DNS_KNOWN || (s->dns_error != NULL && s->dns_error[0]) ||
 	    s->w[0]->stopping || !s->w[0]->site_sent || !site_has_work(c, s))
 		return false;
 	return !r->robots || (robots_fresh(s) && s->crawl_delay == 0 && !s->robots_loading);
@@ -461,7 +619,7 @@ widen(struct coord *c, size_t live)
 	if (nactive == 0 || nactive >= (size_t)cores())
 		return;
 	per = (int)(((size_t)cores() + nactive - 1) / nactive);
-	for (size_t i = 0; i < n0 && live < (size_t)c->o->workers; i++) {
+	for (size_t i = 0; i < n0 && (live < (size_t)c->o->workers || ready_worker(c) != NULL); i++) {
 		struct wproc *w = c->workers[i];
 		struct site *s = w->site;
 		int conc = s->rules->concurrency, k, used = 0;
@@ -483,15 +641,88 @@ widen(struct coord *c, size_t live)
 			else
 				used += s->w[j]->share;
 		}
-		while (s->nw < k && used < conc && live < (size_t)c->o->workers) {
+		while (s->nw < k && used < conc) {
 			int share = conc / k;
+			struct wproc *r = site_pools(c, s) ? ready_worker(c) : NULL;
 			if (share > conc - used || share < 1)
 				share = conc - used;
-			if (spawn(c, s, share, share) == NULL)
-				break;
+			if (r != NULL) {
+				assign(c, r, s, share, share); /* a warm worker */
+			} else {
+				if (live >= (size_t)c->o->workers || spawn(c, s, share, share) == NULL)
+					break;
+				live++;
+			}
 			used += share;
-			live++;
 		}
+	}
+}
+
+/*
+ * Is s's host looked up (crawl/resolve.c), so that a worker may start for it?  If
+ * not, the lookup is asked for (when the resolver has room).  Nothing to look up: an
+ * IP address, or a site reached through a proxy (the proxy looks its name up).  An
+ * answer serves the site's new workers for RESOLVE_TTL seconds.
+ */
+static bool
+site_resolved(struct coord *c, struct site *s)
+{
+	if (s->dns == DNS_KNOWN && clock_mono() - s->dns_at < RESOLVE_TTL)
+		return true;
+	if (s->dns == DNS_ASKED)
+		return false;
+	if (c->resolver == NULL || c->proxied || s->rules->proxy != NULL ||
+	    !resolve_needed(s->name)) {
+		free(s->dns_entries);
+		free(s->dns_error);
+		s->dns_entries = xstrdup("");
+		s->dns_error = xstrdup("");
+		s->dns = DNS_KNOWN;
+		s->dns_at = INFINITY;
+		return true;
+	}
+	if (resolver_ask(c->resolver, s->id, s->name) == 0)
+		s->dns = DNS_ASKED;
+	return false;
+}
+
+/* Ask for the lookups of the sites next in the wait list, a few more than the free
+ * slots, so that their answers are there when a slot frees. */
+static void
+lookup_ahead(struct coord *c, size_t live)
+{
+	size_t ahead = (size_t)c->o->workers - (live < (size_t)c->o->workers ? live : 0) + 16;
+
+	for (struct site *s = c->wait_head; s != NULL && ahead > 0; s = s->next_wait, ahead--) {
+		if (s->nw == 0 && s->dns != DNS_ASKED)
+			(void)site_resolved(c, s);
+	}
+}
+
+/* Take the resolver's answers (the wake-up pipe said some came). */
+void
+workers_take_lookups(struct coord *c)
+{
+	struct resolve_answer *a;
+
+	while (c->resolver != NULL && (a = resolver_take(c->resolver)) != NULL) {
+		struct site *s = a->site_id >= 1 && a->site_id <= c->nsites ? c->sites[a->site_id - 1]
+									    : NULL;
+		if (s != NULL) {
+			free(s->dns_entries);
+			free(s->dns_error);
+			s->dns_entries = a->entries;
+			s->dns_error = a->error;
+			a->entries = a->error = NULL;
+			s->dns_retryable = a->retryable;
+			s->dns = DNS_KNOWN;
+			s->dns_at = clock_mono();
+			if (s->dns_error[0])
+				log_debug("%s: %s", s->name, s->dns_error);
+			else
+				log_debug("looked up %s: %s", s->name, s->dns_entries);
+		}
+		resolve_answer_free(a);
 	}
 }
 
@@ -503,23 +734,45 @@ workers_start_waiting(struct coord *c)
 
 	for (size_t i = 0; i < c->nworkers; i++)
 		live += !c->workers[i]->reaped;
-	while (c->wait_head != NULL && live < (size_t)c->o->workers) {
+	lookup_ahead(c, live);
+	while (c->wait_head != NULL) {
 		struct site *s = c->wait_head;
+		struct wproc *w = NULL;
+		if (s->nw == 0 && site_has_work(c, s)) {
+			if (!site_resolved(c, s))
+				break; /* its lookup first: the next ones are looked up meanwhile */
+			if (site_pools(c, s))
+				w = ready_worker(c);
+			if (w == NULL && live >= (size_t)c->o->workers) {
+				/* A warm worker that cannot take s makes room for one that can. */
+				if ((w = ready_worker(c)) != NULL)
+					wproc_stop(w);
+				break;
+			}
+		}
 		if ((c->wait_head = s->next_wait) == NULL)
 			c->wait_tail = NULL;
 		s->waiting = false;
 		if (s->nw > 0 || !site_has_work(c, s))
 			continue;
-		if (spawn(c, s, s->rules->concurrency, 0) == NULL) {
+		if (w != NULL) {
+			assign(c, w, s, s->rules->concurrency, 0);
+		} else if (spawn(c, s, s->rules->concurrency, 0) == NULL) {
 			s->deaths++;
 			if (s->deaths < MAX_SITE_DEATHS)
 				site_wait(c, s);
 			break;
 		}
-		live++;
+		if (s->dns_error != NULL && s->dns_error[0])
+			s->dns = DNS_NONE; /* a failed lookup serves one worker: the next asks again */
+		live += w == NULL;
 	}
-	if (c->wait_head == NULL && live < (size_t)c->o->workers && !c->stop_signal)
+	if (c->wait_head == NULL && (live < (size_t)c->o->workers || ready_worker(c) != NULL) &&
+	    !c->stop_signal)
 		widen(c, live);
+	/* Warm workers with no site to take: they exit. */
+	for (struct wproc *w; c->wait_head == NULL && (w = ready_worker(c)) != NULL;)
+		wproc_stop(w);
 }
 
 /* A running site with nothing queued, in flight or waiting to retry stops its
@@ -534,8 +787,12 @@ workers_stop_idle(struct coord *c, struct site *s)
 		if (s->w[i]->ninflight > 0 || s->w[i]->cur != NULL)
 			return;
 	}
-	for (int i = 0; i < s->nw; i++)
-		wproc_stop(s->w[i]);
+	for (int i = 0; i < s->nw; i++) {
+		if (site_pools(c, s) && !c->stop_signal && !frontier_global_limit(c))
+			wproc_next(s->w[i]);
+		else
+			wproc_stop(s->w[i]);
+	}
 }
 
 /* s's robots.txt is known (a worker sent it, or it was read from the database): the

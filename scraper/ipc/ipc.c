@@ -92,6 +92,10 @@ ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m)
 	enc_u32(&e, m->max_depth);
 	enc_u32(&e, m->flags);
 	enc_u32(&e, m->concurrency);
+	enc_str(&e, m->resolve);
+	enc_str(&e, m->dns_error);
+	enc_u32(&e, m->pool_memory_mb);
+	enc_u32(&e, m->pool_concurrency);
 	return enc_end(&e);
 }
 
@@ -116,6 +120,26 @@ ipc_put_stop(struct buf *out, uint32_t site)
 	struct enc e;
 
 	enc_begin(&e, out, IPC_STOP, site);
+	return enc_end(&e);
+}
+
+int
+ipc_put_next(struct buf *out, uint32_t site)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_NEXT, site);
+	return enc_end(&e);
+}
+
+int
+ipc_put_ready(struct buf *out, uint32_t site, const struct ipc_ready *m)
+{
+	struct enc e;
+
+	enc_begin(&e, out, IPC_READY, site);
+	enc_u64(&e, m->cpu_ms);
+	enc_u64(&e, m->maxrss_kb);
 	return enc_end(&e);
 }
 
@@ -300,6 +324,10 @@ dec_site(struct dec *d, struct ipc_site *m)
 	m->max_depth = dec_u32(d);
 	m->flags = dec_u32(d);
 	m->concurrency = dec_u32(d);
+	m->resolve = dec_str(d);
+	m->dns_error = dec_str(d);
+	m->pool_memory_mb = dec_u32(d);
+	m->pool_concurrency = dec_u32(d);
 }
 
 static void
@@ -444,6 +472,11 @@ ipc_next(const struct buf *in, size_t off, struct ipc_msg *m, size_t *used,
 	case IPC_SITE: dec_site(&d, &m->u.site); break;
 	case IPC_FETCH: dec_fetch(&d, &m->u.fetch); break;
 	case IPC_STOP: break;
+	case IPC_NEXT: break;
+	case IPC_READY:
+		m->u.ready.cpu_ms = dec_u64(&d);
+		m->u.ready.maxrss_kb = dec_u64(&d);
+		break;
 	case IPC_ROBOTS: dec_robots(&d, &m->u.robots); break;
 	case IPC_PAGE: dec_page(&d, &m->u.page); break;
 	case IPC_ITEM: dec_item(&d, &m->u.item); break;
@@ -473,7 +506,7 @@ ipc_type_name(uint32_t type)
 	static const char *names[] = {
 		"?", "SITE", "FETCH", "STOP", "ROBOTS", "PAGE", "ITEM", "LINKS", "DONE",
 		"COVERAGE",
-		"PROBLEM", "BODY",
+		"PROBLEM", "BODY", "NEXT", "READY",
 	};
 
 	return type < IPC_TYPE_MAX ? names[type] : "?";

@@ -49,6 +49,9 @@ enum ipc_type {
 	IPC_COVERAGE,
 	IPC_PROBLEM,
 	IPC_BODY,
+	/* the pool of warm workers (crawl/workers.c) */
+	IPC_NEXT,	/* coordinator -> worker: finish this site, say READY, wait for SITE */
+	IPC_READY,	/* worker -> coordinator: its site is torn down; SITE or STOP next */
 	IPC_TYPE_MAX
 };
 
@@ -73,10 +76,21 @@ struct ipc_site {
 	uint32_t flags;		/* enum ipc_site_flags */
 	uint32_t concurrency;	/* transfers at once for this worker; 0 = the rules' own.
 				 * A site with several workers splits its concurrency. */
+	/* The site's host as the coordinator looked it up (crawl/resolve.c): curl's
+	 * CURLOPT_RESOLVE entries "host:port:addr1,addr2", one a line; "" when there is
+	 * nothing to look up (an IP address, a proxy) or the lookup failed. */
+	const char *resolve;
+	const char *dns_error;	/* the failed lookup in words; "" when none */
+	/* A worker that may be given other sites after this one (NEXT): its hard limits
+	 * are set at its first SITE to the most any rule file of the crawl allows, its
+	 * soft ones to this site's.  0: not pooled (the limits are this site's). */
+	uint32_t pool_memory_mb;
+	uint32_t pool_concurrency;
 };
 
 enum ipc_site_flags {
 	SITE_STORE_BODIES = 1 << 0,	/* crawl --store-bodies: send BODY frames */
+	SITE_DNS_RETRYABLE = 1 << 1,	/* dns_error is temporary (EAI_AGAIN) */
 };
 
 /* FETCH: one URL to fetch.  etag/last_modified non-empty for a conditional request. */
@@ -185,6 +199,13 @@ struct ipc_body {
 	const char *data;	/* len bytes, not NUL-terminated */
 };
 
+/* READY: what the worker has used so far (getrusage), so that each site is charged
+ * its part. */
+struct ipc_ready {
+	uint64_t cpu_ms;
+	uint64_t maxrss_kb;
+};
+
 struct ipc_msg {
 	struct ipc_header hdr;
 	union {
@@ -198,6 +219,7 @@ struct ipc_msg {
 		struct ipc_coverage coverage;
 		struct ipc_problem problem;
 		struct ipc_body body;
+		struct ipc_ready ready;
 	} u;
 };
 
@@ -208,6 +230,8 @@ struct ipc_msg {
 int ipc_put_site(struct buf *out, uint32_t site, const struct ipc_site *m);
 int ipc_put_fetch(struct buf *out, uint32_t site, const struct ipc_fetch *m);
 int ipc_put_stop(struct buf *out, uint32_t site);
+int ipc_put_next(struct buf *out, uint32_t site);
+int ipc_put_ready(struct buf *out, uint32_t site, const struct ipc_ready *m);
 int ipc_put_robots(struct buf *out, uint32_t site, const struct ipc_robots *m);
 int ipc_put_page(struct buf *out, uint32_t site, const struct ipc_page *m);
 int ipc_put_item(struct buf *out, uint32_t site, const struct ipc_item *m);

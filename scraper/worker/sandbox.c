@@ -8,8 +8,9 @@
  * tell the time, and exit.  Everything it would otherwise open lazily is loaded
  * before the filter goes on:
  *
- *   - DNS: the worker resolves its one host (and its proxy's) before the filter and
- *     hands the addresses to curl (CURLOPT_RESOLVE, worker.c), so curl's resolver,
+ *   - DNS: the coordinator looks the worker's one host up (crawl/resolve.c) and
+ *     sends the addresses in SITE; the worker looks its proxy's up before the filter,
+ *     and hands them all to curl (CURLOPT_RESOLVE, worker.c), so curl's resolver,
  *     which reads /etc/hosts, /etc/resolv.conf and nsswitch.conf at every lookup and
  *     starts a thread for it, never runs;
  *   - TLS: the CA bundle is read into memory and given as CURLOPT_CAINFO_BLOB
@@ -201,14 +202,16 @@ sandbox_mapped(void)
 }
 
 int
-sandbox_limit(size_t address_space, int max_files, char *err, size_t errlen)
+sandbox_limit(size_t address_space, size_t address_space_max, int max_files,
+	      int max_files_max, char *err, size_t errlen)
 {
 	struct rlimit rl;
 
 #ifndef SANDBOX_ASAN
 	/* (AddressSanitizer reserves terabytes of shadow memory: no limit there.) */
 	if (address_space > 0) {
-		rl.rlim_cur = rl.rlim_max = address_space;
+		rl.rlim_cur = address_space;
+		rl.rlim_max = address_space_max > address_space ? address_space_max : address_space;
 		if (setrlimit(RLIMIT_AS, &rl) == -1) {
 			snprintf(err, errlen, "setrlimit(RLIMIT_AS): %s", strerror(errno));
 			return -1;
@@ -216,9 +219,11 @@ sandbox_limit(size_t address_space, int max_files, char *err, size_t errlen)
 	}
 #else
 	(void)address_space;
+	(void)address_space_max;
 #endif
 	if (max_files > 0) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)max_files;
+		rl.rlim_cur = (rlim_t)max_files;
+		rl.rlim_max = (rlim_t)(max_files_max > max_files ? max_files_max : max_files);
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			snprintf(err, errlen, "setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 			return -1;
@@ -343,6 +348,19 @@ add_rules(scmp_filter_ctx ctx)
 		   SCMP_A1(SCMP_CMP_EQ, RLIMIT_CPU));
 	rc |= ALLOW(getrlimit);
 	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setrlimit), 1, SCMP_A0(SCMP_CMP_EQ, RLIMIT_CPU));
+	/* A pooled worker's next site: its soft address-space and descriptor limits (the
+	 * kernel keeps them under the hard ones, which an unprivileged process cannot
+	 * raise). */
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2, SCMP_A0(SCMP_CMP_EQ, 0),
+		   SCMP_A1(SCMP_CMP_EQ, RLIMIT_AS));
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2, SCMP_A0(SCMP_CMP_EQ, 0),
+		   SCMP_A1(SCMP_CMP_EQ, RLIMIT_NOFILE));
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setrlimit), 1, SCMP_A0(SCMP_CMP_EQ, RLIMIT_AS));
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setrlimit), 1,
+		   SCMP_A0(SCMP_CMP_EQ, RLIMIT_NOFILE));
+	/* and its new curl multi handle's wake-up pair: a connected pair of unix
+	 * sockets, which reach nothing outside the process. */
+	rc |= rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	/* Signals: its own handlers and masks, and SIGSYS to itself (on_sigsys). */
 	rc |= ALLOW(rt_sigaction) | ALLOW(rt_sigprocmask) | ALLOW(rt_sigreturn);
 	rc |= ALLOW(sigaltstack);

@@ -43,9 +43,12 @@ char *sandbox_read_file(const char *path, size_t max, size_t *len, char *err, si
  * running as root; 0, or -1 with err set. */
 int sandbox_drop_user(uid_t uid, gid_t gid, char *err, size_t errlen);
 
-/* Limits: address space (0 = none) and open descriptors.  Core files are turned off
+/* Limits: address space (0 = none) and open descriptors, soft (this site's) and hard
+ * (the most any site the worker may be given allows: the soft ones may be set again
+ * up to them after the filter is on, never the hard ones).  Core files are turned off
  * by sandbox_no_core, called first thing. */
-int sandbox_limit(size_t address_space, int max_files, char *err, size_t errlen);
+int sandbox_limit(size_t address_space, size_t address_space_max, int max_files,
+		  int max_files_max, char *err, size_t errlen);
 void sandbox_no_core(void);
 
 /* The address space mapped now, in bytes (VmSize), or 0 when not known. */

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +128,12 @@ struct worker {
 	char dns_error[300];		/* the site's host could not be resolved */
 	bool dns_retryable;
 	bool memory_limited;		/* an address-space limit is set */
+	/* the pool (NEXT): what a worker keeps from one site to the next */
+	bool next;			/* NEXT came: after this site, READY, then SITE */
+	bool sandboxed;			/* the filter is on */
+	size_t as_base;			/* its mappings before the first site, less the arena */
+	struct site_rules *kept_rules;	/* the last site's rules, for a next site with the
+					 * same rule file (compiled with JIT) */
 };
 
 /* What the coordinator says on the worker's command line (proc.c). */
@@ -988,8 +995,9 @@ process_frames(struct worker *w)
 		if (m.hdr.type == IPC_FETCH) {
 			if (on_fetch(w, &m.u.fetch) == -1)
 				return false;
-		} else if (m.hdr.type == IPC_STOP) {
+		} else if (m.hdr.type == IPC_STOP || m.hdr.type == IPC_NEXT) {
 			w->stopping = true;
+			w->next = m.hdr.type == IPC_NEXT;
 			w->stop_deadline = clock_mono() + STOP_GRACE;
 		} else {
 			log_error("unexpected %s message", ipc_type_name(m.hdr.type));
@@ -1012,7 +1020,8 @@ read_channel(struct worker *w)
 }
 
 /* The first message: SITE (blocking).  Its strings point into the channel's input
- * until channel_consume. */
+ * until channel_consume.  A pooled worker waiting for its next site may be told STOP
+ * instead: 1 then.  -1 when the channel closed or broke. */
 static int
 read_site(struct worker *w, struct ipc_msg *m)
 {
@@ -1020,10 +1029,13 @@ read_site(struct worker *w, struct ipc_msg *m)
 	int rc;
 
 	for (;;) {
-		if (channel_read(&w->ch) <= 0)
-			return -1;
-		if ((rc = channel_next(&w->ch, m, err, sizeof err)) == 0)
+		if ((rc = channel_next(&w->ch, m, err, sizeof err)) == 0) {
+			if (channel_read(&w->ch) <= 0)
+				return -1;
 			continue;
+		}
+		if (rc == 1 && m->hdr.type == IPC_STOP && w->sandboxed)
+			return 1;
 		if (rc == -1 || m->hdr.type != IPC_SITE) {
 			log_error("expected SITE from the coordinator: %s",
 				  rc == -1 ? err : ipc_type_name(m->hdr.type));
@@ -1043,9 +1055,18 @@ setup(struct worker *w, const struct ipc_site *s)
 
 	/* The rules come as text in SITE: exactly what the coordinator loaded, whatever
 	 * happened to the file since. */
-	w->rules = s->rules_text[0] ? rules_load_mem(s->rules_name, s->rules_text,
-						     strlen(s->rules_text), &d)
-				    : rules_builtin();
+	if (w->kept_rules != NULL && strcmp(w->kept_rules->path ? w->kept_rules->path : "", s->rules_name) == 0 &&
+	    strcmp(w->kept_rules->text ? w->kept_rules->text : "", s->rules_text) == 0) {
+		/* A pooled worker's next site, with the same rule file as the last. */
+		w->rules = w->kept_rules;
+		w->kept_rules = NULL;
+	} else {
+		rules_free(w->kept_rules);
+		w->kept_rules = NULL;
+		w->rules = s->rules_text[0] ? rules_load_mem(s->rules_name, s->rules_text,
+							     strlen(s->rules_text), &d)
+					    : rules_builtin();
+	}
 	if (w->rules == NULL) {
 		diags_print(&d, stderr);
 		diags_free(&d);
@@ -1108,12 +1129,11 @@ is_ip_literal(const char *host)
 }
 
 /*
- * Look host up now and add "host:port:addr,addr" for each port to w->resolve, for
- * curl's CURLOPT_RESOLVE.  Why here: after the filter, curl's resolver could not
- * read /etc/hosts or resolv.conf, nor start its thread.  A worker fetches from one
- * host only (its site: other sites' links and redirects go back to the coordinator),
- * plus a proxy, so one lookup at start serves the worker's whole life; a crawl's new
- * workers look again.  0, or -1 with err set (the lookup failed).
+ * Look host (a proxy's) up now and add "host:port:addr,addr" for each port to
+ * w->resolve, for curl's CURLOPT_RESOLVE.  Why here: after the filter, curl's
+ * resolver could not read /etc/hosts or resolv.conf, nor start its thread.  The
+ * site's own host comes looked up in SITE (the coordinator's resolver).  0, or -1
+ * with err set (the lookup failed).
  */
 static int
 resolve_into(struct worker *w, const char *host, const long *ports, size_t nports,
@@ -1180,26 +1200,40 @@ out:
 	curl_url_cleanup(u);
 }
 
+/*
+ * The site's addresses, as the coordinator looked them up (crawl/resolve.c: SITE's
+ * resolve, CURLOPT_RESOLVE entries one a line), or its failure to (dns_error).  The
+ * proxies' names are looked up here, before the filter.
+ */
 static void
-resolve_site(struct worker *w)
+site_addresses(struct worker *w, const struct ipc_site *s)
+{
+	const char *p = s->resolve, *nl;
+	char entry[1400];
+
+	for (; *p; p = nl != NULL ? nl + 1 : p + strlen(p)) {
+		size_t n = (nl = strchr(p, '\n')) != NULL ? (size_t)(nl - p) : strlen(p);
+		struct curl_slist *l;
+		if (n == 0 || n >= sizeof entry)
+			continue;
+		memcpy(entry, p, n);
+		entry[n] = '\0';
+		if ((l = curl_slist_append(w->resolve, entry)) != NULL)
+			w->resolve = l;
+	}
+	snprintf(w->dns_error, sizeof w->dns_error, "%s", s->dns_error);
+	w->dns_retryable = (s->flags & SITE_DNS_RETRYABLE) != 0;
+	if (w->dns_error[0])
+		log_warn("%s", w->dns_error);
+}
+
+static void
+resolve_site(struct worker *w, const struct ipc_site *s)
 {
 	static const char *const proxy_vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY",
 						  "all_proxy", "ALL_PROXY", NULL };
-	char host[300];
-	const char *colon;
-	long ports[2] = { 80, 443 }, one;
 	bool proxied = w->rules->proxy != NULL;
-	int gai = 0;
 
-	/* "host" is every default port; "host:port" that port. */
-	snprintf(host, sizeof host, "%s", w->site);
-	if (host[0] != '[' && (colon = strrchr(host, ':')) != NULL) {
-		one = atol(colon + 1);
-		host[colon - host] = '\0';
-		resolve_into(w, host, &one, 1, w->dns_error, sizeof w->dns_error, &gai);
-	} else if (host[0] != '[') {
-		resolve_into(w, host, ports, 2, w->dns_error, sizeof w->dns_error, &gai);
-	}
 	resolve_proxy(w, w->rules->proxy);
 	for (int i = 0; proxy_vars[i] != NULL; i++) {
 		const char *v = getenv(proxy_vars[i]);
@@ -1211,9 +1245,8 @@ resolve_site(struct worker *w)
 	if (proxied) {
 		/* Through a proxy the site's name is the proxy's business. */
 		w->dns_error[0] = '\0';
-	} else if (w->dns_error[0]) {
-		w->dns_retryable = gai == EAI_AGAIN;
-		log_warn("%s", w->dns_error);
+	} else {
+		site_addresses(w, s);
 	}
 }
 
@@ -1295,8 +1328,9 @@ arena_setup(size_t limit)
  * filter on (sandbox.h says what each step is for).
  */
 static int
-enter_sandbox(struct worker *w, const struct worker_args *a, const char *rules_name)
+enter_sandbox(struct worker *w, const struct worker_args *a, const struct ipc_site *s)
 {
+	const char *rules_name = s->rules_name;
 	size_t limit = (size_t)w->rules->max_memory_mb << 20, arena, base;
 	char err[300];
 	const char *test = getenv("SCRAPER_TEST_SANDBOX");
@@ -1309,19 +1343,24 @@ enter_sandbox(struct worker *w, const struct worker_args *a, const char *rules_n
 		log_error("%s", err);
 		return -1;
 	}
-	resolve_site(w);
+	resolve_site(w, s);
 	configure_handles(w);
 	arena = arena_setup(limit);
 	/* The limit is on what the worker maps from here on: its libraries and start-up
 	 * mappings are not counted, the arena is. */
 	base = sandbox_mapped();
 	w->memory_limited = base > 0 && limit > 0;
+	w->as_base = base - arena;
 	if (sandbox_limit(w->memory_limited ? base - arena + limit : 0,
-			  2 * w->nslots + 64, err, sizeof err) == -1 ||
+			  w->memory_limited ? base - arena + ((size_t)s->pool_memory_mb << 20) : 0,
+			  2 * w->nslots + 64, 2 * (int)s->pool_concurrency + 64, err,
+			  sizeof err) == -1 ||
 	    sandbox_enter(err, sizeof err) == -1) {
 		log_error("sandbox: %s", err);
 		return -1;
 	}
+	w->sandboxed = true;
+	ex_no_jit(); /* no executable memory from here on: a next site's regexes go without */
 	if (test != NULL && *test) {
 		/* The tests' way to show the filter works: do something forbidden now. */
 		char what[32];
@@ -1381,10 +1420,122 @@ cleanup(struct worker *w)
 	robots_free(w->robots);
 	sitemap_state_free(&w->sitemaps);
 	rules_free(w->rules);
+	rules_free(w->kept_rules);
 	urlset_free(&w->sent);
 	free(w->coverage);
 	channel_close(&w->ch);
 	free(w->site);
+}
+
+/*
+ * NEXT: the site is finished.  Everything of it goes (transfers, curl's handles and
+ * connections, the jobs, robots.txt, the sitemaps, the links sent, the coverage, the
+ * addresses); what the worker keeps is what it loaded before the filter (its channel,
+ * the preloads, the CA bundle), its limits' base and the rules, for a next site with
+ * the same rule file.
+ */
+static void
+site_teardown(struct worker *w)
+{
+	struct worker keep = { 0 };
+	struct job *j;
+
+	for (int i = 0; w->slots != NULL && i < w->nslots; i++) {
+		if (w->slots[i].f.easy != NULL && (w->slots[i].job != NULL || w->slots[i].robots))
+			curl_multi_remove_handle(w->multi, w->slots[i].f.easy);
+		job_free(w->slots[i].job);
+		clear_chain(&w->slots[i]);
+		fetch_cleanup(&w->slots[i].f);
+	}
+	free(w->slots);
+	while ((j = job_pop(w)) != NULL)
+		job_free(j);
+	curl_multi_cleanup(w->multi);
+	curl_share_cleanup(w->share);
+	curl_slist_free_all(w->resolve);
+	robots_free(w->robots);
+	sitemap_state_free(&w->sitemaps);
+	urlset_free(&w->sent);
+	free(w->coverage);
+	free(w->site);
+	keep.ch = w->ch;
+	keep.site_id = w->site_id;
+	keep.preload = w->preload;
+	keep.ca = w->ca;
+	keep.calen = w->calen;
+	keep.memory_limited = w->memory_limited;
+	keep.sandboxed = w->sandboxed;
+	keep.as_base = w->as_base;
+	keep.kept_rules = w->rules;
+	*w = keep;
+	urlset_init(&w->sent);
+}
+
+/* A next site's limits: the soft ones (under the hard ones set at the first SITE). */
+static int
+site_limits(struct worker *w)
+{
+	struct rlimit rl;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = (rlim_t)(2 * w->nslots + 64) < rl.rlim_max ? (rlim_t)(2 * w->nslots + 64)
+								   : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_error("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return -1;
+	}
+#if !defined(__SANITIZE_ADDRESS__)
+	if (w->memory_limited) {
+		getrlimit(RLIMIT_AS, &rl);
+		rl.rlim_cur = (rlim_t)(w->as_base + ((size_t)w->rules->max_memory_mb << 20));
+		if (rl.rlim_cur > rl.rlim_max)
+			rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_AS, &rl) == -1) {
+			log_error("setrlimit(RLIMIT_AS): %s", strerror(errno));
+			return -1;
+		}
+	}
+#endif
+	return 0;
+}
+
+/*
+ * After NEXT, once the site is finished: tear it down, say READY (with the CPU used so
+ * far, for the coordinator's accounts), and wait.  1: SITE came and the worker is set
+ * up for it; 0: STOP came, or the coordinator is gone; -1: the new site cannot be set
+ * up.
+ */
+static int
+next_site(struct worker *w, struct ipc_msg *m)
+{
+	struct ipc_ready r = { 0 };
+	struct rusage ru;
+	int rc;
+
+	site_teardown(w);
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		r.cpu_ms = (uint64_t)ru.ru_utime.tv_sec * 1000 + (uint64_t)ru.ru_utime.tv_usec / 1000 +
+			   (uint64_t)ru.ru_stime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_usec / 1000;
+		r.maxrss_kb = (uint64_t)ru.ru_maxrss;
+	}
+	if (ipc_put_ready(&w->ch.out, w->site_id, &r) == -1)
+		return -1;
+	flush_out(w);
+	channel_consume(&w->ch);
+	if ((rc = read_site(w, m)) != 0)
+		return 0; /* STOP, or the coordinator is gone */
+	w->site_id = m->hdr.site;
+	if ((w->site = strdup(m->u.site.site)) == NULL)
+		return -1;
+	log_init("worker", w->site, (enum log_level)m->u.site.log_level);
+	if (setup(w, &m->u.site) == -1 || site_limits(w) == -1) {
+		log_error("cannot set up the worker for %s", w->site);
+		return -1;
+	}
+	site_addresses(w, &m->u.site);
+	configure_handles(w);
+	log_debug("next site: %s", w->site);
+	return process_frames(w) ? 1 : -1;
 }
 
 /* Let libxml2 make its lazily created globals now, outside any page's arena. */
@@ -1478,7 +1629,7 @@ worker_main(int argc, char **argv)
 	}
 	ex_init();
 	warm_up();
-	if (read_site(&w, &m) == -1) {
+	if (read_site(&w, &m) != 0) {
 		rc = 0; /* the coordinator went away before saying anything */
 		goto out;
 	}
@@ -1489,7 +1640,7 @@ worker_main(int argc, char **argv)
 		log_error("cannot set up the worker");
 		goto out;
 	}
-	if (enter_sandbox(&w, &a, m.u.site.rules_name) == -1) {
+	if (enter_sandbox(&w, &a, &m.u.site) == -1) {
 		log_error("cannot set up the worker's sandbox");
 		goto out;
 	}
@@ -1500,8 +1651,14 @@ worker_main(int argc, char **argv)
 		chan.revents = 0;
 		if (turn(&w) == -1)
 			goto out;
-		if (w.stopping && (w.active == 0 || clock_mono() >= w.stop_deadline))
+		if (w.stopping && (w.active == 0 || clock_mono() >= w.stop_deadline)) {
+			int next = w.next ? next_site(&w, &m) : 0;
+			if (next == 1)
+				continue;
+			if (next == -1)
+				goto out;
 			break;
+		}
 		if ((mc = curl_multi_poll(w.multi, &chan, 1, poll_timeout(&w), NULL)) != CURLM_OK) {
 			log_error("curl_multi_poll: %s", curl_multi_strerror(mc));
 			goto out;

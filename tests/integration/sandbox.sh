@@ -9,7 +9,7 @@
 # encodings whose converters the worker loaded before the filter are decoded.
 . "$top_srcdir/tests/lib.sh"
 
-plan 28
+plan 29
 
 printf '/held* gate=%s\n' "$T/gate" >"$T/routes"
 printf '/sjis file=%s type=text/html;charset=shift_jis\n' "$T/sjis.html" >>"$T/routes"
@@ -97,8 +97,10 @@ fi
 for n in $names; do
 	echo "http://$n:$S/gen/2.html" >>"$T/urls-dns"
 done
-run "$SCRAPER" crawl -c "$T/rules" -d "$T/dns.db" "$T/urls-dns"
+run "$SCRAPER" crawl -vv -c "$T/rules" -d "$T/dns.db" "$T/urls-dns"
 is "$status" 0 "dns: the crawl exits 0"
+like "$err" "looked up localhost:$S: localhost:$S:" \
+     "dns: the coordinator looks the name up and hands the workers the addresses"
 is "$(sql "$T/dns.db" "SELECT count(*) FROM pages WHERE status = 200")" "$(echo $names | wc -w)" \
    "dns: pages by host name are fetched ($names)"
 [ -n "$other" ] || diag "no other name for 127.0.0.1 in /etc/hosts: only localhost tried"

@@ -38,7 +38,8 @@ test_fetch_roundtrip(void **state)
 static void
 test_every_type_roundtrips(void **state)
 {
-	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES, 3 };
+	struct ipc_site s = { "127.0.0.1:8081", "/c/a.yaml", "site: x\n", 200, 1700000000, "User-agent: *\n", 2, 7, SITE_STORE_BODIES | SITE_DNS_RETRYABLE, 3,
+				"a.example:80:192.0.2.1,[2001:db8::1]\na.example:443:192.0.2.1,[2001:db8::1]", "", 512, 8 };
 	struct ipc_robots r = { 404, 1700000001, "" };
 	struct ipc_page p = { 9, 200, PAGE_TRUNCATED, 123456789012ULL, 15, -1,
 			      "http://a/x", "text/html", "cut", "e", "lm", "utf-8 (header)" };
@@ -56,6 +57,8 @@ test_every_type_roundtrips(void **state)
 	assert_int_equal(ipc_put_links(&b, 1, &l), 0);
 	assert_int_equal(ipc_put_done(&b, 1, 9, 3), 0);
 	assert_int_equal(ipc_put_stop(&b, 1), 0);
+	assert_int_equal(ipc_put_next(&b, 1), 0);
+	assert_int_equal(ipc_put_ready(&b, 5, &(struct ipc_ready){ 1234, 56789 }), 0);
 
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
 	assert_int_equal(m.hdr.type, IPC_SITE);
@@ -68,6 +71,12 @@ test_every_type_roundtrips(void **state)
 	assert_int_equal(m.u.site.log_level, 2);
 	assert_int_equal(m.u.site.max_depth, 7);
 	assert_int_equal(m.u.site.concurrency, 3);
+	assert_int_equal(m.u.site.flags, SITE_STORE_BODIES | SITE_DNS_RETRYABLE);
+	assert_string_equal(m.u.site.resolve,
+			    "a.example:80:192.0.2.1,[2001:db8::1]\na.example:443:192.0.2.1,[2001:db8::1]");
+	assert_string_equal(m.u.site.dns_error, "");
+	assert_int_equal(m.u.site.pool_memory_mb, 512);
+	assert_int_equal(m.u.site.pool_concurrency, 8);
 	off += used;
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
 	assert_int_equal(m.hdr.type, IPC_ROBOTS);
@@ -101,6 +110,18 @@ test_every_type_roundtrips(void **state)
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
 	assert_int_equal(m.hdr.type, IPC_STOP);
 	assert_int_equal(m.hdr.len, 0);
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_NEXT);
+	assert_int_equal(m.hdr.len, 0);
+	assert_string_equal(ipc_type_name(m.hdr.type), "NEXT");
+	off += used;
+	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 1);
+	assert_int_equal(m.hdr.type, IPC_READY);
+	assert_int_equal(m.hdr.site, 5);
+	assert_int_equal(m.u.ready.cpu_ms, 1234);
+	assert_int_equal(m.u.ready.maxrss_kb, 56789);
+	assert_string_equal(ipc_type_name(m.hdr.type), "READY");
 	off += used;
 	assert_int_equal(off, b.len);
 	assert_int_equal(ipc_next(&b, off, &m, &used, err, sizeof err), 0);
