@@ -5,6 +5,8 @@
 
 #include "crawl/resolve.h"
 
+#include "base/lookup.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -31,14 +33,6 @@ struct ask {
 	uint32_t site_id;
 	char site[];
 };
-
-static bool
-is_ip_literal(const char *host)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
-}
 
 /* site's host, and its ports: "host" is 80 and 443, "host:port" that port. */
 static void
@@ -68,45 +62,21 @@ resolve_needed(const char *site)
 	if (site[0] == '[')
 		return false; /* an IPv6 address */
 	split_site(site, host, sizeof host, ports, &n);
-	return host[0] != '\0' && !is_ip_literal(host);
+	return host[0] != '\0' && !lookup_is_ip(host);
 }
 
 int
 resolve_site_now(const char *site, char **entries, char *err, size_t errlen, int *gai)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	char host[300], addrs[1024] = "", one[INET6_ADDRSTRLEN + 2];
+	char host[300], addrs[1024];
 	long ports[2];
-	size_t n = 0, nports, len = 0, cap;
-	int rc;
+	size_t n, nports, len = 0, cap;
 
 	*entries = NULL;
-	*gai = 0;
 	split_site(site, host, sizeof host, ports, &nports);
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		snprintf(err, errlen, "Could not resolve host: %s (%s)", host, gai_strerror(rc));
-		*gai = rc;
+	if (lookup_host(host, addrs, sizeof addrs, err, errlen, gai) == -1)
 		return -1;
-	}
-	for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
-		char ip[INET6_ADDRSTRLEN];
-		const void *src = a->ai_family == AF_INET
-					  ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-					  : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
-		    inet_ntop(a->ai_family, src, ip, sizeof ip) == NULL)
-			continue;
-		snprintf(one, sizeof one, a->ai_family == AF_INET6 ? "[%s]" : "%s", ip);
-		if (strstr(addrs, one) != NULL || n + strlen(one) + 2 >= sizeof addrs)
-			continue; /* the same address once per socket type; or no room */
-		n += (size_t)snprintf(addrs + n, sizeof addrs - n, "%s%s", n ? "," : "", one);
-	}
-	freeaddrinfo(res);
-	if (n == 0) {
-		snprintf(err, errlen, "Could not resolve host: %s (no IPv4 or IPv6 address)", host);
-		return -1;
-	}
+	n = strlen(addrs);
 	cap = nports * (strlen(host) + 24 + n) + 1;
 	if ((*entries = malloc(cap)) == NULL) {
 		snprintf(err, errlen, "Could not resolve host: %s (out of memory)", host);

@@ -52,6 +52,7 @@
 #include "ipc/proc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/lookup.h"
 #include "worker/page.h"
 #include "worker/robots.h"
 #include "worker/robotsmeta.h"
@@ -1119,15 +1120,6 @@ setup(struct worker *w, const struct ipc_site *s)
 
 /* ---- the sandbox: what must happen before the filter goes on ---- */
 
-/* Is host an IP address (curl does not look those up)? */
-static bool
-is_ip_literal(const char *host)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
-}
-
 /*
  * Look host (a proxy's) up now and add "host:port:addr,addr" for each port to
  * w->resolve, for curl's CURLOPT_RESOLVE.  Why here: after the filter, curl's
@@ -1139,33 +1131,14 @@ static int
 resolve_into(struct worker *w, const char *host, const long *ports, size_t nports,
 	     char *err, size_t errlen, int *gai)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	char addrs[1024] = "", one[INET6_ADDRSTRLEN + 2], entry[1400];
-	size_t n = 0;
-	int rc;
+	char addrs[1024], entry[1400];
+	size_t n;
 
-	if (is_ip_literal(host) || *host == '[')
+	if (lookup_is_ip(host) || *host == '[')
 		return 0;
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-		snprintf(err, errlen, "Could not resolve host: %s (%s)", host, gai_strerror(rc));
-		*gai = rc;
+	if (lookup_host(host, addrs, sizeof addrs, err, errlen, gai) == -1)
 		return -1;
-	}
-	for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
-		char ip[INET6_ADDRSTRLEN];
-		const void *src = a->ai_family == AF_INET
-					  ? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
-					  : (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
-		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
-		    inet_ntop(a->ai_family, src, ip, sizeof ip) == NULL)
-			continue;
-		snprintf(one, sizeof one, a->ai_family == AF_INET6 ? "[%s]" : "%s", ip);
-		if (strstr(addrs, one) != NULL || n + strlen(one) + 2 >= sizeof addrs)
-			continue; /* the same address once per socket type; or no room */
-		n += (size_t)snprintf(addrs + n, sizeof addrs - n, "%s%s", n ? "," : "", one);
-	}
-	freeaddrinfo(res);
+	n = strlen(addrs);
 	for (size_t i = 0; i < nports && n > 0; i++) {
 		struct curl_slist *l;
 		snprintf(entry, sizeof entry, "%s:%ld:%s", host, ports[i], addrs);
