@@ -783,8 +783,10 @@ workers_stop_idle(struct coord *c, struct site *s)
 {
 	if (s->nw == 0 || site_has_work(c, s))
 		return;
+	/* A worker still waiting for its SITE (a name lookup, robots.txt from the
+	 * database) gets it first: NEXT before SITE would leave it nothing to finish. */
 	for (int i = 0; i < s->nw; i++) {
-		if (s->w[i]->ninflight > 0 || s->w[i]->cur != NULL)
+		if (s->w[i]->ninflight > 0 || s->w[i]->cur != NULL || !s->w[i]->site_sent)
 			return;
 	}
 	for (int i = 0; i < s->nw; i++) {

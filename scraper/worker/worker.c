@@ -1035,8 +1035,8 @@ read_site(struct worker *w, struct ipc_msg *m)
 				return -1;
 			continue;
 		}
-		if (rc == 1 && m->hdr.type == IPC_STOP && w->sandboxed)
-			return 1;
+		if (rc == 1 && m->hdr.type == IPC_STOP)
+			return 1; /* stopped before (another) site was given: nothing to do */
 		if (rc == -1 || m->hdr.type != IPC_SITE) {
 			log_error("expected SITE from the coordinator: %s",
 				  rc == -1 ? err : ipc_type_name(m->hdr.type));

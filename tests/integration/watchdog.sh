@@ -33,11 +33,14 @@ awk 'BEGIN { print "<html><head><title>big</title></head><body>";
 	     for (i = 0; i < 900000; i++) print "<p>a</p>"; print "</body></html>" }' >"$T/pages/big.html"
 start_server S --gen 10 --routes "$T/routes" --log "$T/s.log"
 
+# concurrency 1: one worker per site (a delay-0 site on idle cores would otherwise get
+# a second worker, which could fetch the URL the test means to hold in the first).
 mkdir -p "$T/rules"
 cat >"$T/rules/site.yaml" <<EOF
 site: "127.0.0.1"
 robots: ignore
 delay: 0
+concurrency: 1
 retries: 0
 timeout: 2
 max_page_cpu: 1
