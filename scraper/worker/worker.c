@@ -1370,8 +1370,11 @@ poll_timeout(struct worker *w)
 	return wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 }
 
+/* What belongs to the current site: its transfers and jobs, curl's handles and
+ * connections, the addresses, robots.txt, the sitemaps, the links sent, the coverage.
+ * (The rules are the caller's: a pooled worker keeps them for a next site.) */
 static void
-cleanup(struct worker *w)
+site_free(struct worker *w)
 {
 	struct job *j;
 
@@ -1388,16 +1391,22 @@ cleanup(struct worker *w)
 	curl_multi_cleanup(w->multi);
 	curl_share_cleanup(w->share);
 	curl_slist_free_all(w->resolve);
-	free(w->ca);
-	sandbox_preload_free(w->preload);
 	robots_free(w->robots);
 	sitemap_state_free(&w->sitemaps);
-	rules_free(w->rules);
-	rules_free(w->kept_rules);
 	urlset_free(&w->sent);
 	free(w->coverage);
-	channel_close(&w->ch);
 	free(w->site);
+}
+
+static void
+cleanup(struct worker *w)
+{
+	site_free(w);
+	free(w->ca);
+	sandbox_preload_free(w->preload);
+	rules_free(w->rules);
+	rules_free(w->kept_rules);
+	channel_close(&w->ch);
 }
 
 /*
@@ -1411,26 +1420,8 @@ static void
 site_teardown(struct worker *w)
 {
 	struct worker keep = { 0 };
-	struct job *j;
 
-	for (int i = 0; w->slots != NULL && i < w->nslots; i++) {
-		if (w->slots[i].f.easy != NULL && (w->slots[i].job != NULL || w->slots[i].robots))
-			curl_multi_remove_handle(w->multi, w->slots[i].f.easy);
-		job_free(w->slots[i].job);
-		clear_chain(&w->slots[i]);
-		fetch_cleanup(&w->slots[i].f);
-	}
-	free(w->slots);
-	while ((j = job_pop(w)) != NULL)
-		job_free(j);
-	curl_multi_cleanup(w->multi);
-	curl_share_cleanup(w->share);
-	curl_slist_free_all(w->resolve);
-	robots_free(w->robots);
-	sitemap_state_free(&w->sitemaps);
-	urlset_free(&w->sent);
-	free(w->coverage);
-	free(w->site);
+	site_free(w);
 	keep.ch = w->ch;
 	keep.site_id = w->site_id;
 	keep.preload = w->preload;
