@@ -8,55 +8,23 @@
 # not trust it, or meets the expired or wrong-host certificate, fails each URL with
 # words that say why and stores nothing from it.  Skipped without nginx or openssl.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/nginx.sh"
 
-NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null)
-if [ -z "$NGINX" ] || ! command -v openssl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+if ! ngx_find; then
 	echo "1..0 # SKIP nginx, openssl or python3 not installed"
 	exit 0
 fi
 plan 12
 
 # ---- the certificate authority and the certificates ----
-mkdir -p "$T/ca" "$T/rules" "$T/www/s" "$T/ngx/logs"
-: >"$T/ca/index.txt"
-echo 1000 >"$T/ca/serial"
-cat >"$T/ca/ca.cnf" <<EOF
-[ ca ]
-default_ca = local
-[ local ]
-database = $T/ca/index.txt
-new_certs_dir = $T/ca
-serial = $T/ca/serial
-default_md = sha256
-policy = any
-copy_extensions = copy
-unique_subject = no
-[ any ]
-commonName = supplied
-EOF
-ossl() {
-	openssl "$@" >>"$T/openssl.log" 2>&1 || { echo "Bail out! openssl $1 failed: $(tail -3 "$T/openssl.log")"; exit 99; }
-}
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-	-subj "/CN=scraper test CA" -keyout "$T/ca/ca.key" -out "$T/ca/ca.pem"
-# cert NAME SAN [openssl ca dates...]
-cert() {
-	_name=$1 _san=$2
-	shift 2
-	ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$_name" \
-		-addext "subjectAltName=$_san" -keyout "$T/ca/$_name.key" -out "$T/ca/$_name.csr"
-	ossl ca -batch -config "$T/ca/ca.cnf" -cert "$T/ca/ca.pem" -keyfile "$T/ca/ca.key" \
-		-in "$T/ca/$_name.csr" -out "$T/ca/$_name.pem" -notext "$@"
-}
+mkdir -p "$T/rules" "$T/www/s"
+ca_make
 cert good "DNS:localhost,IP:127.0.0.1" -days 2
 cert expired "DNS:localhost,IP:127.0.0.1" -startdate 20200101000000Z -enddate 20200201000000Z
 cert wrong "DNS:wrong.example" -days 2
 cp "$T/ca/ca.pem" "$T/rules/private-ca.pem"
 
 # ---- nginx on three free ports ----
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 GOOD=$(free_port) EXPIRED=$(free_port) WRONG=$(free_port)
 server_block() {
 	cat <<EOF
@@ -69,43 +37,16 @@ server_block() {
 EOF
 }
 {
-	cat <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T/ngx/nginx.pid;
-error_log $T/ngx/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T/ngx/logs/access.log;
-	client_body_temp_path $T/ngx/body;
-	proxy_temp_path $T/ngx/proxy;
-	fastcgi_temp_path $T/ngx/fastcgi;
-	uwsgi_temp_path $T/ngx/uwsgi;
-	scgi_temp_path $T/ngx/scgi;
-	types { text/html html; text/plain txt; }
-EOF
 	server_block "$GOOD" good
 	server_block "$EXPIRED" expired
 	server_block "$WRONG" wrong
-	echo "}"
-} >"$T/ngx/nginx.conf"
+} >"$T/servers.conf"
 echo 'User-agent: *' >"$T/www/robots.txt"
 for i in 1 2 3; do
 	printf '<html><head><title>secure %s</title></head><body><a href="/s/%s.html">next</a></body></html>\n' \
 		"$i" "$((i % 3 + 1))" >"$T/www/s/$i.html"
 done
-"$NGINX" -p "$T/ngx" -c "$T/ngx/nginx.conf" 2>>"$T/ngx/logs/stderr" &
-_pids="$_pids $!"
-tries=0
-until curl -s --cacert "$T/ca/ca.pem" "https://localhost:$GOOD/robots.txt" >/dev/null 2>&1; do
-	tries=$((tries + 1))
-	if [ $tries -gt 200 ]; then
-		echo "Bail out! nginx did not start: $(cat "$T/ngx/logs/error.log" "$T/ngx/logs/stderr" 2>/dev/null | tail -5)"
-		exit 99
-	fi
-	sleep 0.05
-done
+ngx_start "$T/servers.conf" "https://localhost:$GOOD/robots.txt"
 
 rules() { # rules FILE SITE [extra lines]
 	_f=$1 _s=$2
