@@ -4,12 +4,15 @@
  * It serves static files from a folder (--root), a generated site of linked pages
  * (--gen), and paths scripted by a routes file (--routes) to behave, or misbehave, on
  * purpose: any status, redirects, delays, stalls, byte-at-a-time bodies, resets,
- * garbage, a head cut after its status line, broken chunking, endless and huge
+ * garbage, a head cut after its status line, a body cut short of its Content-Length
+ * (reset-after=N, with fin a clean close), broken chunking, endless and huge
  * bodies, gzip and gzip bombs, status sequences for retry tests, validators for conditional requests, cookies, and gates
  * (gate=FILE: answers wait until the test opens the gate, so a test decides how far a
  * crawl may go instead of hoping a timer is long enough).  With --log
  * it writes one line per request, so a test can check what a client sent, on which
- * connection, and how many requests were in flight at once.
+ * connection, and how many requests were in flight at once.  With --http10 it answers
+ * as an HTTP/1.0 server without keep-alive, with or without Content-Length.  It
+ * listens on --bind (127.0.0.1, or ::1 for IPv6).
  *
  * It binds port 0 by default and prints the port it got on stdout, so tests run in
  * parallel.  One thread per connection: sleeping in a thread is how delays and drips
@@ -73,6 +76,7 @@ struct route {
 	long long delay_ms, drip_ms;		/* 0 when unset */
 	long long reset_after, size, gzip_bomb;	/* -1 when unset */
 	int stall, reset, garbage, bad_chunked, endless, gzip;
+	int fin;		/* fin: reset-after's cut is a clean close, not a reset */
 	int cut_head;		/* cut-head: the status line, then close */
 	int *seq;		/* seq=: statuses in turn, the last one repeating */
 	size_t nseq;
@@ -86,6 +90,7 @@ struct options {
 	const char *log;
 	const char *bind;
 	const char *port;
+	int http10;		/* --http10: 0, or HTTP10_CLOSE or HTTP10_LENGTH */
 	long long gen_n;
 	long long gen_bytes;
 	const char **gen_links;
@@ -142,6 +147,11 @@ struct request {
 enum body_kind { BODY_NONE, BODY_MEM, BODY_FILE, BODY_FILLER, BODY_ZEROS };
 
 enum framing { FRAME_NONE, FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE };
+
+/* --http10 MODE: every answer is an HTTP/1.0 one, without keep-alive (no Connection
+ * header; the connection closes after it), as an old server sends: "close" gives no
+ * Content-Length, so the body ends where the connection does; "length" gives one. */
+enum { HTTP10_CLOSE = 1, HTTP10_LENGTH = 2 };
 
 /* What to answer: decided first, then logged, then sent. */
 struct reply {
@@ -372,6 +382,7 @@ static const struct route_key route_keys[] = {
 	{ "bad-chunked", KEY_FLAG, AT(bad_chunked), NULL },
 	{ "endless", KEY_FLAG, AT(endless), NULL },
 	{ "gzip", KEY_FLAG, AT(gzip), NULL },
+	{ "fin", KEY_FLAG, AT(fin), NULL },
 };
 #undef AT
 
@@ -1734,10 +1745,13 @@ gzip_mem(struct buf *body)
 }
 
 static enum framing
-reply_framing(const struct request *req, const struct reply *rep)
+reply_framing(const struct server *srv, const struct request *req, const struct reply *rep)
 {
 	if (!status_has_body(rep->status))
 		return FRAME_NONE;
+	if (srv->opt.http10 != 0)
+		return srv->opt.http10 == HTTP10_LENGTH && rep->length >= 0 && !rep->stream_gzip
+		    ? FRAME_LENGTH : FRAME_CLOSE;
 	if (rep->route != NULL && rep->route->bad_chunked)
 		return FRAME_CHUNKED;
 	if (rep->length >= 0 && !rep->stream_gzip)
@@ -1763,8 +1777,8 @@ reply_head(struct conn *c, const struct reply *rep, enum framing f)
 	int rc;
 
 	buf_init(&h, rep->headers.len + 4096);
-	rc = buf_printf(&h, "HTTP/1.1 %d %s\r\nServer: testserver\r\n", rep->status,
-	    status_reason(rep->status));
+	rc = buf_printf(&h, "HTTP/1.%d %d %s\r\nServer: testserver\r\n",
+	    c->srv->opt.http10 ? 0 : 1, rep->status, status_reason(rep->status));
 	if (rc == 0 && rep->type != NULL)
 		rc = buf_printf(&h, "Content-Type: %s\r\n", rep->type);
 	if (rc == 0 && rep->gzip && f != FRAME_NONE)
@@ -1773,7 +1787,7 @@ reply_head(struct conn *c, const struct reply *rep, enum framing f)
 		rc = buf_printf(&h, "Content-Length: %lld\r\n", reply_declared_length(rep));
 	if (rc == 0 && f == FRAME_CHUNKED)
 		rc = buf_puts(&h, "Transfer-Encoding: chunked\r\n");
-	if (rc == 0 && rep->close)
+	if (rc == 0 && rep->close && !c->srv->opt.http10)
 		rc = buf_puts(&h, "Connection: close\r\n");
 	if (rc == 0)
 		rc = buf_append(&h, rep->headers.data, rep->headers.len);
@@ -1798,8 +1812,9 @@ reply_write(struct conn *c, const struct request *req, struct reply *rep)
 		return -1;
 	rep->length = rep->kind == BODY_MEM ? (long long)rep->mem.len : rep->length;
 	rep->stream_gzip = rep->gzip && rep->kind != BODY_MEM;
-	f = reply_framing(req, rep);
-	if (!req->keep_alive || f == FRAME_CLOSE || (rt != NULL && rt->bad_chunked))
+	f = reply_framing(c->srv, req, rep);
+	if (!req->keep_alive || f == FRAME_CLOSE || c->srv->opt.http10 ||
+	    (rt != NULL && rt->bad_chunked))
 		rep->close = 1;
 	if (reply_head(c, rep, f) == -1)
 		return -1;
@@ -1809,8 +1824,9 @@ reply_write(struct conn *c, const struct request *req, struct reply *rep)
 		return conn_bad_chunks(c);
 	rc = body_send(c, rep, f);
 	if (rc == 1 || (rc == 0 && rt != NULL && rt->reset_after >= 0)) {
-		conn_reset(c);
-		return -1;
+		if (rt == NULL || !rt->fin)
+			conn_reset(c);
+		return -1;	/* with fin, the caller closes it cleanly */
 	}
 	return rc == -1 || rep->close ? -1 : 0;
 }
@@ -2032,6 +2048,7 @@ usage(FILE *f)
 {
 	fputs("usage: testserver [--root DIR] [--routes FILE] [--log FILE] [--gen N]\n"
 	    "                  [--gen-bytes B] [--gen-link URL]... [--bind ADDR] [--port N]\n"
+	    "                  [--http10 close|length]\n"
 	    "Prints the port it listens on, then serves until SIGTERM or SIGINT.\n", f);
 }
 
@@ -2056,6 +2073,7 @@ options_parse(int argc, char **argv, struct options *o)
 		{ "gen-link", required_argument, NULL, 'L' },
 		{ "bind", required_argument, NULL, 'B' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "http10", required_argument, NULL, '0' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -2077,6 +2095,14 @@ options_parse(int argc, char **argv, struct options *o)
 		case 'L': o->gen_links[o->ngen_links++] = optarg; break;
 		case 'B': o->bind = optarg; break;
 		case 'p': rc = options_number("port", optarg, 65535, &v); o->port = optarg; break;
+		case '0':
+			o->http10 = strcmp(optarg, "close") == 0 ? HTTP10_CLOSE
+			    : strcmp(optarg, "length") == 0 ? HTTP10_LENGTH : 0;
+			if (o->http10 == 0) {
+				fprintf(stderr, "testserver: --http10 is close or length, not '%s'\n", optarg);
+				rc = -1;
+			}
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); rc = -1; break;
 		}
