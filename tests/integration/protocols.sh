@@ -19,7 +19,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/nginx.sh"
 
-plan 33
+plan 34
 
 # skip N REASON: N tests skipped.
 skip() {
@@ -75,6 +75,13 @@ mkdir -p "$T/rules-h2" "$T/rules-slow" "$T/rules-enc" "$T/rules-v6" "$T/rules-ol
 	"$T/br/enc" "$T/zs/enc" "$T/zs/plain" "$T/v6/private" "$T/old"
 echo 'User-agent: *' >"$T/up/robots.txt"
 
+# a zstd bomb: 33 KB that expand to 1 GB of zeros
+have_zstd=
+if command -v zstd >/dev/null 2>&1; then
+	have_zstd=1
+	head -c 1073741824 /dev/zero | zstd -q -c >"$T/bomb.zst"
+fi
+
 # ---- 1. HTTP/2 over TLS --------------------------------------------------------------
 if ngx_find; then
 	have_nginx=1
@@ -94,9 +101,11 @@ if [ -n "$have_nginx" ]; then
 	cp "$T/ca/ca.pem" "$T/rules-h2/ca.pem"
 	cp "$T/ca/ca.pem" "$T/rules-slow/ca.pem"
 	# the site behind nginx: a hub page linking 30 pages, each with one item; 100 ms a
-	# page, so requests that are in flight together overlap at the test server
+	# page, so requests that are in flight together overlap at the test server; and a
+	# zstd bomb among them, cut on its stream while the others go on
 	{
 		echo '<html><head><title>hub</title></head><body>'
+		[ -z "$have_zstd" ] || echo '<a href="/h2/bomb.html">bomb</a>'
 		for i in $(seq 1 30); do printf '<a href="/h2/p%s.html">%s</a>\n' "$i" "$i"; done
 		echo '</body></html>'
 	} >"$T/up/h2/index.html"
@@ -108,6 +117,12 @@ if [ -n "$have_nginx" ]; then
 			"$i" "$((i % 6 + 1))" >"$T/up/slow/$i.html"
 	done
 	printf '/h2/p* delay=100\n' >"$T/up.routes"
+	nreq=32
+	if [ -n "$have_zstd" ]; then
+		cp "$T/bomb.zst" "$T/up/bomb.zst"
+		echo '/h2/bomb.html file=bomb.zst type=text/html header="Content-Encoding: zstd"' >>"$T/up.routes"
+		nreq=33
+	fi
 	start_server UP --root "$T/up" --routes "$T/up.routes" --log "$T/up.log"
 
 	H2=$(free_port) BR=$(free_port)
@@ -141,22 +156,22 @@ EOF
 
 	site="localhost:$H2"
 	{
-		printf 'site: "%s"\nca_file: ca.pem\nconcurrency: 4\ndelay: 0\nretries: 0\ntimeout: 10\n' "$site"
+		printf 'site: "%s"\nca_file: ca.pem\nconcurrency: 4\ndelay: 0\nretries: 0\ntimeout: 10\nmax_bytes: 1048576\n' "$site"
 		printf 'follow:\n  - "css: a::attr(href)"\nitems:\n  page:\n    fields:\n      title: "css: h1::text"\n'
 	} >"$T/rules-h2/h2.yaml"
 	echo "https://$site/h2/index.html" >"$T/urls-h2"
 	run "$SCRAPER" crawl -c "$T/rules-h2" -d "$T/h2.db" "$T/urls-h2"
 	is "$status:$(sql "$T/h2.db" "SELECT count(*) FROM pages WHERE status = 200 AND error IS NULL")" 0:31 \
 	   "h2: the crawl exits 0 with 31 pages fetched"
-	is "$(cut -f1 "$T/ngx/logs/h2.log" | sort | uniq -c | sed 's/^ *//')" "32 HTTP/2.0" \
-	   "h2: every request (robots.txt and 31 pages) went over HTTP/2"
+	is "$(cut -f1 "$T/ngx/logs/h2.log" | sort | uniq -c | sed 's/^ *//')" "$nreq HTTP/2.0" \
+	   "h2: every request (robots.txt and $((nreq - 1)) pages) went over HTTP/2"
 	# A delay-0 site may be split over a worker per core (README, "How it works"):
 	# each worker has its connection, its share of the concurrency multiplexed on it.
 	workers=$(sql "$T/h2.db" "SELECT workers FROM site_usage")
 	conns=$(cut -f2 "$T/ngx/logs/h2.log" | sort -u | wc -l)
 	most=$(cut -f3 "$T/ngx/logs/h2.log" | max)
 	check "h2: few connections for many requests ($conns connection(s) for $workers worker(s), up to $most requests on one)" \
-	      test "$conns" -le "${workers:-0}" -a "$most" -ge $((32 / conns - 1))
+	      test "$conns" -le "${workers:-0}" -a "$most" -ge $((nreq / conns - 1))
 	# nginx's own clock: each request from its end ($msec) back by $request_time; the
 	# most that overlapped on any one connection
 	at_once=$(awk -F'\t' '{ printf "%s %.0f 1\n%s %.0f -1\n", $2, ($8 - $9) * 1000, $2, $8 * 1000 }' "$T/ngx/logs/h2.log" |
@@ -167,10 +182,16 @@ EOF
 	bytes=$(cat "$T/up/h2/index.html" "$T/up/h2/"p*.html | wc -c | tr -d ' ')
 	is "$(sql "$T/h2.db" "SELECT count(*) || ':' || sum(bytes) || ':' || count(DISTINCT site) || ':' || min(site)
 	                      || ':' || sum(content_type LIKE 'text/html%') || ':' || sum(url LIKE 'https://$site/h2/%')
-	                      || ':' || sum(final_url IS NULL OR final_url = url) FROM pages")" \
+	                      || ':' || sum(final_url IS NULL OR final_url = url) FROM pages WHERE error IS NULL")" \
 	   "31:$bytes:1:$site:31:31:31" "h2: pages: site, url, content type and bytes right"
 	is "$(sql "$T/h2.db" "SELECT count(*) || ':' || count(DISTINCT json_extract(data, '\$.title')) FROM items WHERE type = 'page'")" \
 	   "30:30" "h2: one item per page (the hub has none)"
+	if [ -n "$have_zstd" ]; then
+		is "$(sql "$T/h2.db" "SELECT status || ' ' || error FROM pages WHERE url LIKE '%/bomb.html'")" \
+		   "200 body cut off at max_bytes (1048576 bytes)" "h2: a zstd bomb on one stream is cut at max_bytes (the others above unharmed)"
+	else
+		skip 1 "the zstd tool is not installed"
+	fi
 
 	# politeness over one connection: concurrency 2, delay 0.2 s between request starts
 	{
@@ -187,18 +208,16 @@ EOF
 	      test "$gap" -ge 180 -a "$(cut -f1,2 "$T/ngx/logs/h2.log" | sort -u | wc -l)" -eq 1 \
 	      -a "$(cut -f1 "$T/ngx/logs/h2.log" | sort -u)" = HTTP/2.0
 else
-	skip 8 "nginx, openssl or python3 not installed"
+	skip 9 "nginx, openssl or python3 not installed"
 fi
 
 # ---- 2. br and zstd -----------------------------------------------------------------
 product_page >"$T/zs/plain/page.html"
 echo 'User-agent: *' >"$T/zs/robots.txt"
 product_rules "$T/rules-enc/zs.yaml" "127.0.0.1:ZS_PORT"
-have_zstd=
-command -v zstd >/dev/null 2>&1 && have_zstd=1
 if [ -n "$have_zstd" ]; then
 	zstd -q -c "$T/zs/plain/page.html" >"$T/zs/enc/page.zst"
-	head -c 1073741824 /dev/zero | zstd -q -c >"$T/zs/enc/bomb.zst"
+	cp "$T/bomb.zst" "$T/zs/enc/bomb.zst"
 	cat >"$T/zs.routes" <<EOF
 /enc/page.html file=enc/page.zst type=text/html header="Content-Encoding: zstd"
 /enc/bomb.html file=enc/bomb.zst type=text/html header="Content-Encoding: zstd"
