@@ -186,6 +186,15 @@ fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r)
 		r->code = CURLE_OK; /* cut at max_bytes: the page is kept, and says so */
 		snprintf(r->error, sizeof r->error, "body cut off at %s (%zu bytes)",
 			 f->body.max < f->max_bytes ? "the robots.txt limit" : "max_bytes", f->body.max);
+	} else if (code == CURLE_BAD_CONTENT_ENCODING && r->status > 0) {
+		/* A body that is not what its Content-Encoding says: name the encoding. */
+		char enc[64];
+
+		header_value(f->easy, "Content-Encoding", enc, sizeof enc);
+		snprintf(r->error, sizeof r->error, "Content-Encoding %s: %s%s%s",
+			 enc[0] ? enc : "none", curl_easy_strerror(code),
+			 f->errbuf[0] ? ": " : "", f->errbuf);
+		r->error[strcspn(r->error, "\n")] = '\0';
 	} else if (code != CURLE_OK) {
 		snprintf(r->error, sizeof r->error, "%s%s%s", curl_easy_strerror(code),
 			 f->errbuf[0] ? ": " : "", f->errbuf);

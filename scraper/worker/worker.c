@@ -741,12 +741,14 @@ finish_job(struct worker *w, struct transfer *t, const struct fetch_result *r,
 	buf_init(&po.items, OUT_MAX);
 	if (r->code != CURLE_OK && r->status > 0) {
 		/* A status line came, then the transfer failed (headers cut off, a header
-		 * over curl's 100 KB limit, a reset): no complete response, so no status
-		 * stored; it is a failure, not an empty page. */
+		 * over curl's 100 KB limit, a reset, a body its Content-Encoding does not
+		 * decode): no complete response, so no status stored; it is a failure, not
+		 * an empty page. */
 		snprintf(cut_error, sizeof cut_error, "%s after HTTP %ld: %s",
 			 r->code == CURLE_OUT_OF_MEMORY ? "response headers too large (a header "
 							  "over curl's 100 KB limit)"
-							: "response cut off",
+			 : r->code == CURLE_BAD_CONTENT_ENCODING ? "body could not be decoded"
+								 : "response cut off",
 			 r->status, error);
 		p.error = cut_error;
 		p.status = -1;
