@@ -286,23 +286,24 @@ fi
 # ---- 3. IPv6 loopback ---------------------------------------------------------------
 if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
 	printf 'User-agent: *\nDisallow: /private/\n' >"$T/v6/robots.txt"
-	printf '<html><body><a href="/a.html">a</a> <a href="/b.html">b</a> <a href="/private/x.html">x</a></body></html>\n' \
-		>"$T/v6/index.html"
 	for p in a b private/x; do
 		printf '<html><head><title>v6 %s</title></head><body><a href="/index.html">home</a></body></html>\n' "$p" >"$T/v6/$p.html"
 	done
 	start_server V6 --bind ::1 --root "$T/v6" --log "$T/v6.log"
 	site6="[::1]:$V6"
+	# the address written out in full, in the seed and a link: one site, one URL form
+	printf '<html><body><a href="/a.html">a</a> <a href="http://[0:0::1]:%s/b.html">b</a> <a href="/private/x.html">x</a></body></html>\n' \
+		"$V6" >"$T/v6/index.html"
 	{
 		printf 'site: "%s"\nconcurrency: 2\ndelay: 0.2\nretries: 0\ntimeout: 10\n' "$site6"
 		printf 'follow:\n  - "css: a::attr(href)"\nitems:\n  page:\n    fields:\n      title: "css: title::text"\n'
 	} >"$T/rules-v6/v6.yaml"
-	echo "http://$site6/index.html" >"$T/urls-v6"
+	echo "http://[0:0:0:0:0:0:0:1]:$V6/index.html" >"$T/urls-v6"
 	run "$SCRAPER" crawl -c "$T/rules-v6" -d "$T/v6.db" "$T/urls-v6"
 	is "$status" 0 "IPv6: the crawl exits 0"
 	is "$(sql "$T/v6.db" "SELECT group_concat(site || ' ' || url || ' ' || coalesce(status, 'NULL'), ',') FROM (SELECT * FROM pages ORDER BY url)")" \
 	   "$site6 http://$site6/a.html 200,$site6 http://$site6/b.html 200,$site6 http://$site6/index.html 200,$site6 http://$site6/private/x.html NULL" \
-	   "IPv6: pages under the site [::1]:PORT, with their URLs"
+	   "IPv6: pages under the site [::1]:PORT, with their URLs in the short form"
 	is "$(sql "$T/v6.db" "SELECT group_concat(json_extract(data, '\$.title'), ',') FROM (SELECT data FROM items WHERE site = '$site6' ORDER BY url)")" \
 	   "v6 a,v6 b" "IPv6: the rule file for [::1]:PORT applied (its items)"
 	like "$(sql "$T/v6.db" "SELECT error FROM pages WHERE url LIKE '%/private/x.html'")" "robots.txt" \
