@@ -101,7 +101,7 @@ if [ -n "$have_nginx" ]; then
 	cp "$T/ca/ca.pem" "$T/rules-h2/ca.pem"
 	cp "$T/ca/ca.pem" "$T/rules-slow/ca.pem"
 	# the site behind nginx: a hub page linking 30 pages, each with one item; 100 ms a
-	# page, so requests that are in flight together overlap at the test server; and a
+	# page, so requests in flight together overlap for as long (nginx's log shows it); a
 	# zstd bomb among them, cut on its stream while the others go on
 	{
 		echo '<html><head><title>hub</title></head><body>'
@@ -360,9 +360,8 @@ cat >"$T/cut.routes" <<'EOF'
 /cut-reset reset-after=3000 type=text/html
 EOF
 start_server CUT --routes "$T/cut.routes" --log "$T/cut.log"
-product_rules "$T/rules-cut.yaml" "127.0.0.1:$CUT" 'robots: ignore'
 mkdir -p "$T/rules-cut"
-mv "$T/rules-cut.yaml" "$T/rules-cut/cut.yaml"
+product_rules "$T/rules-cut/cut.yaml" "127.0.0.1:$CUT" 'robots: ignore'
 printf 'http://127.0.0.1:%s/cut-fin\nhttp://127.0.0.1:%s/cut-reset\n' "$CUT" "$CUT" >"$T/urls-cut"
 run "$SCRAPER" crawl -c "$T/rules-cut" -d "$T/cut.db" "$T/urls-cut"
 like "$(sql "$T/cut.db" "SELECT state || ': ' || error FROM frontier WHERE url LIKE '%/cut-fin'")" \
