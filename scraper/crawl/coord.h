@@ -77,6 +77,7 @@ struct site {
 	long ok, failed, skipped, items, problems;
 	double fetch_ms;
 	struct site *next_wait;
+	double slow_until;	/* a 429/503 came: one worker until then (workers_slowed) */
 	bool held;		/* PostgreSQL: this node holds the site's lease (lease.c) */
 	bool lease_seen;	/* lease.c's scratch */
 	/* its host's addresses, looked up by crawl/resolve.c before a worker starts */
@@ -248,6 +249,7 @@ void workers_reap(struct coord *c);
 void workers_sweep(struct coord *c);
 void workers_start_waiting(struct coord *c);
 void workers_stop_idle(struct coord *c, struct site *s);
+void workers_slowed(struct coord *c, struct wproc *w, int status);
 void workers_enforce_stops(struct coord *c, double t);
 void workers_robots_known(struct site *s, int status, const char *body);
 void workers_take_lookups(struct coord *c);

@@ -199,6 +199,8 @@ on_page(struct coord *c, struct wproc *w, const struct ipc_page *m)
 	w->cur_flags = m->flags;
 	w->cur_retry_after = m->retry_after_ms;
 	w->cur = op;
+	if (m->status == 429 || m->status == 503)
+		workers_slowed(c, w, m->status);
 	return 0;
 }
 

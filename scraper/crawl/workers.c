@@ -593,6 +593,7 @@ site_widens(const struct coord *c, const struct site *s)
 	const struct site_rules *r = s->rules;
 
 	if (r->delay > 0 || r->concurrency < 2 || s->nw == 0 || s->nw >= MAX_SITE_WORKERS ||
+	    clock_mono() < s->slow_until ||
 	    s->dns != DNS_KNOWN || (s->dns_error != NULL && s->dns_error[0]) ||
 	    s->w[0]->stopping || !s->w[0]->site_sent || !site_has_work(c, s))
 		return false;
@@ -775,6 +776,16 @@ workers_start_waiting(struct coord *c)
 		wproc_stop(w);
 }
 
+/* w is done with its site: back to the pool (NEXT) where the site may pool, else STOP. */
+static void
+retire(struct coord *c, struct wproc *w)
+{
+	if (site_pools(c, w->site) && !c->stop_signal && !frontier_global_limit(c))
+		wproc_next(w);
+	else
+		wproc_stop(w);
+}
+
 /* A running site with nothing queued, in flight or waiting to retry stops its
  * workers, all at once (so does every site once the crawl is stopping or a page limit
  * is reached): one of several that ran dry may be given the links another brings. */
@@ -789,12 +800,32 @@ workers_stop_idle(struct coord *c, struct site *s)
 		if (s->w[i]->ninflight > 0 || s->w[i]->cur != NULL || !s->w[i]->site_sent)
 			return;
 	}
+	for (int i = 0; i < s->nw; i++)
+		retire(c, s->w[i]);
+}
+
+/*
+ * w's site answered 429 or 503.  w slows itself down (worker.c); a site spread over
+ * several workers (widen) would go on at full speed on the others, so they finish
+ * what they have started and leave the site to w, and it does not widen again while
+ * it is slowed.
+ */
+void
+workers_slowed(struct coord *c, struct wproc *w, int status)
+{
+	struct site *s = w->site;
+	int others = 0;
+
+	s->slow_until = clock_mono() + IPC_SLOW_DOWN_S;
 	for (int i = 0; i < s->nw; i++) {
-		if (site_pools(c, s) && !c->stop_signal && !frontier_global_limit(c))
-			wproc_next(s->w[i]);
-		else
-			wproc_stop(s->w[i]);
+		if (s->w[i] != w && !s->w[i]->stopping) {
+			retire(c, s->w[i]);
+			others++;
+		}
 	}
+	if (others > 0)
+		log_debug("%s: HTTP %d: the site goes back to one worker for %g s (%d told to "
+			  "finish)", s->name, status, IPC_SLOW_DOWN_S, others);
 }
 
 /* s's robots.txt is known (a worker sent it, or it was read from the database): the

@@ -27,6 +27,9 @@
 /* The longest Retry-After honoured, in seconds: a worker fails a URL whose server asks
  * for longer, and the coordinator never waits longer between attempts. */
 #define IPC_RETRY_AFTER_MAX_S 300
+/* How long a 429 or 503 keeps a site slowed, in seconds: the worker that got it spaces
+ * its requests, and the coordinator keeps the site on that one worker. */
+#define IPC_SLOW_DOWN_S 60.0
 /* PROBLEM: the longest message, in bytes. */
 #define IPC_MAX_PROBLEM 2048
 /* BODY: a body goes up in chunks of at most this many bytes, and is at most

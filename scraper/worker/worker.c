@@ -65,7 +65,7 @@
 
 #define MAX_REDIRECTS 10
 #define MAX_CRAWL_DELAY 30.0	/* seconds: a larger Crawl-delay is clamped */
-#define SLOW_DOWN_FOR 60.0	/* seconds a 429/503 keeps the site slowed */
+#define SLOW_DOWN_FOR IPC_SLOW_DOWN_S /* seconds a 429/503 keeps the site slowed */
 #define STOP_GRACE 2.0		/* seconds in-flight transfers get after STOP */
 #define ARENA_RESERVE (512u << 20) /* address space for one page's libxml2 memory */
 #define OUT_MAX (64u << 20)

@@ -4,7 +4,7 @@
 # page stored once.  With a delay, one worker keeps the pace.
 . "$top_srcdir/tests/lib.sh"
 
-plan 9
+plan 13
 
 N=200
 # Twenty pages answered, then the rest held until the test has counted the workers.
@@ -52,5 +52,50 @@ is "$status" 0 "delay 0.2: the crawl exits 0"
 is "$(grep -c "started worker" "$T/err")" 1 "delay 0.2: one worker"
 is "$(sql "$T/db-b" "SELECT count(*), count(DISTINCT url) FROM pages")" "15|15" \
    "delay 0.2: 15 pages stored, each once"
+
+# A 429 on a site spread over several workers: the others finish what they have
+# started and leave the site to the one that got it, which spaces its requests
+# (1 s at least).  Without that, the other workers went on at full speed.
+N=30
+{
+	printf '/gen/* gate=%s seq=' "$T/gate-c"
+	i=1
+	while [ $i -lt 23 ]; do printf '200,'; i=$((i + 1)); done
+	printf '429,200 retry-after=1 delay=300\n'
+} >"$T/routes-c"
+echo 20 >"$T/gate-c"
+start_server C --gen $N --routes "$T/routes-c" --log "$T/c.log"
+gen_rules "$T/rules-c"
+sed -e "s/^timeout: 10$/timeout: 60/" -e "s/^retries: 0$/retries: 2/" "$T/rules-c/gen.yaml" >"$T/rules-c/x" && mv "$T/rules-c/x" "$T/rules-c/gen.yaml"
+echo "http://127.0.0.1:$C/gen/0.html" >"$T/urls-c"
+"$SCRAPER" crawl -vv -c "$T/rules-c" -d "$T/db-c" "$T/urls-c" 2>"$T/err-c" &
+crawl=$!
+wait_for_paths "$T/c.log" /gen/ 21 $crawl
+most=0
+i=0
+while [ $i -lt 100 ]; do
+	n=$(workers_of $crawl)
+	[ "$n" -gt "$most" ] && most=$n
+	[ "$most" -ge 2 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+is "$([ "$most" -ge 2 ] && echo yes || echo "$most")" yes "429 part: 2 or more worker processes before it"
+echo open >"$T/gate-c"
+wait $crawl
+st=$?
+is "$st:$(sql "$T/db-c" "SELECT count(*), sum(status = 200) FROM pages")" "0:$N|$N" \
+   "429 part: the crawl exits 0 with all $N pages stored"
+cat "$T/err-c" >>"$T/stderr.all"
+# Requests from 0.5 s after the 429 on (the first half second is left to what the
+# other workers had started before the coordinator heard of it) come one at a time,
+# at least 0.9 s apart.  Without the slow-down on every worker the others went on
+# every 0.15 s.
+gaps=$(awk -F'\t' '$6 == 429 { t = $1 } t && $1 > t + 500000 && $5 ~ /^\/gen\// {
+		if (last && $1 - last < 900000) short++; last = $1; n++ }
+		END { print t ? n + 0 ":" short + 0 : "no 429" }' "$T/c.log")
+is "$(case $gaps in *:0) [ "${gaps%:*}" -ge 2 ] && echo ok || echo "$gaps" ;; *) echo "$gaps" ;; esac)" ok \
+   "after the 429 the site gets one request a second, from every worker (requests:gaps under 0.9 s)"
+like "$(cat "$T/err-c")" "HTTP 429: the site goes back to one worker" "the debug log says so"
 
 done_testing
