@@ -187,6 +187,8 @@ struct store {
 	 * coordinator must never wait for a batch to finish just to ask). */
 	_Atomic bool failed;
 	char failure[512];	/* written before failed is set, never after */
+	/* Settled URLs committed (store_committed), and those of the open transaction */
+	struct store_tally committed, batch;
 	int64_t run;		/* this run's id in runs; 0 before one is begun */
 	/* apply_items' scratch: the page's items before and the identities seen now */
 	int64_t *was, *seen;
@@ -1316,6 +1318,42 @@ apply_skip(struct store *s, const struct store_op *op, const char *now)
 	return run(s, frontier);
 }
 
+/* Count a settled URL into the open transaction's tally (not a reparse's). */
+static void
+tally_settle(struct store *s, const struct store_op *op)
+{
+	struct store_tally *t = &s->batch;
+
+	if (op->reparse)
+		return;
+	t->settled++;
+	t->items += (long)op->nitems;
+	if (op->state == FS_DONE) {
+		t->ok++;
+	} else if (op->state == FS_FAILED) {
+		t->failed++;
+	} else {
+		t->skipped++;
+		t->skipped_robots += op->disallowed;
+	}
+}
+
+/* Count the n queued URLs an OP_SETTLE_QUEUED settled: failed (a site given up on),
+ * or skipped (the page limit). */
+static void
+tally_skip(struct store *s, const struct store_op *op, int n)
+{
+	struct store_tally *t = &s->batch;
+
+	t->settled += n;
+	if (op->state == FS_FAILED) {
+		t->failed += n;
+	} else {
+		t->skipped += n;
+		t->skipped_limit += n;
+	}
+}
+
 static int
 apply(struct store *s, struct store_op *op)
 {
@@ -1324,12 +1362,20 @@ apply(struct store *s, struct store_op *op)
 	iso8601(op->when, now);
 	switch (op->kind) {
 	case OP_LINKS: return apply_links(s, op->links, op->nlinks, now);
-	case OP_SETTLE: return apply_settle(s, op, now);
+	case OP_SETTLE:
+		if (apply_settle(s, op, now) == -1)
+			return -1;
+		tally_settle(s, op);
+		return 0;
 	case OP_MARK: return apply_mark(s, op, now);
 	case OP_ROBOTS: return apply_robots(s, op, now);
 	case OP_REFILL: return apply_refill(s, op);
 	case OP_ROBOTS_READ: return apply_robots_read(s, op);
-	case OP_SETTLE_QUEUED: return apply_skip(s, op, now);
+	case OP_SETTLE_QUEUED:
+		if (apply_skip(s, op, now) == -1)
+			return -1;
+		tally_skip(s, op, sqlite3_changes(s->db));
+		return 0;
 	case OP_USAGE: return apply_usage(s, op, now);
 	case OP_LEASE: return 0; /* one node per SQLite database: nothing to lease */
 	}
@@ -1388,6 +1434,7 @@ write_batch(struct store *s, struct store_op *first)
 	int n = 0;
 
 	pthread_mutex_lock(&s->lock);
+	memset(&s->batch, 0, sizeof s->batch);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(s, "starting a transaction");
 		pthread_mutex_unlock(&s->lock);
@@ -1414,6 +1461,13 @@ write_batch(struct store *s, struct store_op *first)
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
+	s->committed.settled += s->batch.settled;
+	s->committed.ok += s->batch.ok;
+	s->committed.failed += s->batch.failed;
+	s->committed.skipped += s->batch.skipped;
+	s->committed.skipped_robots += s->batch.skipped_robots;
+	s->committed.skipped_limit += s->batch.skipped_limit;
+	s->committed.items += s->batch.items;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -1546,6 +1600,17 @@ store_read_body(struct store *s, const char *url, char **packed, size_t *packed_
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return found;
+}
+
+bool
+store_committed(struct store *s, struct store_tally *t)
+{
+	if (s->pg != NULL)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	*t = s->committed;
+	pthread_mutex_unlock(&s->lock);
+	return true;
 }
 
 bool

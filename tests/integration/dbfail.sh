@@ -3,7 +3,7 @@
 # and consistent (no half pages).
 . "$top_srcdir/tests/lib.sh"
 
-plan 9
+plan 13
 
 start_server S --gen 300 --gen-bytes 20000 --log "$T/s.log"
 echo "http://127.0.0.1:$S/gen/0.html" >"$T/urls"
@@ -33,9 +33,28 @@ is "$(cksum <"$T/ro.db")" "$before" "read-only database: unchanged"
 # something committed before it, whatever size its first transaction has (under
 # sanitizers one transaction can hold every page).
 run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-pages 5 "$T/urls"
-run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/full.db" --max-db-mb 2 "$T/urls"
+ok0=$(sql "$T/full.db" "SELECT count(*) FROM frontier WHERE state = 'done'")
+items0=$(sql "$T/full.db" "SELECT count(*) FROM gen")
+# Not quiet: the summary is checked too.
+run "$SCRAPER" crawl -c "$T/rules" -d "$T/full.db" --max-db-mb 2 "$T/urls"
 is "$status" 1 "full database: exit 1"
 like "$err" "database or disk is full" "full database: the message says so"
+# The failure's own message is the first error; the workers it kills are not said to
+# have "not stopped in 5 s" (the whole run takes far less).
+is "$(printf '%s\n' "$err" | grep -m1 -E 'error|warning' | sed 's/.*: //')" "database or disk is full (writing)" \
+   "full database: its message comes first"
+case $err in
+*"did not stop"*) not_ok "full database: no worker is said not to have stopped in 5 s"; diag "$err" ;;
+*) ok "full database: no worker is said not to have stopped in 5 s" ;;
+esac
+# The summary counts what was committed, as the database (and scraper stats) shows it.
+ok1=$(sql "$T/full.db" "SELECT count(*) FROM frontier WHERE state = 'done'")
+items1=$(sql "$T/full.db" "SELECT count(*) FROM gen")
+summary=$(printf '%s\n' "$err" | grep -E 'crawl (stopped|finished):' | sed -E 's/.*(stopped|finished): [0-9]+ pages? in [^:]*: ([0-9]+) ok.*; ([0-9]+) items?;.*/\2 \3/')
+is "$summary" "$((ok1 - ok0)) $((items1 - items0))" \
+   "full database: the summary counts only committed pages and items"
+run "$SCRAPER" stats -d "$T/full.db" -f json
+like "$out" "\"ok\": ?$ok1[,}]" "full database: scraper stats agrees ($ok1 ok)"
 is "$(sql "$T/full.db" "PRAGMA integrity_check")" ok "full database: integrity_check ok"
 pages=$(sql "$T/full.db" "SELECT count(*) FROM pages WHERE status = 200")
 if [ "$pages" -ge 5 ] && [ "$pages" -lt 300 ]; then
