@@ -80,6 +80,7 @@ query_db_open(struct query_db *q, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	q->tidy = !file_exists(q->real, "-wal") && !file_exists(q->real, "-shm");
+	store_catch_sigbus(path);
 	if (sqlite3_open_v2(q->real, &q->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 			 q->db ? sqlite3_errmsg(q->db) : "out of memory");

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,46 @@ prepare_all(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * SQLite keeps a WAL database's index in DB-shm, mapped into memory.  When that file
+ * can no longer be written through the mapping (made immutable with chattr +i while we
+ * run: the kernel answers the write fault with SIGBUS) or is cut short by another
+ * program, the next access is a SIGBUS, which would kill us with no word.  Say what
+ * happened instead, and exit 1: a transaction that did not commit is rolled back from
+ * the WAL by whoever opens the database next.  The message is made beforehand: a
+ * signal handler may only write(2) and _exit(2).
+ */
+static char sigbus_msg[1400];
+static size_t sigbus_len;
+
+static void
+on_sigbus(int sig)
+{
+	(void)sig;
+	if (write(STDERR_FILENO, sigbus_msg, sigbus_len) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+void
+store_catch_sigbus(const char *path)
+{
+	struct sigaction sa;
+	int n;
+
+	n = snprintf(sigbus_msg, sizeof sigbus_msg,
+		     "scraper: error: %s: bus error (SIGBUS) on the database's shared-memory "
+		     "file %s-shm: it cannot be written any more (made immutable, or cut short "
+		     "by another program); stopping; what was committed is safe\n", path, path);
+	if (n < 0)
+		return;
+	sigbus_len = (size_t)n < sizeof sigbus_msg ? (size_t)n : sizeof sigbus_msg - 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 struct store *
 store_open(const char *path, long max_mb, char *err, size_t errlen)
 {
@@ -389,6 +430,7 @@ store_open(const char *path, long max_mb, char *err, size_t errlen)
 		}
 		return s;
 	}
+	store_catch_sigbus(path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,

@@ -216,6 +216,11 @@ int store_read_body(struct store *s, const char *url, char **packed, size_t *pac
 		    uint64_t *size, char digest[65], char **content_type, char **final_url,
 		    char *err, size_t errlen);
 
+/* From now on a SIGBUS (DB-shm made unwritable or cut short under SQLite's mapping)
+ * prints a message naming path and its -shm and exits 1.  store_open calls it; the
+ * read commands too. */
+void store_catch_sigbus(const char *path);
+
 /* Has the writer failed?  Then msg says why (safe from any thread). */
 bool store_failed(struct store *s, char *msg, size_t msglen);
 
