@@ -15,6 +15,7 @@
 #include "base/clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -219,13 +220,40 @@ iso8601(double t, char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
 
+/*
+ * "attempt to write a readonly database" from a database file we may write: SQLite
+ * could not open DB-shm for writing (immutable, or another user's and read-only).
+ * Says so, for the end of a message; "" otherwise.
+ */
+static const char *
+shm_hint(struct store *s, char *hint, size_t len)
+{
+	char shm[4200];
+	int fd;
+
+	hint[0] = '\0';
+	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY ||
+	    (size_t)snprintf(shm, sizeof shm, "%s-shm", s->path) >= sizeof shm)
+		return hint;
+	if ((fd = open(shm, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		close(fd);
+		return hint;
+	}
+	if (errno == EACCES || errno == EPERM || errno == EROFS)
+		snprintf(hint, len, " (its shared-memory file %s cannot be written: %s)", shm,
+			 errno == EPERM ? "it is immutable (chattr +i)" : strerror(errno));
+	return hint;
+}
+
 static int
 exec_sql(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
+	char hint[4400];
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s%s", s->path, msg ? msg : sqlite3_errmsg(s->db),
+			 shm_hint(s, hint, sizeof hint));
 		sqlite3_free(msg);
 		return -1;
 	}

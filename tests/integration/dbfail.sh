@@ -3,7 +3,7 @@
 # and consistent (no half pages).
 . "$top_srcdir/tests/lib.sh"
 
-plan 18
+plan 20
 
 start_server S --gen 300 --gen-bytes 20000 --log "$T/s.log"
 echo "http://127.0.0.1:$S/gen/0.html" >"$T/urls"
@@ -66,6 +66,29 @@ is "$(sql "$T/full.db" "SELECT count(*) FROM gen")" "$pages" "full database: eve
 is "$(sql "$T/full.db" "SELECT count(*) FROM frontier f WHERE state = 'done'
                          AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.url = f.url)")" 0 \
    "full database: no URL is done without its page"
+
+# A -shm the crawl cannot open for writing, from the start: immutable (as root), or
+# root's and read-only (seen by nobody).  SQLite says "attempt to write a readonly
+# database"; the message adds which file is to blame.
+cp "$T/full.db" "$T/shm.db"
+: >"$T/shm.db-shm"
+if chattr +i "$T/shm.db-shm" 2>/dev/null; then
+	run "$SCRAPER" crawl -q -c "$T/rules" -d "$T/shm.db" "$T/urls"
+	chattr -i "$T/shm.db-shm"
+	like "$status:$err" "^1:.*shm.db-shm cannot be written: it is immutable" \
+	     "immutable -shm from the start: exit 1, the message names the -shm"
+else
+	ok "immutable -shm from the start # SKIP chattr +i is not possible here"
+fi
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 777 "$T/shared" && cp "$T/full.db" "$T/shared/n.db" && chown 65534 "$T/shared/n.db" &&
+		: >"$T/shared/n.db-shm" && chmod 444 "$T/shared/n.db-shm"
+	run $as_user "$SCRAPER" crawl -q -c "$T/rules" -d "$T/shared/n.db" "$T/urls"
+	like "$status:$err" "^1:.*n.db-shm cannot be written: Permission denied" \
+	     "root's read-only -shm seen by nobody: exit 1, the message names the -shm"
+else
+	ok "root's read-only -shm seen by nobody # SKIP not root"
+fi
 
 # An immutable -shm: made so while the crawl runs (it cannot be opened for writing
 # once it is), then written back so that the next write to SQLite's mapping of it
