@@ -605,7 +605,7 @@ export_run(const struct export_opts *o)
 
 	if (store_is_pg(o->db_path))
 		return pgread_export(o);
-	query_ignore_sigpipe();
+	query_command_signals(o->db_path);
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
 		return EXIT_FAILED;

@@ -80,7 +80,6 @@ query_db_open(struct query_db *q, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	q->tidy = !file_exists(q->real, "-wal") && !file_exists(q->real, "-shm");
-	store_catch_sigbus(path);
 	if (sqlite3_open_v2(q->real, &q->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 			 q->db ? sqlite3_errmsg(q->db) : "out of memory");
@@ -283,9 +282,10 @@ query_write_failed(void)
 }
 
 void
-query_ignore_sigpipe(void)
+query_command_signals(const char *path)
 {
 	signal(SIGPIPE, SIG_IGN);
+	store_catch_sigbus(path);
 }
 
 int
@@ -1608,7 +1608,7 @@ query_run(const struct query_opts *o)
 		free(stdin_sql);
 		return code;
 	}
-	query_ignore_sigpipe();
+	query_command_signals(o->db_path);
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
 		free(stdin_sql);

@@ -728,7 +728,7 @@ stats_run(const struct stats_opts *o)
 
 	if (store_is_pg(o->db_path))
 		return pgread_stats(o);
-	query_ignore_sigpipe();
+	query_command_signals(o->db_path);
 	memset(&s, 0, sizeof s);
 	memset(&all, 0, sizeof all);
 	s.format = o->format == FMT_JSON ? FMT_JSON : FMT_TABLE;

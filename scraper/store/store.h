@@ -217,8 +217,9 @@ int store_read_body(struct store *s, const char *url, char **packed, size_t *pac
 		    char *err, size_t errlen);
 
 /* From now on a SIGBUS (DB-shm made unwritable or cut short under SQLite's mapping)
- * prints a message naming path and its -shm and exits 1.  store_open calls it; the
- * read commands too. */
+ * prints a message naming path and its -shm and exits 1.  store_open calls it (the
+ * crawl and reparse, one database per process); the read commands through
+ * query_command_signals; never the service. */
 void store_catch_sigbus(const char *path);
 
 /* Has the writer failed?  Then msg says why (safe from any thread). */
