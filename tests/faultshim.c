@@ -12,7 +12,8 @@
  * the middle of a commit).  Only that one call fails: the next succeed, as after a
  * transient error.  FAULT_AT=0 counts and fails nothing; with FAULT_COUNT=FILE the
  * count is written to FILE at exit (by the process that counted any), so a test can
- * choose points inside a real run.
+ * choose points inside a real run.  With FAULT_LOG=FILE, the call that failed is
+ * written there: "write db", "fsync wal" ... (db, wal, shm, journal: which file).
  *
  * A test tool: it trusts its environment.  It makes no system call of its own on the
  * paths the sandboxed workers take (they inherit it and watch nothing).
@@ -39,8 +40,10 @@ static size_t prefix_len;
 static unsigned long fault_at;
 static int fault_errno = EIO;
 static bool fault_kill, count_writes = true, count_syncs = true;
-static const char *count_file;
-static atomic_bool watched[MAX_FD];
+static const char *count_file, *log_file;
+/* What each descriptor is: 0 not watched, else an index in kinds[] */
+static atomic_uchar watched[MAX_FD];
+static const char *const kinds[] = { "", "db", "wal", "shm", "journal", "other" };
 static atomic_ulong calls;
 
 static int (*real_open)(const char *, int, ...);
@@ -99,6 +102,7 @@ shim_init(void)
 		count_syncs = strcmp(v, "write") != 0;
 	}
 	count_file = getenv("FAULT_COUNT");
+	log_file = getenv("FAULT_LOG");
 }
 
 __attribute__((destructor)) static void
@@ -116,9 +120,32 @@ shim_fini(void)
 static void
 opened(int fd, const char *path)
 {
-	if (fd >= 0 && fd < MAX_FD)
-		atomic_store(&watched[fd], prefix != NULL && path != NULL &&
-					   strncmp(path, prefix, prefix_len) == 0);
+	unsigned char kind = 0;
+
+	if (fd < 0 || fd >= MAX_FD)
+		return;
+	if (prefix != NULL && path != NULL && strncmp(path, prefix, prefix_len) == 0) {
+		const char *rest = path + prefix_len;
+		kind = *rest == '\0' ? 1 : strcmp(rest, "-wal") == 0 ? 2 :
+		       strcmp(rest, "-shm") == 0 ? 3 : strcmp(rest, "-journal") == 0 ? 4 : 5;
+	}
+	atomic_store(&watched[fd], kind);
+}
+
+/* Say which call failed, for the test (FAULT_LOG). */
+static void
+log_fault(bool is_write, unsigned char kind)
+{
+	char line[64];
+	int fd, n;
+
+	if (log_file == NULL ||
+	    (fd = real_open(log_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
+		return;
+	n = snprintf(line, sizeof line, "%s %s\n", is_write ? "write" : "fsync", kinds[kind]);
+	if (real_write(fd, line, (size_t)n) < 0)
+		n = 0;
+	real_close(fd);
 }
 
 /* Should this call on fd fail?  (Or kill us.) */
@@ -126,15 +153,17 @@ static bool
 fault(int fd, bool is_write)
 {
 	unsigned long n;
+	unsigned char kind;
 
 	shim_init();
-	if (fd < 0 || fd >= MAX_FD || !atomic_load(&watched[fd]))
+	if (fd < 0 || fd >= MAX_FD || (kind = atomic_load(&watched[fd])) == 0)
 		return false;
 	if (is_write ? !count_writes : !count_syncs)
 		return false;
 	n = atomic_fetch_add(&calls, 1) + 1;
 	if (fault_at == 0 || n != fault_at)
 		return false;
+	log_fault(is_write, kind);
 	if (fault_kill)
 		kill(getpid(), SIGKILL);
 	errno = fault_errno;
@@ -200,7 +229,7 @@ close(int fd)
 {
 	shim_init();
 	if (fd >= 0 && fd < MAX_FD)
-		atomic_store(&watched[fd], false);
+		atomic_store(&watched[fd], 0);
 	return real_close(fd);
 }
 

@@ -169,13 +169,17 @@ for n in $points fsync:${fpoints%%
 	db="$T/w$i/f.db"
 	mkdir -p "$T/w$i"
 	run env LD_PRELOAD="$SHIM" FAULT_FILE="$db" FAULT_AT="$n" FAULT_ERRNO="$e" FAULT_CALLS="$calls" \
-		"$SCRAPER" crawl -q -c "$T/rules" -d "$db" "$T/urls"
-	if [ "$status" = 0 ]; then
-		# The crawl made fewer calls than the point: nothing failed.
-		ok "failing $what: exit 1 # SKIP the run made fewer calls"
-	else
-		failed "$status" "$err" "failing $what"
-	fi
+		FAULT_LOG="$T/w$i/log" "$SCRAPER" crawl -q -c "$T/rules" -d "$db" "$T/urls"
+	hit=$(cat "$T/w$i/log" 2>/dev/null)
+	case $status:$hit in
+	0:)	# The crawl made fewer calls than the point: nothing failed.
+		ok "failing $what: exit 1 # SKIP the run made fewer calls" ;;
+	0:*" db")
+		# A checkpoint's (copying the WAL into the database file): what it copies
+		# is committed in the WAL already, and SQLite copies it again later.
+		ok "failing $what: the call was a checkpoint's, which is done again later: exit 0" ;;
+	*)	failed "$status" "$err" "failing $what ($hit)" ;;
+	esac
 	consistent "$db" "failing $what"
 	run "$SCRAPER" crawl -q -c "$T/rules" -d "$db" "$T/urls"
 	is "$status" 0 "failing $what: the crawl run again exits 0"
