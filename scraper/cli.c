@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/exitcode.h"
@@ -208,6 +209,34 @@ usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/*
+ * -d must name a database file (or one to be made): a FIFO would block the first read
+ * forever, a device or socket is no database, and a directory cannot be one.  Checked
+ * with stat, which opens nothing; a PostgreSQL address is not a path.
+ */
+static int
+db_path_refused(const char *cmd, const char *path)
+{
+	struct stat sb;
+	const char *what;
+
+	if (store_is_pg(path) || stat(path, &sb) == -1 || S_ISREG(sb.st_mode))
+		return 0;
+	if (S_ISFIFO(sb.st_mode))
+		what = "a FIFO (named pipe)";
+	else if (S_ISDIR(sb.st_mode))
+		what = "a directory";
+	else if (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode))
+		what = "a device";
+	else if (S_ISSOCK(sb.st_mode))
+		what = "a socket";
+	else
+		what = "not a regular file";
+	fprintf(stderr, "scraper %s: the database %s is %s, not a database file\n", cmd, path,
+		what);
+	return -1;
+}
+
 static const char *
 env_or(const char *name, const char *fallback)
 {
@@ -372,6 +401,8 @@ cmd_crawl(int argc, char **argv)
 				   " (-d postgresql://...), which several nodes can share");
 	o.url_files = argv + optind;
 	o.n_url_files = argc - optind;
+	if (db_path_refused("crawl", o.db_path) == -1)
+		return EXIT_FAILED;
 	return crawl_run(&o);
 }
 
@@ -409,6 +440,8 @@ cmd_query(int argc, char **argv)
 		default: BAD_OPTION("query");
 		}
 	}
+	if (db_path_refused("query", o.db_path) == -1)
+		return EXIT_FAILED;
 	nargs = argc - optind;
 	if (o.mode == QUERY_TABLES && nargs > 0)
 		return usage_error("query", "--tables takes no SQL, not '%s'", argv[optind]);
@@ -467,6 +500,8 @@ cmd_export(int argc, char **argv)
 		return usage_error("export", "%s", "-f warc writes every stored response: no -t TYPE");
 	if (o.type == NULL && !o.warc)
 		return usage_error("export", "%s", "-t TYPE is required");
+	if (db_path_refused("export", o.db_path) == -1)
+		return EXIT_FAILED;
 	return export_run(&o);
 }
 
@@ -564,6 +599,8 @@ cmd_stats(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("stats", "unexpected argument '%s'", argv[optind]);
+	if (db_path_refused("stats", o.db_path) == -1)
+		return EXIT_FAILED;
 	return stats_run(&o);
 }
 
@@ -650,6 +687,8 @@ cmd_reparse(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("reparse", "unexpected argument '%s'", argv[optind]);
+	if (db_path_refused("reparse", o.db_path) == -1)
+		return EXIT_FAILED;
 	return reparse_run(&o);
 }
 

@@ -282,7 +282,7 @@ summary(struct coord *c)
 	fprintf(stderr,
 		"scraper: %s: %ld %s in %.1f s: %ld ok, %ld failed, %ld skipped (%ld robots.txt, "
 		"%ld limit); %ld %s; %ld extraction %s; %ld %s (%.1f pages/s fetched)\n",
-		c->stop_signal ? "crawl stopped" : "crawl finished", c->settled,
+		c->stop_signal || c->store_failed ? "crawl stopped" : "crawl finished", c->settled,
 		plural(c->settled, "page", "pages"), el, c->ok, c->failed, c->skipped,
 		c->skipped_robots, c->skipped_limit, c->items, plural(c->items, "item", "items"),
 		c->problems, plural(c->problems, "problem", "problems"), c->retries,
@@ -367,6 +367,9 @@ take_replies(struct coord *c)
 		for (size_t i = 0; i < c->nworkers; i++) {
 			kill(c->workers[i]->pid, SIGKILL);
 			c->workers[i]->stopping = true;
+			/* Its grace starts now: "did not stop in 5 s" only once 5 s have
+			 * passed (its stop_at may be 0, or that of an older STOP). */
+			c->workers[i]->stop_at = clock_mono();
 		}
 	}
 }
@@ -661,6 +664,26 @@ start_up(struct coord *c)
 	return -1;
 }
 
+/*
+ * The database failed: what was settled but not committed is not in it, so the summary
+ * counts what the store committed (as "scraper stats" will show), not what was sent.
+ */
+static void
+count_committed(struct coord *c)
+{
+	struct store_tally t;
+
+	if (!store_committed(c->store, &t))
+		return;
+	c->settled = t.settled;
+	c->ok = t.ok;
+	c->failed = t.failed;
+	c->skipped = t.skipped;
+	c->skipped_robots = t.skipped_robots;
+	c->skipped_limit = t.skipped_limit;
+	c->items = t.items;
+}
+
 int
 crawl_run(const struct crawl_opts *o)
 {
@@ -703,6 +726,8 @@ crawl_run(const struct crawl_opts *o)
 		char msg[600];
 		if (store_failed(c.store, msg, sizeof msg) && !c.store_failed)
 			log_error("%s", msg);
+		c.store_failed = true;
+		count_committed(&c);
 		rc = EXIT_FAILED;
 	} else {
 		rc = c.stop_signal == SIGINT ? EXIT_SIGINT : c.stop_signal ? EXIT_SIGTERM : EXIT_DONE;

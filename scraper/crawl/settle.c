@@ -403,6 +403,7 @@ settle_state(struct coord *c, struct site *s, struct store_op *op, struct qurl *
 	if (flags & PAGE_DISALLOWED) {
 		op->reason = xstrdup(op->page.error);
 		c->skipped_robots++;
+		op->disallowed = true;
 		return FS_SKIPPED;
 	}
 	if ((flags & PAGE_RETRYABLE) && q->attempts < s->rules->retries) {

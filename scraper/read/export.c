@@ -460,8 +460,10 @@ sink_commit(struct sink *k, char *err, size_t errlen)
 	if (rc == 0 && k->tmp != NULL && rename(k->tmp, k->path) == -1)
 		rc = -1;
 	if (rc == -1) {
+		int e = errno;
 		snprintf(err, errlen, "writing %s: %s", what, strerror(errno));
 		sink_abort(k);
+		errno = e;
 		return -1;
 	}
 	free(k->tmp);
@@ -518,7 +520,11 @@ report(int rc, struct query_db *q)
 		log_error("%s", errno == EMSGSIZE ? "an item or its fields are too large to export" :
 			  "out of memory");
 		break;
-	case -3: log_error("writing the export: %s", strerror(errno)); break;
+	case -3:
+		if (errno == EPIPE)
+			return EXIT_DONE; /* the reader went away: a clean stop */
+		log_error("writing the export: %s", strerror(errno));
+		break;
 	case -4: log_error("interrupted"); break;
 	default: break;
 	}
@@ -549,8 +555,9 @@ export_items(struct query_db *q, const struct export_opts *o)
 		sink_abort(&k);
 		rc = report(rc, q);
 	} else if (sink_commit(&k, err, sizeof err) == -1) {
-		log_error("%s", err);
-		rc = EXIT_FAILED;
+		rc = errno == EPIPE ? EXIT_DONE : EXIT_FAILED;
+		if (rc != EXIT_DONE)
+			log_error("%s", err);
 	}
 	fields_free(&f);
 	return rc;
@@ -598,6 +605,7 @@ export_run(const struct export_opts *o)
 
 	if (store_is_pg(o->db_path))
 		return pgread_export(o);
+	query_command_signals(o->db_path);
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
 		return EXIT_FAILED;

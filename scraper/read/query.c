@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,15 @@ query_db_open(struct query_db *q, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	q->tidy = !file_exists(path, "-wal") && !file_exists(path, "-shm");
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	/* Through a symbolic link, SQLite puts -wal and -shm beside the file the link
+	 * names (as the sqlite3 shell does): look for them there, and open that file. */
+	if ((q->real = realpath(path, NULL)) == NULL) {
+		snprintf(err, errlen, "cannot open database %s: %s", path, strerror(errno));
+		query_db_close(q);
+		return -1;
+	}
+	q->tidy = !file_exists(q->real, "-wal") && !file_exists(q->real, "-shm");
+	if (sqlite3_open_v2(q->real, &q->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 			 q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		query_db_close(q);
@@ -118,10 +126,11 @@ query_db_close(struct query_db *q)
 {
 	if (q->db != NULL) {
 		sqlite3_close(q->db);
-		if (q->tidy && (file_exists(q->path, "-wal") || file_exists(q->path, "-shm")))
-			tidy_wal(q->path);
+		if (q->tidy && (file_exists(q->real, "-wal") || file_exists(q->real, "-shm")))
+			tidy_wal(q->real);
 	}
 	free(q->path);
+	free(q->real);
 	memset(q, 0, sizeof *q);
 }
 
@@ -261,6 +270,22 @@ query_put_json_value(struct buf *b, sqlite3_stmt *st, int col)
 	text = (const char *)sqlite3_column_text(st, col);
 	n = (size_t)sqlite3_column_bytes(st, col);
 	return json_put_string(b, text, n);
+}
+
+int
+query_write_failed(void)
+{
+	if (errno == EPIPE)
+		return EXIT_DONE;
+	log_error("writing the output: %s", strerror(errno));
+	return EXIT_FAILED;
+}
+
+void
+query_command_signals(const char *path)
+{
+	signal(SIGPIPE, SIG_IGN);
+	store_catch_sigbus(path);
 }
 
 int
@@ -1401,9 +1426,9 @@ nomem:
 	output_free(&o, &t);
 	return EXIT_FAILED;
 write_error:
-	log_error("writing the output: %s", strerror(errno));
+	code = query_write_failed();
 	output_free(&o, &t);
-	return EXIT_FAILED;
+	return code;
 }
 
 /* ---- the tables, the schema, SQL from standard input ---- */
@@ -1468,6 +1493,7 @@ print_schema(struct query_db *q, const char *name)
 	sqlite3_stmt *st;
 	struct buf out;
 	int rc, n = 0, code = EXIT_DONE;
+	bool stopped = false;
 
 	if (sqlite3_prepare_v2(q->db,
 			       "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
@@ -1488,17 +1514,17 @@ print_schema(struct query_db *q, const char *name)
 		    view_columns(q->db, (const char *)sqlite3_column_text(st, 1), &out) == -1)
 			break;
 		if (query_flush(&out, stdout) == -1) {
-			log_error("writing the output: %s", strerror(errno));
-			code = EXIT_FAILED;
+			code = query_write_failed();
+			stopped = true;
 			break;
 		}
 	}
-	if (code == EXIT_DONE && rc != SQLITE_DONE) {
+	if (!stopped && code == EXIT_DONE && rc != SQLITE_DONE) {
 		log_error("%s: %s", q->path, sqlite3_errmsg(q->db));
 		code = EXIT_FAILED;
 	}
 	sqlite3_finalize(st);
-	if (code == EXIT_DONE && n == 0 && name != NULL) {
+	if (!stopped && code == EXIT_DONE && n == 0 && name != NULL) {
 		buf_reset(&out);
 		list_names(q->db, &out);
 		log_error("no table or view named '%s' in %s; there are: %s", name, q->path,
@@ -1506,10 +1532,8 @@ print_schema(struct query_db *q, const char *name)
 		code = EXIT_USAGE;
 	}
 	buf_free(&out);
-	if (code == EXIT_DONE && fflush(stdout) == EOF) {
-		log_error("writing the output: %s", strerror(errno));
-		code = EXIT_FAILED;
-	}
+	if (!stopped && code == EXIT_DONE && fflush(stdout) == EOF)
+		code = query_write_failed();
 	return code;
 }
 
@@ -1584,6 +1608,7 @@ query_run(const struct query_opts *o)
 		free(stdin_sql);
 		return code;
 	}
+	query_command_signals(o->db_path);
 	if (query_db_open(&q, o->db_path, err, sizeof err) == -1) {
 		log_error("%s", err);
 		free(stdin_sql);

@@ -48,6 +48,8 @@ int query_run(const struct query_opts *o);
 struct query_db {
 	sqlite3 *db;
 	char *path;
+	char *real;		/* path with symbolic links resolved: SQLite's -wal and
+				 * -shm go beside the real file */
 	bool tidy;		/* no -wal or -shm beside it when opened */
 };
 
@@ -91,6 +93,17 @@ int query_cp_width(unsigned long cp);
 
 /* Write the buffer's contents to fp and empty it.  0, or -1 (errno set). */
 int query_flush(struct buf *b, FILE *fp);
+
+/* After a failed write of the output (errno says why): the exit code.  A reader that
+ * went away (EPIPE: "scraper export ... | head") is a clean stop, said nothing of and
+ * exit 0; anything else is logged and exit 1.  The read commands ignore SIGPIPE
+ * (query_command_signals) so that they get here and close the database: killed by the
+ * signal, they would leave its -wal and -shm files behind. */
+int query_write_failed(void);
+/* For the query, export and stats commands (not the service, which shares this code):
+ * SIGPIPE ignored, and a SIGBUS on the database's -shm said in words
+ * (store_catch_sigbus). */
+void query_command_signals(const char *path);
 
 /* stats.c: the kind of an error text, for grouping ("HTTP 404 (gave up after 4
  * attempts)" -> "HTTP 404", "Timeout was reached: ..." -> "Timeout was reached"). */

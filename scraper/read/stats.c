@@ -91,6 +91,8 @@ struct stats {
 	enum out_format format;
 	struct buf out;
 	long long nsites;
+	bool write_failed;	/* writing the output failed; write_code says how to exit */
+	int write_code;
 };
 
 /* ---- error kinds ---- */
@@ -595,7 +597,8 @@ write_section(struct stats *s, const struct section *x)
 		return -1;
 	}
 	if (query_flush(&s->out, stdout) == -1) {
-		log_error("writing the output: %s", strerror(errno));
+		s->write_failed = true;
+		s->write_code = query_write_failed();
 		return -1;
 	}
 	return 0;
@@ -619,7 +622,8 @@ write_history(struct stats *s)
 		return -1;
 	}
 	if (query_flush(&s->out, stdout) == -1) {
-		log_error("writing the output: %s", strerror(errno));
+		s->write_failed = true;
+		s->write_code = query_write_failed();
 		return -1;
 	}
 	return 0;
@@ -724,6 +728,7 @@ stats_run(const struct stats_opts *o)
 
 	if (store_is_pg(o->db_path))
 		return pgread_stats(o);
+	query_command_signals(o->db_path);
 	memset(&s, 0, sizeof s);
 	memset(&all, 0, sizeof all);
 	s.format = o->format == FMT_JSON ? FMT_JSON : FMT_TABLE;
@@ -736,8 +741,10 @@ stats_run(const struct stats_opts *o)
 		if (every_site(&s, &all) == 0 && all_lists(&s, &all) == 0 &&
 		    write_section(&s, &all) == 0 && write_history(&s) == 0 && fflush(stdout) == 0)
 			code = EXIT_DONE;
+		else if (s.write_failed)
+			code = s.write_code;
 		else if (ferror(stdout))
-			log_error("writing the output: %s", strerror(errno));
+			code = query_write_failed();
 	}
 	teardown(&s);
 	buf_free(&all.item_list);

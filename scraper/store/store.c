@@ -15,7 +15,9 @@
 #include "base/clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +189,8 @@ struct store {
 	 * coordinator must never wait for a batch to finish just to ask). */
 	_Atomic bool failed;
 	char failure[512];	/* written before failed is set, never after */
+	/* Settled URLs committed (store_committed), and those of the open transaction */
+	struct store_tally committed, batch;
 	int64_t run;		/* this run's id in runs; 0 before one is begun */
 	/* apply_items' scratch: the page's items before and the identities seen now */
 	int64_t *was, *seen;
@@ -216,13 +220,40 @@ iso8601(double t, char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
 
+/*
+ * "attempt to write a readonly database" from a database file we may write: SQLite
+ * could not open DB-shm for writing (immutable, or another user's and read-only).
+ * Says so, for the end of a message; "" otherwise.
+ */
+static const char *
+shm_hint(struct store *s, char *hint, size_t len)
+{
+	char shm[4200];
+	int fd;
+
+	hint[0] = '\0';
+	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY ||
+	    (size_t)snprintf(shm, sizeof shm, "%s-shm", s->path) >= sizeof shm)
+		return hint;
+	if ((fd = open(shm, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		close(fd);
+		return hint;
+	}
+	if (errno == EACCES || errno == EPERM || errno == EROFS)
+		snprintf(hint, len, " (its shared-memory file %s cannot be written: %s)", shm,
+			 errno == EPERM ? "it is immutable (chattr +i)" : strerror(errno));
+	return hint;
+}
+
 static int
 exec_sql(struct store *s, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
+	char hint[4400];
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s%s", s->path, msg ? msg : sqlite3_errmsg(s->db),
+			 shm_hint(s, hint, sizeof hint));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -366,6 +397,46 @@ prepare_all(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * SQLite keeps a WAL database's index in DB-shm, mapped into memory.  When that file
+ * can no longer be written through the mapping (made immutable with chattr +i while we
+ * run: the kernel answers the write fault with SIGBUS) or is cut short by another
+ * program, the next access is a SIGBUS, which would kill us with no word.  Say what
+ * happened instead, and exit 1: a transaction that did not commit is rolled back from
+ * the WAL by whoever opens the database next.  The message is made beforehand: a
+ * signal handler may only write(2) and _exit(2).
+ */
+static char sigbus_msg[1400];
+static size_t sigbus_len;
+
+static void
+on_sigbus(int sig)
+{
+	(void)sig;
+	if (write(STDERR_FILENO, sigbus_msg, sigbus_len) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+void
+store_catch_sigbus(const char *path)
+{
+	struct sigaction sa;
+	int n;
+
+	n = snprintf(sigbus_msg, sizeof sigbus_msg,
+		     "scraper: error: %s: bus error (SIGBUS) on the database's shared-memory "
+		     "file %s-shm: it cannot be written any more (made immutable, or cut short "
+		     "by another program); stopping; what was committed is safe\n", path, path);
+	if (n < 0)
+		return;
+	sigbus_len = (size_t)n < sizeof sigbus_msg ? (size_t)n : sizeof sigbus_msg - 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 struct store *
 store_open(const char *path, long max_mb, char *err, size_t errlen)
 {
@@ -387,6 +458,7 @@ store_open(const char *path, long max_mb, char *err, size_t errlen)
 		}
 		return s;
 	}
+	store_catch_sigbus(path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
@@ -1316,6 +1388,42 @@ apply_skip(struct store *s, const struct store_op *op, const char *now)
 	return run(s, frontier);
 }
 
+/* Count a settled URL into the open transaction's tally (not a reparse's). */
+static void
+tally_settle(struct store *s, const struct store_op *op)
+{
+	struct store_tally *t = &s->batch;
+
+	if (op->reparse)
+		return;
+	t->settled++;
+	t->items += (long)op->nitems;
+	if (op->state == FS_DONE) {
+		t->ok++;
+	} else if (op->state == FS_FAILED) {
+		t->failed++;
+	} else {
+		t->skipped++;
+		t->skipped_robots += op->disallowed;
+	}
+}
+
+/* Count the n queued URLs an OP_SETTLE_QUEUED settled: failed (a site given up on),
+ * or skipped (the page limit). */
+static void
+tally_skip(struct store *s, const struct store_op *op, int n)
+{
+	struct store_tally *t = &s->batch;
+
+	t->settled += n;
+	if (op->state == FS_FAILED) {
+		t->failed += n;
+	} else {
+		t->skipped += n;
+		t->skipped_limit += n;
+	}
+}
+
 static int
 apply(struct store *s, struct store_op *op)
 {
@@ -1324,12 +1432,20 @@ apply(struct store *s, struct store_op *op)
 	iso8601(op->when, now);
 	switch (op->kind) {
 	case OP_LINKS: return apply_links(s, op->links, op->nlinks, now);
-	case OP_SETTLE: return apply_settle(s, op, now);
+	case OP_SETTLE:
+		if (apply_settle(s, op, now) == -1)
+			return -1;
+		tally_settle(s, op);
+		return 0;
 	case OP_MARK: return apply_mark(s, op, now);
 	case OP_ROBOTS: return apply_robots(s, op, now);
 	case OP_REFILL: return apply_refill(s, op);
 	case OP_ROBOTS_READ: return apply_robots_read(s, op);
-	case OP_SETTLE_QUEUED: return apply_skip(s, op, now);
+	case OP_SETTLE_QUEUED:
+		if (apply_skip(s, op, now) == -1)
+			return -1;
+		tally_skip(s, op, sqlite3_changes(s->db));
+		return 0;
 	case OP_USAGE: return apply_usage(s, op, now);
 	case OP_LEASE: return 0; /* one node per SQLite database: nothing to lease */
 	}
@@ -1388,6 +1504,7 @@ write_batch(struct store *s, struct store_op *first)
 	int n = 0;
 
 	pthread_mutex_lock(&s->lock);
+	memset(&s->batch, 0, sizeof s->batch);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(s, "starting a transaction");
 		pthread_mutex_unlock(&s->lock);
@@ -1414,6 +1531,13 @@ write_batch(struct store *s, struct store_op *first)
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
+	s->committed.settled += s->batch.settled;
+	s->committed.ok += s->batch.ok;
+	s->committed.failed += s->batch.failed;
+	s->committed.skipped += s->batch.skipped;
+	s->committed.skipped_robots += s->batch.skipped_robots;
+	s->committed.skipped_limit += s->batch.skipped_limit;
+	s->committed.items += s->batch.items;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -1546,6 +1670,17 @@ store_read_body(struct store *s, const char *url, char **packed, size_t *packed_
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return found;
+}
+
+bool
+store_committed(struct store *s, struct store_tally *t)
+{
+	if (s->pg != NULL)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	*t = s->committed;
+	pthread_mutex_unlock(&s->lock);
+	return true;
 }
 
 bool

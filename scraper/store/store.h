@@ -96,6 +96,7 @@ struct store_op {
 	enum fstate state;		/* FS_DONE, FS_FAILED or FS_SKIPPED (also
 					 * OP_SETTLE_QUEUED's) */
 	bool has_page;			/* write a pages row */
+	bool disallowed;		/* skipped by robots.txt (for store_committed) */
 	struct store_page_rec page;
 	struct store_item *items;
 	size_t nitems, citems;
@@ -215,8 +216,25 @@ int store_read_body(struct store *s, const char *url, char **packed, size_t *pac
 		    uint64_t *size, char digest[65], char **content_type, char **final_url,
 		    char *err, size_t errlen);
 
+/* From now on a SIGBUS (DB-shm made unwritable or cut short under SQLite's mapping)
+ * prints a message naming path and its -shm and exits 1.  store_open calls it (the
+ * crawl and reparse, one database per process); the read commands through
+ * query_command_signals; never the service. */
+void store_catch_sigbus(const char *path);
+
 /* Has the writer failed?  Then msg says why (safe from any thread). */
 bool store_failed(struct store *s, char *msg, size_t msglen);
+
+/* What the writer has committed of the crawl's settled URLs since it started: the
+ * pages a summary may count once the database has failed (what was settled but not
+ * committed is not in the database).  Skipped pages split as robots.txt or page limit
+ * as the ops say. */
+struct store_tally {
+	long settled, ok, failed, skipped, skipped_robots, skipped_limit, items;
+};
+/* After store_writer_stop: true with *t filled, or false when the store does not
+ * count (PostgreSQL). */
+bool store_committed(struct store *s, struct store_tally *t);
 
 struct store_op *store_op_new(enum store_op_kind kind);
 void store_op_free(void *op);
