@@ -123,6 +123,7 @@ struct wproc {
 	double stopped_at;	/* it was seen stopped (SIGSTOP), 0 when running */
 	double gone_at;		/* its channel closed */
 	char killed_why[160];	/* the watchdog killed it: why, for the URLs' reason */
+	bool killed_to_stop;	/* killed because the store failed: its death says nothing */
 	/* the pool of warm workers (workers.c) */
 	bool next;		/* NEXT sent: READY comes once its site is torn down */
 	bool ready;		/* READY came: idle, waiting to be given a site (or STOP) */

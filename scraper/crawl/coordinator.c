@@ -367,6 +367,7 @@ take_replies(struct coord *c)
 		for (size_t i = 0; i < c->nworkers; i++) {
 			kill(c->workers[i]->pid, SIGKILL);
 			c->workers[i]->stopping = true;
+			c->workers[i]->killed_to_stop = true;
 			/* Its grace starts now: "did not stop in 5 s" only once 5 s have
 			 * passed (its stop_at may be 0, or that of an older STOP). */
 			c->workers[i]->stop_at = clock_mono();

@@ -345,6 +345,8 @@ reap_one(struct coord *c, struct wproc *w, int status, const struct rusage *ru)
 		snprintf(how, sizeof how, "%s", w->killed_why);
 	else
 		proc_describe_status(status, how, sizeof how);
+	if (w->killed_to_stop && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		return;
 	if (!w->stopping || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_warn("worker %d for %s %s", (int)w->pid, w->site->name, how);
 		snprintf(w->site->last_death, sizeof w->site->last_death, "%s", how);

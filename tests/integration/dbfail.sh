@@ -3,7 +3,7 @@
 # and consistent (no half pages).
 . "$top_srcdir/tests/lib.sh"
 
-plan 20
+plan 21
 
 start_server S --gen 300 --gen-bytes 20000 --log "$T/s.log"
 echo "http://127.0.0.1:$S/gen/0.html" >"$T/urls"
@@ -46,6 +46,11 @@ is "$(printf '%s\n' "$err" | grep -m1 -E 'error|warning' | sed 's/.*: //')" "dat
 case $err in
 *"did not stop"*) not_ok "full database: no worker is said not to have stopped in 5 s"; diag "$err" ;;
 *) ok "full database: no worker is said not to have stopped in 5 s" ;;
+esac
+# Nor is the kill that stops them reported as if they had died.
+case $err in
+*"killed by signal"*) not_ok "full database: the workers it stops are not reported killed"; diag "$err" ;;
+*) ok "full database: the workers it stops are not reported killed" ;;
 esac
 # The summary counts what was committed, as the database (and scraper stats) shows it.
 ok1=$(sql "$T/full.db" "SELECT count(*) FROM frontier WHERE state = 'done'")
