@@ -261,16 +261,19 @@ leave(struct pgstore *p)
 	const char *params[2] = { p->node, now };
 	const char *ended[2] = { run, now };
 
-	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK || p->node == NULL)
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK ||
+	    (p->node == NULL && p->run == 0))
 		return;
 	iso8601(clock_wall(), now);
 	snprintf(run, sizeof run, "%lld", (long long)p->run);
 	PQclear(PQexec(p->conn, "BEGIN"));
-	PQclear(query(p, "UPDATE frontier SET state = 'queued', node = NULL, updated_at = $2"
-		      " WHERE state = 'inflight' AND node = $1", 2, params, NULL, 0));
-	PQclear(query(p, "UPDATE sites SET node = NULL, expires_at = NULL WHERE node = $1", 1,
-		      params, NULL, 0));
-	PQclear(query(p, "DELETE FROM nodes WHERE node = $1", 1, params, NULL, 0));
+	if (p->node != NULL) {
+		PQclear(query(p, "UPDATE frontier SET state = 'queued', node = NULL, updated_at = $2"
+			      " WHERE state = 'inflight' AND node = $1", 2, params, NULL, 0));
+		PQclear(query(p, "UPDATE sites SET node = NULL, expires_at = NULL WHERE node = $1",
+			      1, params, NULL, 0));
+		PQclear(query(p, "DELETE FROM nodes WHERE node = $1", 1, params, NULL, 0));
+	}
 	if (p->run > 0)
 		PQclear(query(p, "UPDATE runs SET finished_at = $2 WHERE id = $1::bigint", 2, ended,
 			      NULL, 0));
@@ -416,13 +419,15 @@ pg_begin_run(struct pgstore *p, const char *kind, char *err, size_t errlen)
 /* Each row of sql, one at a time (single-row mode: a large frontier is never held
  * whole). */
 static int
-each_row(struct pgstore *p, const char *sql, void (*row)(void *, const PGresult *), void *ctx,
-	 const char *what, char *err, size_t errlen)
+each_row_params(struct pgstore *p, const char *sql, int n, const char *const *params,
+		void (*row)(void *, const PGresult *), void *ctx, const char *what, char *err,
+		size_t errlen)
 {
 	PGresult *r;
 	int rc = 0;
 
-	if (!PQsendQuery(p->conn, sql) || !PQsetSingleRowMode(p->conn)) {
+	if (!PQsendQueryParams(p->conn, sql, n, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(p->conn)) {
 		set_err(p, what, err, errlen);
 		return -1;
 	}
@@ -439,6 +444,13 @@ each_row(struct pgstore *p, const char *sql, void (*row)(void *, const PGresult 
 		PQclear(r);
 	}
 	return rc;
+}
+
+static int
+each_row(struct pgstore *p, const char *sql, void (*row)(void *, const PGresult *), void *ctx,
+	 const char *what, char *err, size_t errlen)
+{
+	return each_row_params(p, sql, 0, NULL, row, ctx, what, err, errlen);
 }
 
 struct scan_ctx {
@@ -492,6 +504,54 @@ pg_scan_robots(struct pgstore *p, void (*each)(void *, const char *, int, int64_
 
 	return each_row(p, "SELECT site, status, fetched_unix FROM robots", robots_row, &sc,
 			"reading the robots.txt cache", err, errlen);
+}
+
+struct body_ctx {
+	void (*each)(void *, const char *, const char *);
+	void *ctx;
+};
+
+static void
+body_row(void *arg, const PGresult *r)
+{
+	struct body_ctx *bc = arg;
+
+	bc->each(bc->ctx, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+}
+
+int
+pg_body_pages(struct pgstore *p, const char *site,
+	      void (*each)(void *ctx, const char *url, const char *site), void *ctx, char *err,
+	      size_t errlen)
+{
+	struct body_ctx bc = { each, ctx };
+	const char *params[1] = { site };
+
+	return each_row_params(p, "SELECT url, site FROM pages WHERE body IS NOT NULL"
+			       " AND ($1::text IS NULL OR site = $1) ORDER BY url", 1, params,
+			       body_row, &bc, "reading the pages with stored bodies", err, errlen);
+}
+
+/* A node counts as crawling until its row is gone (it left) or its lease has lapsed
+ * (it died). */
+int
+pg_node_crawling(struct pgstore *p, char *node, size_t nodelen, char *err, size_t errlen)
+{
+	char lease[16];
+	const char *params[1] = { lease };
+	PGresult *r;
+	int found;
+
+	snprintf(lease, sizeof lease, "%d", p->lease_s);
+	r = query(p, "SELECT node FROM nodes WHERE seen_at > now() - interval '1 second' *"
+		  " $1::integer ORDER BY node LIMIT 1", 1, params, err, errlen);
+	if (r == NULL)
+		return -1;
+	found = PQntuples(r) > 0;
+	if (found)
+		snprintf(node, nodelen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return found;
 }
 
 int

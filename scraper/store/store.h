@@ -215,6 +215,16 @@ int store_read_body(struct store *s, const char *url, char **packed, size_t *pac
 		    uint64_t *size, char digest[65], char **content_type, char **final_url,
 		    char *err, size_t errlen);
 
+/* Each page with a stored body (of site, or of every site when site is NULL), in URL
+ * order: each(ctx, url, site).  On the caller's thread (reparse), with no writer
+ * running.  0, or -1 with err filled. */
+int store_body_pages(struct store *s, const char *site,
+		     void (*each)(void *ctx, const char *url, const char *site), void *ctx,
+		     char *err, size_t errlen);
+/* Is a node (another coordinator) crawling this database now?  PostgreSQL only (a
+ * SQLite database has its crawl lock): 1 and its name in node, 0, or -1 with err. */
+int store_node_crawling(struct store *s, char *node, size_t nodelen, char *err, size_t errlen);
+
 /* Has the writer failed?  Then msg says why (safe from any thread). */
 bool store_failed(struct store *s, char *msg, size_t msglen);
 
