@@ -6,8 +6,9 @@
  *
  * The writer thread owns the connection once it runs, as store.c's does.  It takes
  * the op that woke it and whatever else is queued (up to BATCH_OPS, or BATCH_S of
- * work) and applies them in one transaction, each settled URL in one round trip
- * (scraper_settle in pgschema.c).  An op's effects are never half applied: when the
+ * work) and applies them in one transaction, each settled URL in one statement
+ * (scraper_settle in pgschema.c), every statement of the batch pipelined (one round
+ * trip per transaction: see send_q).  An op's effects are never half applied: when the
  * transaction fails, it is rolled back and the whole batch is applied again in a new
  * one, after reconnecting (with backoff, for up to OUTAGE_MAX_S) when the connection
  * was lost, or at once after a deadlock or serialization failure between nodes.
