@@ -208,13 +208,6 @@ int store_writer_stop(struct store *s);
  * thread).  The ops stay the caller's.  0, or -1 with err filled. */
 int store_apply_now(struct store *s, struct store_op **ops, size_t n, char *err, size_t errlen);
 
-/* The stored body of a page: its packed bytes, size and digest, and content type
- * and final URL.  1 found (caller frees *packed, *content_type, *final_url), 0 none,
- * -1 error.  On the caller's thread (reparse), with no writer running. */
-int store_read_body(struct store *s, const char *url, char **packed, size_t *packed_len,
-		    uint64_t *size, char digest[65], char **content_type, char **final_url,
-		    char *err, size_t errlen);
-
 /* Each page with a stored body (of site, or of every site when site is NULL), in URL
  * order: each(ctx, url, site).  On the caller's thread (reparse), with no writer
  * running.  0, or -1 with err filled. */
@@ -224,6 +217,13 @@ int store_body_pages(struct store *s, const char *site,
 /* Is a node (another coordinator) crawling this database now?  PostgreSQL only (a
  * SQLite database has its crawl lock): 1 and its name in node, 0, or -1 with err. */
 int store_node_crawling(struct store *s, char *node, size_t nodelen, char *err, size_t errlen);
+
+/* The stored body of a page: its packed bytes, size and digest, and content type
+ * and final URL.  1 found (caller frees *packed, *content_type, *final_url), 0 none,
+ * -1 error.  On the caller's thread (reparse), with no writer running. */
+int store_read_body(struct store *s, const char *url, char **packed, size_t *packed_len,
+		    uint64_t *size, char digest[65], char **content_type, char **final_url,
+		    char *err, size_t errlen);
 
 /* Has the writer failed?  Then msg says why (safe from any thread). */
 bool store_failed(struct store *s, char *msg, size_t msglen);
