@@ -199,7 +199,8 @@ stats_refresh(struct service *s)
 		struct project_stats *p = &s->stats[i];
 		char db[4096];
 		long long sig;
-		if (clock_mono() - p->at < STATS_MIN_AGE ||
+		/* With --db the crawl data is in PostgreSQL: no per-project figures yet. */
+		if (s->pg != NULL || clock_mono() - p->at < STATS_MIN_AGE ||
 		    service_project_path(s, p->project, "scraped.db", db, sizeof db) == -1)
 			continue;
 		sig = files_signature(db);
