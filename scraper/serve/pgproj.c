@@ -20,17 +20,25 @@
 #include "store/pg.h"
 
 int
-service_project_db(const struct service *s, const char *name, char *out, size_t outlen)
+service_project_db(const struct service *s, const char *name, int timeout_ms, char *out,
+		   size_t outlen)
 {
+	char limit[64] = "";
 	int n;
 
 	if (s->pg == NULL)
 		return service_project_path(s, name, "scraped.db", out, outlen);
-	if (strstr(s->pg, "://") != NULL)	/* a URI: %22 is '"', %3D is '=' */
-		n = snprintf(out, outlen, "%s%coptions=-csearch_path%%3D%%22scraper_%s%%22", s->pg,
-			     strchr(s->pg, '?') != NULL ? '&' : '?', name);
-	else
-		n = snprintf(out, outlen, "%s options='-csearch_path=\"scraper_%s\"'", s->pg, name);
+	if (strstr(s->pg, "://") != NULL) {	/* a URI: %22 is '"', %3D '=', %20 ' ' */
+		if (timeout_ms > 0)
+			snprintf(limit, sizeof limit, "%%20-cstatement_timeout%%3D%d", timeout_ms);
+		n = snprintf(out, outlen, "%s%coptions=-csearch_path%%3D%%22scraper_%s%%22%s", s->pg,
+			     strchr(s->pg, '?') != NULL ? '&' : '?', name, limit);
+	} else {
+		if (timeout_ms > 0)
+			snprintf(limit, sizeof limit, " -cstatement_timeout=%d", timeout_ms);
+		n = snprintf(out, outlen, "%s options='-csearch_path=\"scraper_%s\"%s'", s->pg, name,
+			     limit);
+	}
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 

@@ -46,7 +46,7 @@ extern char **environ;
 /* The project's database; a 404 answer when the project or its database is missing.
  * Returns 0 with path filled, or -1 when it answered. */
 static int
-project_db(struct request *r, const char *name, char *path, size_t pathlen,
+project_db(struct request *r, const char *name, int timeout_ms, char *path, size_t pathlen,
 	   enum MHD_Result *answer)
 {
 	sqlite3_stmt *st;
@@ -65,7 +65,7 @@ project_db(struct request *r, const char *name, char *path, size_t pathlen,
 		*answer = api_error(r, 404, "no project \"%s\"", name);
 		return -1;
 	}
-	if (service_project_db(r->s, name, path, pathlen) == -1) {
+	if (service_project_db(r->s, name, timeout_ms, path, pathlen) == -1) {
 		*answer = api_error(r, 500, "path too long");
 		return -1;
 	}
@@ -283,7 +283,7 @@ readapi_query(struct request *r, const char *name)
 	    strcmp(kw, "EXPLAIN") != 0)
 		return api_error(r, 400, "refused: the database is read-only here; a statement must"
 				 " start with SELECT, WITH, VALUES or EXPLAIN");
-	if (project_db(r, name, path, sizeof path, &answer) == -1)
+	if (project_db(r, name, (int)(QUERY_TIME_MAX * 1000), path, sizeof path, &answer) == -1)
 		return answer;
 	if (r->s->pg != NULL) {
 		/* PostgreSQL: `scraper query`, which runs it in a read-only transaction. */
@@ -515,7 +515,7 @@ readapi_items(struct request *r, const char *name, const char *type)
 		if (*p < 0x20 || *p == 0x7f)
 			return api_error(r, 400, "an item type has no control characters");
 	}
-	if (project_db(r, name, path, sizeof path, &answer) == -1)
+	if (project_db(r, name, 0, path, sizeof path, &answer) == -1)
 		return answer;
 	return stream_command(r, argv, fmt != NULL && strcmp(fmt, "csv") == 0 ?
 			      "text/csv; charset=utf-8; header=present" : "application/x-ndjson", 404);

@@ -99,8 +99,10 @@ int service_project_path(const struct service *s, const char *name, const char *
 			 char *out, size_t outlen);
 
 /* pgproj.c: a project's database: DATADIR/projects/NAME/scraped.db, or with --db a
- * conninfo whose search_path is the project's schema.  -1 when too long. */
-int service_project_db(const struct service *s, const char *name, char *out, size_t outlen);
+ * conninfo whose search_path is the project's schema (and whose statements are cut
+ * off after timeout_ms, when > 0).  -1 when too long. */
+int service_project_db(const struct service *s, const char *name, int timeout_ms, char *out,
+		       size_t outlen);
 /* With --db: create (before a job) or drop (with the project) its schema; 0 without.
  * 0, or -1 with err. */
 int service_project_schema(const struct service *s, const char *name, bool create, char *err,

@@ -1,13 +1,13 @@
 # serve-pg.sh: `scraper serve --db postgresql://...`: each project's crawl data in a
 # schema of its own (scraper_NAME) in the throwaway PostgreSQL server, service.db in
 # the data folder; two projects' jobs crawl into their schemas; query and items read
-# them through the API (query read-only there too); deleting a project drops its
+# them through the API (query read-only there too, and cut off after 60 s); deleting a project drops its
 # schema; --db wants a PostgreSQL connection string.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/pglib.sh"
 . "$top_srcdir/tests/fixtures/serve/lib.sh"
 
-pg_require 13
+pg_require 14
 pg_start
 
 run "$SCRAPER" serve -D "$T/x" --db "$T/some.db"
@@ -41,6 +41,8 @@ api GET "/api/v1/projects/shop/query" -G --data-urlencode "sql=SELECT name FROM 
     --data-urlencode "format=csv"
 is "$body" "$("$SCRAPER" query -d "postgresql://scraper@/postgres?host=$PGDIR&port=5432&options=-csearch_path%3Dscraper_shop" -f csv "SELECT name FROM gen ORDER BY name LIMIT 2")" \
    "query, csv: as scraper query prints it"
+api GET "/api/v1/projects/shop/query" -G --data-urlencode "sql=SELECT current_setting('statement_timeout') AS t"
+is "$(jget "$body" '$[0].t')" 1min "a query is cut off after 60 s, as on SQLite"
 api GET "/api/v1/projects/shop/query" -G --data-urlencode "sql=WITH d AS (DELETE FROM pages RETURNING 1) SELECT count(*) FROM d"
 like "$code:$body" "^400:.*read-only" "a write hidden in a WITH is refused by the server: 400"
 api GET "/api/v1/projects/shop/items/gen"
