@@ -40,7 +40,8 @@ is "$(psql_q "SELECT count(*) FROM frontier WHERE state <> 'done'")" 0 "nothing 
 # wait_pages URI N: until the database holds N pages (bounded: 30 s).
 wait_pages() {
 	i=0
-	while n=$(psql -X -q -A -t -d "$1" -c "SELECT count(*) FROM pages" 2>/dev/null) &&
+	# (no pages table yet, before the crawl's schema is made: psql fails, n is 0)
+	while n=$(psql -X -q -A -t -d "$1" -c "SELECT count(*) FROM pages" 2>/dev/null);
 	      [ "${n:-0}" -lt "$2" ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
