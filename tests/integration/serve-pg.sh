@@ -1,13 +1,14 @@
 # serve-pg.sh: `scraper serve --db postgresql://...`: each project's crawl data in a
 # schema of its own (scraper_NAME) in the throwaway PostgreSQL server, service.db in
 # the data folder; two projects' jobs crawl into their schemas; query and items read
-# them through the API (query read-only there too, and cut off after 60 s); deleting a project drops its
+# them through the API (query read-only there too, and cut off after 60 s), and
+# /metrics counts them; deleting a project drops its
 # schema; --db wants a PostgreSQL connection string.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/pglib.sh"
 . "$top_srcdir/tests/fixtures/serve/lib.sh"
 
-pg_require 14
+pg_require 17
 pg_start
 
 run "$SCRAPER" serve -D "$T/x" --db "$T/some.db"
@@ -47,6 +48,11 @@ api GET "/api/v1/projects/shop/query" -G --data-urlencode "sql=WITH d AS (DELETE
 like "$code:$body" "^400:.*read-only" "a write hidden in a WITH is refused by the server: 400"
 api GET "/api/v1/projects/shop/items/gen"
 is "$code:$(printf '%s\n' "$body" | grep -c '"name"')" "200:$N" "items: a line per item"
+
+api GET /metrics
+like "$body" "scraper_pages\{project=\"shop\",class=\"2xx\"\} $N" "metrics: pages by project and status class"
+like "$body" "scraper_items\{project=\"shop-2\",type=\"gen\"\} $N" "metrics: items by project and type"
+like "$body" "scraper_fetch_duration_seconds_count\{project=\"shop\"\} $N" "metrics: the fetch duration histogram"
 
 api DELETE /api/v1/projects/shop-2
 is "$code:$(psql_q "SELECT count(*) FROM pg_namespace WHERE nspname = 'scraper_shop-2'")" "200:0" \
