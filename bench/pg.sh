@@ -64,7 +64,9 @@ pages_in() { # DB -> pages with a response
 }
 
 fresh_pg() {
-	psql -X -q -d "$URI" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
+	psql -X -q -d "$URI" -c "SET client_min_messages TO warning" \
+		-c "DROP SCHEMA public CASCADE" -c "CREATE SCHEMA public" >/dev/null ||
+		die "cannot empty the database (see $PGDIR/log)"
 }
 
 # run NAME NODES: one crawl (or NODES at once), printing a row.
@@ -96,7 +98,8 @@ run() {
 	end=$(date +%s.%N)
 	sleep 1 # the backends exit after their crawl: let the postmaster reap them
 	p1=$(pg_ticks)
-	pages=$(pages_in "$db")
+	pages=$(pages_in "$db") || die "$name: cannot count the pages"
+	[ "${pages:-0}" -gt 0 ] || die "$name: no pages stored"
 	cpu=0
 	for n in $(seq 1 "$nodes"); do
 		cpu=$(awk -v a="$cpu" '{print a + $1 + $2}' "$BENCH_TMP/time.$n")
@@ -107,12 +110,27 @@ run() {
 		printf "%-10s %7d pages %7.2f s %8.1f pages/s   crawler CPU %6.2f ms/page   db server CPU %6.2f ms/page\n",
 		    name, pages, w, pages / w, cpu * 1000 / pages,
 		    (sql == "sqlite" ? 0 : pg / tick * 1000 / pages)
-	}'
+	}' | tee -a "$BENCH_TMP/rows"
 }
 
 echo "corpus $CORPUS, --workers $WORKERS, $(nproc) cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')"
+rm -f "$BENCH_TMP/rows"
 for r in $(seq 1 "$ROUNDS"); do
 	run sqlite 1
 	run pg-1node 1
 	run pg-3nodes 3
 done
+# Medians over the rounds, and PostgreSQL's pages/s as a share of SQLite's.
+awk '{ n[$1]++; v[$1, n[$1]] = $6 }
+function median(k,   i, j, t, a, m) {
+	m = n[k]
+	for (i = 1; i <= m; i++) a[i] = v[k, i]
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+END {
+	s = median("sqlite")
+	printf "median pages/s over %d rounds: sqlite %.1f, pg-1node %.1f (%.2fx), pg-3nodes %.1f (%.2fx)\n",
+	    n["sqlite"], s, median("pg-1node"), median("pg-1node") / s, median("pg-3nodes"),
+	    median("pg-3nodes") / s
+}' "$BENCH_TMP/rows"

@@ -165,6 +165,7 @@ static const char usage_stats[] =
 
 static const char usage_serve[] =
 "usage: scraper serve [-D DATADIR] [--listen ADDR:PORT] [--max-jobs N] [--token-file F]\n"
+"                     [--db postgresql://...]\n"
 "\n"
 "Run the service: projects, crawl jobs (each its own process), cron schedules (UTC),\n"
 "a JSON API under /api/v1/, Prometheus metrics at /metrics and a dashboard at /.\n"
@@ -175,6 +176,8 @@ static const char usage_serve[] =
 "      --max-jobs N     jobs running at once (default 2); the rest wait in order\n"
 "      --token-file F   require \"Authorization: Bearer TOKEN\" (the file's first line;\n"
 "                       else $SCRAPER_TOKEN); without a token only loopback is allowed\n"
+"      --db CONNINFO    keep each project's crawl data in this PostgreSQL database, in\n"
+"                       a schema scraper_NAME (service.db stays in DIR)\n"
 "  -v, --verbose        log every request\n"
 "  -h, --help           this text\n";
 
@@ -607,10 +610,11 @@ cmd_stats(int argc, char **argv)
 static int
 cmd_serve(int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_MAX_JOBS, O_TOKEN_FILE };
+	enum { O_LISTEN = 256, O_MAX_JOBS, O_TOKEN_FILE, O_DB };
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, 'D' },
 		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "db", required_argument, NULL, O_DB },
 		{ "max-jobs", required_argument, NULL, O_MAX_JOBS },
 		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -632,6 +636,12 @@ cmd_serve(int argc, char **argv)
 		case 'v': o.verbose++; break;
 		case 'h': fputs(usage_serve, stdout); return EXIT_DONE;
 		case O_LISTEN: o.listen = optarg; break;
+		case O_DB:
+			if (!store_is_pg(optarg))
+				return usage_error("serve", "--db wants a PostgreSQL connection string"
+						   " (postgresql://...), not '%s'", optarg);
+			o.db = optarg;
+			break;
 		case O_TOKEN_FILE: o.token_file = optarg; break;
 		case O_MAX_JOBS:
 			if (parse_long(optarg, 1, 1024, &v) == -1)

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <sqlite3.h>
 
 #include "base/clock.h"
 #include "base/exitcode.h"
@@ -85,37 +84,18 @@ collect_problem(void *ctx, const char *msg)
 	}
 }
 
-/* The pages that have a stored body, of one site or all, into *out. */
-static int
-body_pages(const char *path, const char *site, struct page_ref **out, size_t *n)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
-	int rc;
+struct page_list {
+	struct page_ref *v;
+	size_t n, cap;
+};
 
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		log_error("%s: %s", path, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
-	}
-	rc = sqlite3_prepare_v2(db, "SELECT url, site FROM pages WHERE body IS NOT NULL"
-				" AND (?1 IS NULL OR site = ?1) ORDER BY url", -1, &st, NULL);
-	if (rc == SQLITE_OK && site != NULL)
-		sqlite3_bind_text(st, 1, site, -1, SQLITE_STATIC);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = xgrow(*out, &cap, *n, sizeof **out);
-		(*out)[(*n)++] = (struct page_ref){ xstrdup((const char *)sqlite3_column_text(st, 0)),
-						    xstrdup((const char *)sqlite3_column_text(st, 1)) };
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE)
-		log_error("%s: %s", path, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return rc == SQLITE_DONE ? 0 : -1;
+static void
+add_page(void *ctx, const char *url, const char *site)
+{
+	struct page_list *l = ctx;
+
+	l->v = xgrow(l->v, &l->cap, l->n, sizeof *l->v);
+	l->v[l->n++] = (struct page_ref){ xstrdup(url), xstrdup(site) };
 }
 
 static int
@@ -201,15 +181,11 @@ reparse_run(const struct reparse_opts *o)
 	struct diags d = { 0 };
 	struct page_ref *pages = NULL;
 	size_t npages = 0;
-	char err[4200];
-	int lock = -1, code = EXIT_FAILED;
+	struct page_list pl = { 0 };
+	char err[4200], node[256];
+	int lock = -1, busy, code = EXIT_FAILED;
 	double start = clock_mono(), secs;
 
-	if (store_is_pg(o->db_path)) {
-		log_error("reparse reads the stored bodies of a SQLite database; it does not run"
-			  " on PostgreSQL yet");
-		return EXIT_USAGE;
-	}
 	ex_init();
 	if ((rp.rules = rules_load_dir(o->config_dir, !o->config_given, &d)) == NULL) {
 		diags_print(&d, stderr);
@@ -221,14 +197,28 @@ reparse_run(const struct reparse_opts *o)
 		log_error("%s", err);
 		goto out;
 	}
-	if ((rp.store = store_open(o->db_path, 0, err, sizeof err)) == NULL ||
-	    store_begin_run(rp.store, "reparse", err, sizeof err) == -1 ||
-	    views_create(rp.store, rp.rules, err, sizeof err) == -1) {
+	if ((rp.store = store_open(o->db_path, 0, err, sizeof err)) == NULL) {
 		log_error("%s", err);
 		goto out;
 	}
-	if (body_pages(o->db_path, o->site, &pages, &npages) == -1)
+	/* PostgreSQL has no crawl lock (nodes share it): no node may be crawling. */
+	if ((busy = store_node_crawling(rp.store, node, sizeof node, err, sizeof err)) != 0) {
+		if (busy == 1)
+			log_error("node '%s' is crawling %s; reparse runs when no node is"
+				  " (a node that died counts until its lease lapses)", node,
+				  o->db_path);
+		else
+			log_error("%s", err);
 		goto out;
+	}
+	if (store_begin_run(rp.store, "reparse", err, sizeof err) == -1 ||
+	    views_create(rp.store, rp.rules, err, sizeof err) == -1 ||
+	    store_body_pages(rp.store, o->site, add_page, &pl, err, sizeof err) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	pages = pl.v;
+	npages = pl.n;
 	code = EXIT_DONE;
 	for (size_t i = 0; i < npages && code == EXIT_DONE; i++) {
 		if (reparse_page(&rp, &pages[i]) == -1)
@@ -250,11 +240,11 @@ reparse_run(const struct reparse_opts *o)
 out:
 	for (size_t i = 0; i < rp.nbatch; i++)
 		store_op_free(rp.batch[i]);
-	for (size_t i = 0; i < npages; i++) {
-		free(pages[i].url);
-		free(pages[i].site);
+	for (size_t i = 0; i < pl.n; i++) {
+		free(pl.v[i].url);
+		free(pl.v[i].site);
 	}
-	free(pages);
+	free(pl.v);
 	store_close(rp.store);
 	db_lock_release(lock);
 	rule_set_free(rp.rules);

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include "read/pgread.h"
+#include "read/warc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -612,6 +613,80 @@ export_record(struct buf *b, enum out_format format, const PGresult *r, char **f
 	buf_puts(b, format == FMT_CSV ? "\r\n" : "}");
 }
 
+/* export -f warc: read/warc.c's records from the pages with a stored body, one row at
+ * a time (memory: one body). */
+static int
+export_warc(PGconn *c, const struct export_opts *o)
+{
+	PGresult *r;
+	FILE *fp = stdout;
+	struct buf body;
+	char tmp[4200], err[600];
+	int code = EXIT_DONE;
+
+	if (o->out_path != NULL) {
+		snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->out_path, (long)getpid());
+		if ((fp = fopen(tmp, "w")) == NULL) {
+			log_error("cannot write %s: %s", tmp, strerror(errno));
+			return EXIT_FAILED;
+		}
+	}
+	if (warc_begin(fp, err, sizeof err) == -1) {
+		log_error("%s", err);
+		code = EXIT_FAILED;
+	}
+	if (code == EXIT_DONE && (!PQsendQuery(c, WARC_PAGES_SQL) || !PQsetSingleRowMode(c))) {
+		pg_message(PQerrorMessage(c), err, sizeof err);
+		log_error("reading the stored bodies: %s", err);
+		code = EXIT_FAILED;
+	}
+	buf_init(&body, 1u << 30);
+	while (code == EXIT_DONE && (r = PQgetResult(c)) != NULL) {
+		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+			size_t n;
+			unsigned char *data = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 3),
+							      &n);
+			if (data == NULL) {
+				log_error("out of memory");
+				code = EXIT_FAILED;
+			} else if (warc_page(fp, &body, PQgetvalue(r, 0, 0),
+					     PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1),
+					     PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2), data, n,
+					     strtoll(PQgetvalue(r, 0, 4), NULL, 10), PQgetvalue(r, 0, 5),
+					     PQgetvalue(r, 0, 6), err, sizeof err) == -1) {
+				log_error("%s", err);
+				code = EXIT_FAILED;
+			}
+			PQfreemem(data);
+		} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			pg_message(PQresultErrorMessage(r), err, sizeof err);
+			log_error("reading the stored bodies: %s", err);
+			code = EXIT_FAILED;
+		}
+		PQclear(r);
+	}
+	while ((r = PQgetResult(c)) != NULL)
+		PQclear(r);
+	buf_free(&body);
+	if (code == EXIT_DONE && fflush(fp) == EOF) {
+		log_error("writing: %s", strerror(errno));
+		code = EXIT_FAILED;
+	}
+	if (fp != stdout) {
+		if (fclose(fp) == EOF && code == EXIT_DONE) {
+			log_error("cannot write %s: %s", tmp, strerror(errno));
+			code = EXIT_FAILED;
+		}
+		if (code == EXIT_DONE && rename(tmp, o->out_path) == -1) {
+			log_error("cannot write %s: %s", o->out_path, strerror(errno));
+			code = EXIT_FAILED;
+		}
+		if (code != EXIT_DONE)
+			unlink(tmp);
+	}
+	return code;
+}
+
 int
 pgread_export(const struct export_opts *o)
 {
@@ -626,12 +701,13 @@ pgread_export(const struct export_opts *o)
 	struct buf b, sel;
 	int code = EXIT_DONE;
 
-	if (o->warc) {
-		log_error("export -f warc reads a SQLite database; not yet on PostgreSQL");
-		return EXIT_USAGE;
-	}
 	if ((c = connect_ro(o->db_path)) == NULL)
 		return EXIT_FAILED;
+	if (o->warc) {
+		code = export_warc(c, o);
+		PQfinish(c);
+		return code;
+	}
 	/* The fields: every key of the type's items, in the order first seen. */
 	r = PQexecParams(c, "SELECT e.key FROM (SELECT data, url, idx FROM items WHERE type = $1)"
 			    " i, jsonb_each(i.data) WITH ORDINALITY e(key, value, n)"

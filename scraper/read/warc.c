@@ -223,54 +223,68 @@ write_page(FILE *fp, const char *url, const char *date, const char *headers,
 }
 
 int
+warc_begin(FILE *fp, char *err, size_t errlen)
+{
+	char now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	if (write_warcinfo(fp, now) == -1) {
+		snprintf(err, errlen, "writing: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+warc_page(FILE *fp, struct buf *body, const char *url, const char *date, const char *headers,
+	  const void *packed, size_t packed_len, int64_t size, const char *digest,
+	  const char *codec, char *err, size_t errlen)
+{
+	char berr[200];
+
+	if (codec == NULL || strcmp(codec, BODY_CODEC) != 0 || size < 0 ||
+	    (uint64_t)size > WARC_BODY_MAX ||
+	    body_unpack(packed, packed_len, (size_t)size, digest, body, berr, sizeof berr) == -1) {
+		fprintf(stderr, "scraper: %s: %s; left out of the WARC file\n", url,
+			codec == NULL || strcmp(codec, BODY_CODEC) != 0 ? "unknown codec" : berr);
+		return 1;
+	}
+	if (write_page(fp, url, date ? date : "1970-01-01T00:00:00Z",
+		       headers ? headers : "HTTP/1.1 200 OK\r\n\r\n", body) == -1) {
+		snprintf(err, errlen, "writing: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 warc_write(sqlite3 *db, FILE *fp, volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	struct buf body;
-	char berr[200];
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT p.url, p.fetched_at, p.headers, b.data, b.size, b.digest, b.codec"
-			       " FROM pages p JOIN bodies b ON b.digest = p.body ORDER BY p.url",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, WARC_PAGES_SQL, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		return -1;
 	}
 	buf_init(&body, WARC_BODY_MAX);
 	rc = sqlite3_step(st);
-	{
-		char now[32];
-		time_t t = time(NULL);
-		struct tm tm;
-		strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-		if (write_warcinfo(fp, now) == -1) {
-			snprintf(err, errlen, "writing: %s", strerror(errno));
-			rc = -1;
-		}
-	}
+	if (warc_begin(fp, err, errlen) == -1)
+		rc = -1;
 	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-		const char *url = (const char *)sqlite3_column_text(st, 0);
-		const char *date = (const char *)sqlite3_column_text(st, 1);
-		const char *headers = (const char *)sqlite3_column_text(st, 2);
-		const char *codec = (const char *)sqlite3_column_text(st, 6);
-		sqlite3_int64 size = sqlite3_column_int64(st, 4);
 		if (*stop) {
 			rc = -4;
 			break;
 		}
-		if (codec == NULL || strcmp(codec, BODY_CODEC) != 0 || size < 0 ||
-		    (uint64_t)size > WARC_BODY_MAX ||
-		    body_unpack(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-				(size_t)size, (const char *)sqlite3_column_text(st, 5), &body, berr,
-				sizeof berr) == -1) {
-			fprintf(stderr, "scraper: %s: %s; left out of the WARC file\n", url,
-				codec == NULL || strcmp(codec, BODY_CODEC) != 0 ? "unknown codec" : berr);
-			continue;
-		}
-		if (write_page(fp, url, date ? date : "1970-01-01T00:00:00Z",
-			       headers ? headers : "HTTP/1.1 200 OK\r\n\r\n", &body) == -1) {
-			snprintf(err, errlen, "writing: %s", strerror(errno));
+		if (warc_page(fp, &body, (const char *)sqlite3_column_text(st, 0),
+			      (const char *)sqlite3_column_text(st, 1),
+			      (const char *)sqlite3_column_text(st, 2), sqlite3_column_blob(st, 3),
+			      (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_int64(st, 4),
+			      (const char *)sqlite3_column_text(st, 5),
+			      (const char *)sqlite3_column_text(st, 6), err, errlen) == -1) {
 			rc = -1;
 			break;
 		}

@@ -126,7 +126,7 @@ jobs_recover(struct service *s)
 		double deadline = clock_mono() + RECOVER_GRACE;
 		bool killed = false;
 
-		service_project_path(s, project, "scraped.db", db, sizeof db);
+		service_project_db(s, project, 0, db, sizeof db);
 		if (pid > 0 && crawl_alive(pid, db)) {
 			log_info("job %lld: its crawl (pid %d) still runs; stopping it first",
 				 (long long)id, (int)pid);
@@ -178,7 +178,7 @@ job_command(struct service *s, const char *project, int64_t id, bool recrawl, bo
 	memset(c, 0, sizeof *c);
 	snprintf(rest, sizeof rest, "jobs/%lld.log", (long long)id);
 	if (service_project_path(s, project, "config", c->cfg, sizeof c->cfg) == -1 ||
-	    service_project_path(s, project, "scraped.db", c->db, sizeof c->db) == -1 ||
+	    service_project_db(s, project, 0, c->db, sizeof c->db) == -1 ||
 	    service_project_path(s, project, "seeds.txt", c->seeds, sizeof c->seeds) == -1 ||
 	    service_project_path(s, project, rest, c->log, sizeof c->log) == -1)
 		return -1;
@@ -314,6 +314,10 @@ job_start(struct service *s, int64_t id, const char *project, bool recrawl, bool
 	}
 	if (access(c.seeds, R_OK) == -1) {
 		snprintf(why, sizeof why, "%s: %s", c.seeds, strerror(errno));
+		job_failed_to_start(s, id, project, why);
+		return;
+	}
+	if (service_project_schema(s, project, true, why, sizeof why) == -1) {
 		job_failed_to_start(s, id, project, why);
 		return;
 	}

@@ -20,7 +20,9 @@
  * most every STATS_MIN_AGE seconds, and only when the database files changed (size or
  * modification time of the database and its -wal), so scraping /metrics every few
  * seconds does not scan a big idle database at all.  The scans run outside the service
- * lock, on the read side's read-only connection.
+ * lock, on the read side's read-only connection.  With serve --db the database is the
+ * project's PostgreSQL schema: the same counts, on a connection of their own, and the
+ * signature is the server's count of rows written to its pages table.
  */
 #include "config.h"
 
@@ -30,6 +32,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libpq-fe.h>
+
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/oom.h"
@@ -37,6 +41,7 @@
 #include "serve/api.h"
 
 #define STATS_MIN_AGE 5.0
+#define STATS_QUERY_MAX 30.0	/* seconds one scan of a PostgreSQL project may take */
 #define METRICS_MAX (64u << 20)
 
 static const double buckets[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
@@ -146,6 +151,97 @@ stats_scan(struct project_stats *p, const char *db)
 	query_db_close(&q);
 }
 
+/* The rows of one statement on c, or NULL (an error: the figures stay empty). */
+static PGresult *
+pg_rows(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		return r;
+	PQclear(r);
+	return NULL;
+}
+
+/* Rows written to the project's pages table so far (the server's statistics, updated
+ * within a second or so of each commit), -1 when unknown. */
+static long long
+pg_signature(PGconn *c)
+{
+	PGresult *r = pg_rows(c, "SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
+			      " WHERE schemaname = current_schema() AND relname = 'pages'");
+	long long sig = -1;
+
+	if (r != NULL && PQntuples(r) == 1)
+		sig = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return sig;
+}
+
+/* stats_scan on PostgreSQL: the same figures from the project's schema. */
+static void
+stats_scan_pg(struct project_stats *p, PGconn *c)
+{
+	PGresult *r;
+	char sql[1024];
+	size_t n, cap = 0;
+
+	stats_clear(p);
+	if ((r = pg_rows(c, "SELECT CASE WHEN status BETWEEN 100 AND 599 THEN status / 100 - 1"
+			 " ELSE 5 END, count(*) FROM pages GROUP BY 1")) == NULL)
+		return;
+	p->have = true;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int k = atoi(PQgetvalue(r, i, 0));
+		if (k >= 0 && k < NCLASSES)
+			p->pages[k] += strtoll(PQgetvalue(r, i, 1), NULL, 10);
+	}
+	PQclear(r);
+	n = (size_t)snprintf(sql, sizeof sql, "SELECT count(*), coalesce(sum(elapsed_ms), 0)");
+	for (size_t i = 0; i < NBUCKETS; i++)
+		n += (size_t)snprintf(sql + n, sizeof sql - n,
+				      ", count(*) FILTER (WHERE elapsed_ms <= %g)", buckets[i] * 1000);
+	snprintf(sql + n, sizeof sql - n, " FROM pages WHERE elapsed_ms IS NOT NULL");
+	if ((r = pg_rows(c, sql)) != NULL && PQntuples(r) == 1) {
+		p->count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		p->sum = strtod(PQgetvalue(r, 0, 1), NULL) / 1000;
+		for (size_t i = 0; i < NBUCKETS; i++)
+			p->hist[i] = strtoll(PQgetvalue(r, 0, 2 + (int)i), NULL, 10);
+	}
+	PQclear(r);
+	if ((r = pg_rows(c, "SELECT type, count(*) FROM items GROUP BY type ORDER BY type")) == NULL)
+		return;
+	for (int i = 0; i < PQntuples(r) && p->nitems < 10000; i++) {
+		p->items = xgrow(p->items, &cap, p->nitems, sizeof *p->items);
+		p->items[p->nitems].type = xstrdup(PQgetvalue(r, i, 0));
+		p->items[p->nitems++].n = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+	}
+	PQclear(r);
+}
+
+/* One project on PostgreSQL: scanned again when its pages table was written since. */
+static void
+stats_refresh_pg(struct service *s, struct project_stats *p)
+{
+	char db[4096];
+	PGconn *c;
+	long long sig;
+
+	if (service_project_db(s, p->project, (int)(STATS_QUERY_MAX * 1000), db, sizeof db) == -1)
+		return;
+	c = PQconnectdb(db);
+	if (c != NULL && PQstatus(c) == CONNECTION_OK) {
+		sig = pg_signature(c);
+		if (sig == -1)
+			stats_clear(p);	/* no schema or no pages table yet */
+		else if (sig != p->sig || !p->have)
+			stats_scan_pg(p, c);
+		p->sig = sig;
+	}
+	PQfinish(c);
+	p->at = clock_mono();
+}
+
 /* Bring the cache up to date with the projects in service.db.  Returns with
  * stats_lock held: the caller writes from the cache, then unlocks. */
 static void
@@ -199,8 +295,13 @@ stats_refresh(struct service *s)
 		struct project_stats *p = &s->stats[i];
 		char db[4096];
 		long long sig;
-		if (clock_mono() - p->at < STATS_MIN_AGE ||
-		    service_project_path(s, p->project, "scraped.db", db, sizeof db) == -1)
+		if (clock_mono() - p->at < STATS_MIN_AGE)
+			continue;
+		if (s->pg != NULL) {
+			stats_refresh_pg(s, p);
+			continue;
+		}
+		if (service_project_path(s, p->project, "scraped.db", db, sizeof db) == -1)
 			continue;
 		sig = files_signature(db);
 		if (sig != p->sig || !p->have)

@@ -223,7 +223,7 @@ enum MHD_Result
 project_delete(struct request *r, const char *name)
 {
 	struct service *s = r->s;
-	char dir[4096], gone[4096];
+	char dir[4096], gone[4096], err[1024];
 	sqlite3_stmt *st;
 	int64_t active;
 	bool found = false;
@@ -273,6 +273,8 @@ project_delete(struct request *r, const char *name)
 	metrics_forget(s, name);
 	if (gone[0] != '\0' && project_remove_tree(gone) == -1)
 		log_warn("%s: %s", gone, strerror(errno));
+	if (service_project_schema(s, name, false, err, sizeof err) == -1)
+		log_warn("project %s: dropping its schema: %s", name, err);
 	return api_json(r, 200, json_pack("{s:s}", "deleted", name));
 }
 

@@ -46,7 +46,7 @@ extern char **environ;
 /* The project's database; a 404 answer when the project or its database is missing.
  * Returns 0 with path filled, or -1 when it answered. */
 static int
-project_db(struct request *r, const char *name, char *path, size_t pathlen,
+project_db(struct request *r, const char *name, int timeout_ms, char *path, size_t pathlen,
 	   enum MHD_Result *answer)
 {
 	sqlite3_stmt *st;
@@ -65,11 +65,11 @@ project_db(struct request *r, const char *name, char *path, size_t pathlen,
 		*answer = api_error(r, 404, "no project \"%s\"", name);
 		return -1;
 	}
-	if (service_project_path(r->s, name, "scraped.db", path, pathlen) == -1) {
+	if (service_project_db(r->s, name, timeout_ms, path, pathlen) == -1) {
 		*answer = api_error(r, 500, "path too long");
 		return -1;
 	}
-	if (stat(path, &sb) == -1) {
+	if (r->s->pg == NULL && stat(path, &sb) == -1) {
 		*answer = api_error(r, 404, "project \"%s\" has no database yet: no job has run", name);
 		return -1;
 	}
@@ -258,6 +258,9 @@ query_free(void *cls)
 	free(q);
 }
 
+static enum MHD_Result stream_command(struct request *r, char *const argv[], const char *ctype,
+				      unsigned code_usage);
+
 enum MHD_Result
 readapi_query(struct request *r, const char *name)
 {
@@ -280,8 +283,15 @@ readapi_query(struct request *r, const char *name)
 	    strcmp(kw, "EXPLAIN") != 0)
 		return api_error(r, 400, "refused: the database is read-only here; a statement must"
 				 " start with SELECT, WITH, VALUES or EXPLAIN");
-	if (project_db(r, name, path, sizeof path, &answer) == -1)
+	if (project_db(r, name, (int)(QUERY_TIME_MAX * 1000), path, sizeof path, &answer) == -1)
 		return answer;
+	if (r->s->pg != NULL) {
+		/* PostgreSQL: `scraper query`, which runs it in a read-only transaction. */
+		char *argv[] = { "scraper", "query", "-d", path, "-f", fmt != NULL ? (char *)fmt :
+				 "json", (char *)sql, NULL };
+		return stream_command(r, argv, types[fmt == NULL || strcmp(fmt, "json") == 0 ? 0 :
+						     strcmp(fmt, "jsonl") == 0 ? 1 : 2], 400);
+	}
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return api_error(r, 500, "out of memory");
 	q->format = fmt == NULL || strcmp(fmt, "json") == 0 ? Q_JSON :
@@ -425,29 +435,18 @@ items_free(void *cls)
 	free(x);
 }
 
-enum MHD_Result
-readapi_items(struct request *r, const char *name, const char *type)
+/* Run a scraper command (argv) and stream its standard output as the answer, of type
+ * ctype; when it writes nothing and fails, its message is the error (exit 2, a usage
+ * problem: code_usage; else 500). */
+static enum MHD_Result
+stream_command(struct request *r, char *const argv[], const char *ctype, unsigned code_usage)
 {
-	const char *fmt = api_arg(r, "format");
-	char path[4096], msg[2048];
-	char *argv[] = { "scraper", "export", "-d", path, "-t", (char *)type, "-f",
-			 fmt != NULL ? (char *)fmt : "jsonl", NULL };
-	enum MHD_Result answer;
+	char msg[2048];
 	struct MHD_Response *resp;
 	struct xstream *x;
 	int outp[2], errp[2];
 	ssize_t n;
 
-	if (fmt != NULL && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "csv") != 0)
-		return api_error(r, 400, "format: \"%.40s\" is not one of jsonl, csv", fmt);
-	if (*type == '\0' || strlen(type) > 256)
-		return api_error(r, 400, "give an item type");
-	for (const unsigned char *p = (const unsigned char *)type; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return api_error(r, 400, "an item type has no control characters");
-	}
-	if (project_db(r, name, path, sizeof path, &answer) == -1)
-		return answer;
 	if ((x = calloc(1, sizeof *x)) == NULL)
 		return api_error(r, 500, "out of memory");
 	if (pipe2(outp, O_CLOEXEC) == -1) {
@@ -483,9 +482,9 @@ readapi_items(struct request *r, const char *name, const char *type)
 		x_reap(x, false);
 		if (!WIFEXITED(x->status) || WEXITSTATUS(x->status) != 0) {
 			const char *text = strstr(msg, "error: ") ? strstr(msg, "error: ") + 7 : msg;
-			int code = WIFEXITED(x->status) && WEXITSTATUS(x->status) == 2 ? 404 : 500;
+			unsigned code = WIFEXITED(x->status) && WEXITSTATUS(x->status) == 2 ? code_usage : 500;
 			items_free(x);
-			return api_error(r, (unsigned)code, "%s", *text ? text : "export failed");
+			return api_error(r, code, "%s", *text ? text : "the command failed");
 		}
 	} else {
 		x->nfirst = (size_t)n;
@@ -496,6 +495,28 @@ readapi_items(struct request *r, const char *name, const char *type)
 		items_free(x);
 		return MHD_NO;
 	}
-	return api_send(r, 200, resp, fmt != NULL && strcmp(fmt, "csv") == 0 ?
-			"text/csv; charset=utf-8; header=present" : "application/x-ndjson");
+	return api_send(r, 200, resp, ctype);
+}
+
+enum MHD_Result
+readapi_items(struct request *r, const char *name, const char *type)
+{
+	const char *fmt = api_arg(r, "format");
+	char path[4096];
+	char *argv[] = { "scraper", "export", "-d", path, "-t", (char *)type, "-f",
+			 fmt != NULL ? (char *)fmt : "jsonl", NULL };
+	enum MHD_Result answer;
+
+	if (fmt != NULL && strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "csv") != 0)
+		return api_error(r, 400, "format: \"%.40s\" is not one of jsonl, csv", fmt);
+	if (*type == '\0' || strlen(type) > 256)
+		return api_error(r, 400, "give an item type");
+	for (const unsigned char *p = (const unsigned char *)type; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return api_error(r, 400, "an item type has no control characters");
+	}
+	if (project_db(r, name, 0, path, sizeof path, &answer) == -1)
+		return answer;
+	return stream_command(r, argv, fmt != NULL && strcmp(fmt, "csv") == 0 ?
+			      "text/csv; charset=utf-8; header=present" : "application/x-ndjson", 404);
 }

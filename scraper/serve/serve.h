@@ -15,6 +15,7 @@ struct serve_opts {
 	const char *token_file;	/* --token-file: the bearer token's file, or NULL */
 	const char *token;	/* SCRAPER_TOKEN, or NULL; token_file wins */
 	int verbose;		/* -v: log every request */
+	const char *db;		/* --db: projects' crawl data in this PostgreSQL database */
 };
 
 /* Run the service; returns an enum exit_code (2 for a usage problem, such as a

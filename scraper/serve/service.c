@@ -41,6 +41,7 @@
 #include "extract.h"
 #include "serve/service.h"
 #include "serve/spec.h"
+#include "store/pg.h"
 
 #define STOP_GRACE 20.0		/* seconds jobs get to stop when the service stops */
 #define TOKEN_MAX 4096
@@ -235,6 +236,7 @@ service_free(struct service *s)
 	svcdb_close(s);
 	free(s->jobs);
 	free(s->datadir);
+	free(s->pg);
 	free(s->token);
 	if (s->wake_fd[0] != -1) {
 		close(s->wake_fd[0]);
@@ -262,6 +264,7 @@ serve_run(const struct serve_opts *o)
 	pthread_mutex_init(&s.stats_lock, NULL);
 	s.max_jobs = o->max_jobs;
 	s.verbose = o->verbose;
+	s.pg = o->db != NULL ? xstrdup(o->db) : NULL;
 	log_init("serve", NULL, o->verbose > 1 ? LOGL_DEBUG : LOGL_INFO);
 
 	if (spec_parse_listen(o->listen, &ss, &sslen, &loopback, err, sizeof err) == -1 ||
@@ -330,6 +333,11 @@ serve_run(const struct serve_opts *o)
 		if (host[0] == '\0')
 			snprintf(host, sizeof host, "0.0.0.0");
 		fprintf(stderr, "scraper serve: listening on http://%s:%d\n", host, port);
+	}
+	if (s.pg != NULL) {
+		char shown[512];
+		pg_display(s.pg, shown, sizeof shown);
+		log_info("projects' crawl data in PostgreSQL at %s, a schema each", shown);
 	}
 	log_info("data in %s; at most %d job%s at once; %s", s.datadir, s.max_jobs,
 		 s.max_jobs == 1 ? "" : "s", s.token ? "a token is required" : "no token (loopback only)");

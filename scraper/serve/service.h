@@ -71,6 +71,7 @@ struct service {
 	size_t njobs, jobs_cap;
 
 	char *datadir;		/* absolute */
+	char *pg;		/* --db: projects in PostgreSQL (pgproj.c); NULL: SQLite */
 	char *token;		/* NULL: no authentication (loopback only) */
 	size_t token_len;
 	int max_jobs;
@@ -96,6 +97,16 @@ void service_iso_time(double t, char out[32]);
 /* DATADIR/projects/NAME[/rest]; -1 when too long. */
 int service_project_path(const struct service *s, const char *name, const char *rest,
 			 char *out, size_t outlen);
+
+/* pgproj.c: a project's database: DATADIR/projects/NAME/scraped.db, or with --db a
+ * conninfo whose search_path is the project's schema (and whose statements are cut
+ * off after timeout_ms, when > 0).  -1 when too long. */
+int service_project_db(const struct service *s, const char *name, int timeout_ms, char *out,
+		       size_t outlen);
+/* With --db: create (before a job) or drop (with the project) its schema; 0 without.
+ * 0, or -1 with err. */
+int service_project_schema(const struct service *s, const char *name, bool create, char *err,
+			   size_t errlen);
 
 /* svcdb.c: service.db */
 int svcdb_open(struct service *s, char *err, size_t errlen);

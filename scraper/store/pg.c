@@ -6,8 +6,9 @@
  *
  * The writer thread owns the connection once it runs, as store.c's does.  It takes
  * the op that woke it and whatever else is queued (up to BATCH_OPS, or BATCH_S of
- * work) and applies them in one transaction, each settled URL in one round trip
- * (scraper_settle in pgschema.c).  An op's effects are never half applied: when the
+ * work) and applies them in one transaction, each settled URL in one statement
+ * (scraper_settle in pgschema.c), every statement of the batch pipelined (one round
+ * trip per transaction: see send_q).  An op's effects are never half applied: when the
  * transaction fails, it is rolled back and the whole batch is applied again in a new
  * one, after reconnecting (with backoff, for up to OUTAGE_MAX_S) when the connection
  * was lost, or at once after a deadlock or serialization failure between nodes.
@@ -68,6 +69,15 @@ struct pgstore {
 	struct buf doc;		/* the op being sent, as JSON */
 	struct store_op **batch;
 	size_t nbatch;
+	/* The statements of the batch sent and not yet answered (pipeline mode), each
+	 * with what reads its answer (NULL: a command) and the op it belongs to. */
+	struct pending {
+		int (*done)(struct pgstore *, struct store_op *, const PGresult *);
+		struct store_op *op;
+	} *pend;
+	size_t npend, cpend;
+	bool perr;		/* a statement of the pipeline failed: perrmsg, sqlstate */
+	char perrmsg[600];
 };
 
 /* ---- helpers ---- */
@@ -261,16 +271,19 @@ leave(struct pgstore *p)
 	const char *params[2] = { p->node, now };
 	const char *ended[2] = { run, now };
 
-	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK || p->node == NULL)
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK ||
+	    (p->node == NULL && p->run == 0))
 		return;
 	iso8601(clock_wall(), now);
 	snprintf(run, sizeof run, "%lld", (long long)p->run);
 	PQclear(PQexec(p->conn, "BEGIN"));
-	PQclear(query(p, "UPDATE frontier SET state = 'queued', node = NULL, updated_at = $2"
-		      " WHERE state = 'inflight' AND node = $1", 2, params, NULL, 0));
-	PQclear(query(p, "UPDATE sites SET node = NULL, expires_at = NULL WHERE node = $1", 1,
-		      params, NULL, 0));
-	PQclear(query(p, "DELETE FROM nodes WHERE node = $1", 1, params, NULL, 0));
+	if (p->node != NULL) {
+		PQclear(query(p, "UPDATE frontier SET state = 'queued', node = NULL, updated_at = $2"
+			      " WHERE state = 'inflight' AND node = $1", 2, params, NULL, 0));
+		PQclear(query(p, "UPDATE sites SET node = NULL, expires_at = NULL WHERE node = $1",
+			      1, params, NULL, 0));
+		PQclear(query(p, "DELETE FROM nodes WHERE node = $1", 1, params, NULL, 0));
+	}
 	if (p->run > 0)
 		PQclear(query(p, "UPDATE runs SET finished_at = $2 WHERE id = $1::bigint", 2, ended,
 			      NULL, 0));
@@ -289,6 +302,7 @@ pg_close(struct pgstore *p)
 	if (p->conn != NULL)
 		PQfinish(p->conn);
 	buf_free(&p->doc);
+	free(p->pend);
 	free(p->batch);
 	free(p->conninfo);
 	free(p->node);
@@ -416,13 +430,15 @@ pg_begin_run(struct pgstore *p, const char *kind, char *err, size_t errlen)
 /* Each row of sql, one at a time (single-row mode: a large frontier is never held
  * whole). */
 static int
-each_row(struct pgstore *p, const char *sql, void (*row)(void *, const PGresult *), void *ctx,
-	 const char *what, char *err, size_t errlen)
+each_row_params(struct pgstore *p, const char *sql, int n, const char *const *params,
+		void (*row)(void *, const PGresult *), void *ctx, const char *what, char *err,
+		size_t errlen)
 {
 	PGresult *r;
 	int rc = 0;
 
-	if (!PQsendQuery(p->conn, sql) || !PQsetSingleRowMode(p->conn)) {
+	if (!PQsendQueryParams(p->conn, sql, n, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(p->conn)) {
 		set_err(p, what, err, errlen);
 		return -1;
 	}
@@ -439,6 +455,13 @@ each_row(struct pgstore *p, const char *sql, void (*row)(void *, const PGresult 
 		PQclear(r);
 	}
 	return rc;
+}
+
+static int
+each_row(struct pgstore *p, const char *sql, void (*row)(void *, const PGresult *), void *ctx,
+	 const char *what, char *err, size_t errlen)
+{
+	return each_row_params(p, sql, 0, NULL, row, ctx, what, err, errlen);
 }
 
 struct scan_ctx {
@@ -492,6 +515,54 @@ pg_scan_robots(struct pgstore *p, void (*each)(void *, const char *, int, int64_
 
 	return each_row(p, "SELECT site, status, fetched_unix FROM robots", robots_row, &sc,
 			"reading the robots.txt cache", err, errlen);
+}
+
+struct body_ctx {
+	void (*each)(void *, const char *, const char *);
+	void *ctx;
+};
+
+static void
+body_row(void *arg, const PGresult *r)
+{
+	struct body_ctx *bc = arg;
+
+	bc->each(bc->ctx, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+}
+
+int
+pg_body_pages(struct pgstore *p, const char *site,
+	      void (*each)(void *ctx, const char *url, const char *site), void *ctx, char *err,
+	      size_t errlen)
+{
+	struct body_ctx bc = { each, ctx };
+	const char *params[1] = { site };
+
+	return each_row_params(p, "SELECT url, site FROM pages WHERE body IS NOT NULL"
+			       " AND ($1::text IS NULL OR site = $1) ORDER BY url", 1, params,
+			       body_row, &bc, "reading the pages with stored bodies", err, errlen);
+}
+
+/* A node counts as crawling until its row is gone (it left) or its lease has lapsed
+ * (it died). */
+int
+pg_node_crawling(struct pgstore *p, char *node, size_t nodelen, char *err, size_t errlen)
+{
+	char lease[16];
+	const char *params[1] = { lease };
+	PGresult *r;
+	int found;
+
+	snprintf(lease, sizeof lease, "%d", p->lease_s);
+	r = query(p, "SELECT node FROM nodes WHERE seen_at > now() - interval '1 second' *"
+		  " $1::integer ORDER BY node LIMIT 1", 1, params, err, errlen);
+	if (r == NULL)
+		return -1;
+	found = PQntuples(r) > 0;
+	if (found)
+		snprintf(node, nodelen, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return found;
 }
 
 int
@@ -818,13 +889,109 @@ settle_doc(struct pgstore *p, const struct store_op *op, const char *now)
 
 /* ---- applying ops (on the writer thread, in its transaction) ---- */
 
+/*
+ * The writer sends a batch's statements in libpq's pipeline mode: BEGIN, every op's
+ * statements, COMMIT and a sync go out without waiting for answers, and the answers
+ * are read after the sync, in order, each by its op's reader (refill rows, a
+ * robots.txt body, leases).  A batch costs one round trip (libpq reads answers while
+ * it writes, so a large batch cannot block both ends).  No statement depends on
+ * another's answer.  After the first failure the server skips the rest to the sync
+ * (PGRES_PIPELINE_ABORTED), and the transaction is rolled back.
+ */
+static int
+send_q(struct pgstore *p, const char *sql, int n, const char *const *params, const int *lengths,
+       const int *formats, int (*done)(struct pgstore *, struct store_op *, const PGresult *),
+       struct store_op *op)
+{
+	static const Oid types[PARAMS_MAX] = { TEXT_OID, TEXT_OID, TEXT_OID, TEXT_OID,
+					       TEXT_OID, TEXT_OID, TEXT_OID, TEXT_OID };
+
+	if (p->npend == p->cpend) {
+		size_t cap = p->cpend ? p->cpend * 2 : 256;
+		struct pending *v = realloc(p->pend, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		p->pend = v;
+		p->cpend = cap;
+	}
+	if (!PQsendQueryParams(p->conn, sql, n, n > 0 && formats == NULL ? types : NULL, params,
+			       lengths, formats, 0))
+		return -1;
+	p->pend[p->npend++] = (struct pending){ done, op };
+	return 0;
+}
+
 static int
 run1(struct pgstore *p, const char *sql, int n, const char *const *params)
 {
-	PGresult *r = query(p, sql, n, params, NULL, 0);
+	return send_q(p, sql, n, params, NULL, NULL, NULL, NULL);
+}
 
+/* The first failure of the pipeline, kept (its SQLSTATE decides about a retry). */
+static void
+pipe_failed(struct pgstore *p, const PGresult *r, const char *msg)
+{
+	const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (p->perr)
+		return;
+	p->perr = true;
+	snprintf(p->sqlstate, sizeof p->sqlstate, "%s", state != NULL ? state : "");
+	pg_message(msg, p->perrmsg, sizeof p->perrmsg);
+}
+
+/* Every answer up to and including the sync's.  0, or -1 when the connection broke
+ * (answers then stop coming). */
+static int
+pipe_drain(struct pgstore *p)
+{
+	PGresult *r;
+
+	for (size_t i = 0; i < p->npend; i++) {
+		if ((r = PQgetResult(p->conn)) == NULL) {
+			pipe_failed(p, NULL, PQerrorMessage(p->conn));
+			p->npend = 0;
+			return -1;
+		}
+		switch (PQresultStatus(r)) {
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+			if (!p->perr && p->pend[i].done != NULL &&
+			    p->pend[i].done(p, p->pend[i].op, r) == -1)
+				pipe_failed(p, NULL, "out of memory");
+			break;
+		case PGRES_PIPELINE_ABORTED:
+			pipe_failed(p, NULL, "statement skipped after an earlier failure");
+			break;
+		default:
+			pipe_failed(p, r, PQresultErrorMessage(r));
+			break;
+		}
+		PQclear(r);
+		/* the end of this statement's answers */
+		while ((r = PQgetResult(p->conn)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+			PQclear(r);
+			if (st == PGRES_PIPELINE_SYNC) {
+				p->npend = 0;
+				return -1; /* out of step: cannot happen */
+			}
+		}
+		if (PQstatus(p->conn) != CONNECTION_OK) {
+			pipe_failed(p, NULL, PQerrorMessage(p->conn));
+			p->npend = 0;
+			return -1;
+		}
+	}
+	p->npend = 0;
+	r = PQgetResult(p->conn);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		pipe_failed(p, r, PQerrorMessage(p->conn));
+		PQclear(r);
+		return -1;
+	}
 	PQclear(r);
-	return r != NULL ? 0 : -1;
+	return 0;
 }
 
 /* The page's stored body: into bodies once per digest (checked against it first),
@@ -834,37 +1001,28 @@ apply_body(struct pgstore *p, const struct store_op *op)
 {
 	const struct store_page_rec *pr = &op->page;
 	const char *params[4] = { pr->body_digest };
+	const int lengths[4] = { 0, 0, 0, (int)pr->body_len };
+	const int formats[4] = { 0, 0, 0, 1 };
 	char size[24], err[200];
-	PGresult *r;
 	struct buf raw;
-	bool have;
 	int rc;
 
-	if ((r = query(p, "SELECT 1 FROM bodies WHERE digest = $1", 1, params, NULL, 0)) == NULL)
+	/* Sent whole even when the digest is stored already: asking first would cost a
+	 * round trip; the server drops the duplicate. */
+	buf_init(&raw, (size_t)pr->body_size + 1);
+	rc = body_unpack(pr->body, pr->body_len, (size_t)pr->body_size, pr->body_digest, &raw, err,
+			 sizeof err);
+	buf_free(&raw);
+	if (rc == -1)
+		return 0; /* not what it claims to be: not stored (the page is) */
+	snprintf(size, sizeof size, "%llu", (unsigned long long)pr->body_size);
+	params[1] = size;
+	params[2] = BODY_CODEC;
+	params[3] = pr->body;
+	if (send_q(p, "INSERT INTO bodies(digest, size, codec, data)"
+		   " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", 4, params, lengths, formats,
+		   NULL, NULL) == -1)
 		return -1;
-	have = PQntuples(r) > 0;
-	PQclear(r);
-	if (!have) {
-		const int lengths[4] = { 0, 0, 0, (int)pr->body_len };
-		const int formats[4] = { 0, 0, 0, 1 };
-		buf_init(&raw, (size_t)pr->body_size + 1);
-		rc = body_unpack(pr->body, pr->body_len, (size_t)pr->body_size, pr->body_digest, &raw,
-				 err, sizeof err);
-		buf_free(&raw);
-		if (rc == -1)
-			return 0; /* not what it claims to be: not stored (the page is) */
-		snprintf(size, sizeof size, "%llu", (unsigned long long)pr->body_size);
-		params[1] = size;
-		params[2] = BODY_CODEC;
-		params[3] = pr->body;
-		r = PQexecParams(p->conn, "INSERT INTO bodies(digest, size, codec, data)"
-				 " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", 4, NULL, params,
-				 lengths, formats, 0);
-		rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-		PQclear(r);
-		if (rc == -1)
-			return -1;
-	}
 	{
 		struct buf h;
 		const char *up[3] = { op->url, pr->body_digest, NULL };
@@ -967,31 +1125,11 @@ row_cmp(const void *a, const void *b)
 /* A site's queued rows, taken into flight for this node (while it holds the site), so
  * that no other reader gets them: no cursor is needed, whatever order ids commit in. */
 static int
-apply_refill(struct pgstore *p, struct store_op *op, const char *now)
+refill_read(struct pgstore *p, struct store_op *op, const PGresult *r)
 {
-	char limit[16];
-	const char *params[5] = { op->site, limit, op->reason, p->node, now };
-	PGresult *r;
-
-	if (op->limit <= 0)
-		return 0;
-	snprintf(limit, sizeof limit, "%d", op->limit);
-	r = query(p,
-		  "UPDATE frontier f SET state = 'inflight', node = $4, updated_at = $5"
-		  " WHERE f.id IN (SELECT id FROM frontier WHERE site = $1 AND state = 'queued'"
-		  "   AND EXISTS (SELECT 1 FROM sites WHERE site = $1 AND node = $4)"
-		  "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED)"
-		  " RETURNING f.id, f.depth, f.attempts, f.url,"
-		  " (SELECT CASE WHEN p.rules_hash IS NOT DISTINCT FROM $3 THEN p.etag END"
-		  "   FROM pages p WHERE p.url = f.url),"
-		  " (SELECT CASE WHEN p.rules_hash IS NOT DISTINCT FROM $3 THEN p.last_modified END"
-		  "   FROM pages p WHERE p.url = f.url)", 5, params, NULL, 0);
-	if (r == NULL)
+	(void)p;
+	if ((op->rows = calloc((size_t)op->limit, sizeof *op->rows)) == NULL)
 		return -1;
-	if ((op->rows = calloc((size_t)op->limit, sizeof *op->rows)) == NULL) {
-		PQclear(r);
-		return -1;
-	}
 	for (int i = 0; i < PQntuples(r) && op->nrows < (size_t)op->limit; i++) {
 		struct store_row *row = &op->rows[op->nrows++];
 		row->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
@@ -1001,8 +1139,38 @@ apply_refill(struct pgstore *p, struct store_op *op, const char *now)
 		row->etag = field_dup(r, i, 4);
 		row->last_modified = field_dup(r, i, 5);
 	}
-	PQclear(r);
 	qsort(op->rows, op->nrows, sizeof *op->rows, row_cmp);
+	return 0;
+}
+
+static int
+apply_refill(struct pgstore *p, struct store_op *op, const char *now)
+{
+	char limit[16];
+	const char *params[5] = { op->site, limit, op->reason, p->node, now };
+
+	if (op->limit <= 0)
+		return 0;
+	snprintf(limit, sizeof limit, "%d", op->limit);
+	return send_q(p,
+		  "UPDATE frontier f SET state = 'inflight', node = $4, updated_at = $5"
+		  " WHERE f.id IN (SELECT id FROM frontier WHERE site = $1 AND state = 'queued'"
+		  "   AND EXISTS (SELECT 1 FROM sites WHERE site = $1 AND node = $4)"
+		  "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED)"
+		  " RETURNING f.id, f.depth, f.attempts, f.url,"
+		  " (SELECT CASE WHEN p.rules_hash IS NOT DISTINCT FROM $3 THEN p.etag END"
+		  "   FROM pages p WHERE p.url = f.url),"
+		  " (SELECT CASE WHEN p.rules_hash IS NOT DISTINCT FROM $3 THEN p.last_modified END"
+		  "   FROM pages p WHERE p.url = f.url)", 5, params, NULL, NULL, refill_read, op);
+}
+
+static int
+robots_read(struct pgstore *p, struct store_op *op, const PGresult *r)
+{
+	(void)p;
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) &&
+	    (op->robots_body = strdup(PQgetvalue(r, 0, 0))) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -1010,14 +1178,9 @@ static int
 apply_robots_read(struct pgstore *p, struct store_op *op)
 {
 	const char *params[1] = { op->site };
-	PGresult *r = query(p, "SELECT body FROM robots WHERE site = $1", 1, params, NULL, 0);
 
-	if (r == NULL)
-		return -1;
-	if (PQntuples(r) > 0)
-		op->robots_body = field_dup(r, 0, 0);
-	PQclear(r);
-	return 0;
+	return send_q(p, "SELECT body FROM robots WHERE site = $1", 1, params, NULL, NULL,
+		      robots_read, op);
 }
 
 /* What is still queued (of one site, or of every site this node holds) is settled
@@ -1061,6 +1224,31 @@ names_json(struct buf *b, char **names, size_t n)
 	return buf_putc(b, '\0');
 }
 
+static int
+held_read(struct pgstore *p, struct store_op *op, const PGresult *r)
+{
+	(void)p;
+	op->nheld = 0;
+	op->held = calloc((size_t)PQntuples(r) + 1, sizeof *op->held);
+	op->held_queued = calloc((size_t)PQntuples(r) + 1, sizeof *op->held_queued);
+	if (op->held == NULL || op->held_queued == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if ((op->held[op->nheld] = strdup(PQgetvalue(r, i, 0))) == NULL)
+			return -1;
+		op->held_queued[op->nheld++] = strcmp(PQgetvalue(r, i, 1), "t") == 0;
+	}
+	return 0;
+}
+
+static int
+open_read(struct pgstore *p, struct store_op *op, const PGresult *r)
+{
+	(void)p;
+	op->open_elsewhere = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	return 0;
+}
+
 /*
  * The lease op: this node is alive; its leases are renewed; the idle sites it lets go
  * are released (unless URLs were queued for them meanwhile); it claims up to
@@ -1075,7 +1263,6 @@ apply_lease(struct pgstore *p, struct store_op *op)
 	char lease[16], want[16];
 	const char *params[3] = { p->node, lease, NULL };
 	const char *claim[3] = { p->node, lease, want };
-	PGresult *r;
 
 	snprintf(lease, sizeof lease, "%d", p->lease_s);
 	snprintf(want, sizeof want, "%d", op->lease_want);
@@ -1117,32 +1304,14 @@ apply_lease(struct pgstore *p, struct store_op *op)
 		 " WHERE s.node = $1 AND f.site = s.site AND f.state = 'inflight'"
 		 " AND f.node IS DISTINCT FROM $1", 1, params) == -1)
 		return -1;
-	r = query(p, "SELECT s.site, EXISTS (SELECT 1 FROM frontier f WHERE f.site = s.site"
-		  " AND f.state = 'queued') FROM sites s WHERE s.node = $1 ORDER BY 1", 1, params,
-		  NULL, 0);
-	if (r == NULL)
+	if (send_q(p, "SELECT s.site, EXISTS (SELECT 1 FROM frontier f WHERE f.site = s.site"
+		   " AND f.state = 'queued') FROM sites s WHERE s.node = $1 ORDER BY 1", 1, params,
+		   NULL, NULL, held_read, op) == -1)
 		return -1;
-	op->nheld = 0;
-	op->held = calloc((size_t)PQntuples(r) + 1, sizeof *op->held);
-	op->held_queued = calloc((size_t)PQntuples(r) + 1, sizeof *op->held_queued);
-	if (op->held == NULL || op->held_queued == NULL) {
-		PQclear(r);
-		return -1;
-	}
-	for (int i = 0; i < PQntuples(r); i++) {
-		if ((op->held[op->nheld] = strdup(PQgetvalue(r, i, 0))) == NULL)
-			break;
-		op->held_queued[op->nheld++] = strcmp(PQgetvalue(r, i, 1), "t") == 0;
-	}
-	PQclear(r);
-	r = query(p, "SELECT EXISTS (SELECT 1 FROM sites s WHERE s.node IS DISTINCT FROM $1"
-		  " AND EXISTS (SELECT 1 FROM frontier f WHERE f.site = s.site"
-		  " AND f.state IN ('queued', 'inflight')))", 1, params, NULL, 0);
-	if (r == NULL)
-		return -1;
-	op->open_elsewhere = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	PQclear(r);
-	return 0;
+	return send_q(p, "SELECT EXISTS (SELECT 1 FROM sites s WHERE s.node IS DISTINCT FROM $1"
+		      " AND EXISTS (SELECT 1 FROM frontier f WHERE f.site = s.site"
+		      " AND f.state IN ('queued', 'inflight')))", 1, params, NULL, NULL,
+		      open_read, op);
 }
 
 /* Forget what an op read in a transaction that was rolled back. */
@@ -1224,50 +1393,52 @@ finish_op(struct pgstore *p, struct store_op *op)
 	wake(p);
 }
 
-/* The batch in one transaction.  0; 1 to try again (the connection is gone, or the
- * server asks for a retry: deadlock, serialization failure); -1 with msg. */
+/* The ops in one transaction, in one pipeline.  0; 1 to try again (the connection is
+ * gone, or the server asks for a retry: deadlock, serialization failure); -1 with
+ * msg. */
 static int
-try_batch(struct pgstore *p, char *msg, size_t msglen)
+try_batch(struct pgstore *p, struct store_op **ops, size_t n, char *msg, size_t msglen)
 {
-	PGresult *r;
 	const char *state;
-	int rc = 0;
+	bool sent = true;
 
-	for (size_t i = 0; i < p->nbatch; i++)
-		reset_outputs(p->batch[i]);
-	r = PQexec(p->conn, "BEGIN");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = -1;
-	PQclear(r);
-	for (size_t i = 0; i < p->nbatch && rc == 0; i++) {
-		if (apply(p, p->batch[i]) == -1)
-			rc = -1;
-	}
-	if (rc == 0) {
-		r = PQexec(p->conn, "COMMIT");
-		if (PQresultStatus(r) == PGRES_COMMAND_OK)
-			return PQclear(r), 0;
-		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		snprintf(p->sqlstate, sizeof p->sqlstate, "%s", state != NULL ? state : "");
-		state = p->sqlstate;
-		pg_message(PQresultErrorMessage(r), msg, msglen);
-		PQclear(r);
-	} else {
+	for (size_t i = 0; i < n; i++)
+		reset_outputs(ops[i]);
+	p->npend = 0;
+	p->perr = false;
+	p->sqlstate[0] = '\0';
+	if (!PQenterPipelineMode(p->conn)) {
 		pg_message(PQerrorMessage(p->conn), msg, msglen);
-		r = PQgetResult(p->conn);
-		PQclear(r);
-		state = p->sqlstate;
+		return PQstatus(p->conn) != CONNECTION_OK ? 1 : -1;
 	}
-	if (PQstatus(p->conn) != CONNECTION_OK)
+	if (run1(p, "BEGIN", 0, NULL) == -1)
+		sent = false;
+	for (size_t i = 0; i < n && sent; i++) {
+		if (apply(p, ops[i]) == -1)
+			sent = false;
+	}
+	if (sent && run1(p, "COMMIT", 0, NULL) == -1)
+		sent = false;
+	if (!sent)
+		pipe_failed(p, NULL, *PQerrorMessage(p->conn) ? PQerrorMessage(p->conn) :
+				     strerror(errno));
+	if (!PQpipelineSync(p->conn) || pipe_drain(p) == -1 || PQstatus(p->conn) != CONNECTION_OK) {
+		pg_message(p->perr ? p->perrmsg : PQerrorMessage(p->conn), msg, msglen);
+		if (PQstatus(p->conn) == CONNECTION_OK)
+			PQreset(p->conn); /* out of step with the server: start afresh */
 		return 1;
+	}
+	PQexitPipelineMode(p->conn);
+	if (!p->perr)
+		return 0;
+	snprintf(msg, msglen, "%s", p->perrmsg);
+	state = p->sqlstate;
+	PQclear(PQexec(p->conn, "ROLLBACK"));
 	/* Two nodes' transactions in each other's way: a deadlock, a serialization
 	 * failure, or a key both inserted at once.  The batch is applied again. */
-	if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-			      strcmp(state, "23505") == 0)) {
-		PQclear(PQexec(p->conn, "ROLLBACK"));
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "23505") == 0)
 		return 1;
-	}
-	PQclear(PQexec(p->conn, "ROLLBACK"));
 	return -1;
 }
 
@@ -1299,7 +1470,7 @@ write_batch(struct pgstore *p)
 	int rc, retries = 0;
 
 	for (;;) {
-		rc = try_batch(p, msg, sizeof msg);
+		rc = try_batch(p, p->batch, p->nbatch, msg, sizeof msg);
 		if (rc == 0)
 			break;
 		if (rc == 1 && PQstatus(p->conn) != CONNECTION_OK) {
@@ -1379,19 +1550,15 @@ pg_writer_stop(struct pgstore *p)
 int
 pg_apply_now(struct pgstore *p, struct store_op **ops, size_t n, char *err, size_t errlen)
 {
-	int rc = exec_sql(p, "BEGIN", "writing", err, errlen);
+	char msg[600];
+	int rc = try_batch(p, ops, n, msg, sizeof msg);
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if ((rc = apply(p, ops[i])) == -1)
-			set_err(p, "writing", err, errlen);
-	}
-	if (rc == 0)
-		rc = exec_sql(p, "COMMIT", "committing", err, errlen);
-	if (rc == -1) {
-		PQclear(PQexec(p->conn, "ROLLBACK"));
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: writing: %s", p->display, msg);
 		fail(p, err);
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 bool

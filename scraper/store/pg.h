@@ -40,6 +40,10 @@ int pg_apply_now(struct pgstore *p, struct store_op **ops, size_t n, char *err,
 int pg_read_body(struct pgstore *p, const char *url, char **packed, size_t *packed_len,
 		 uint64_t *size, char digest[65], char **content_type, char **final_url,
 		 char *err, size_t errlen);
+int pg_body_pages(struct pgstore *p, const char *site,
+		  void (*each)(void *ctx, const char *url, const char *site), void *ctx,
+		  char *err, size_t errlen);
+int pg_node_crawling(struct pgstore *p, char *node, size_t nodelen, char *err, size_t errlen);
 bool pg_failed(struct pgstore *p, char *msg, size_t msglen);
 
 /* The connection string as messages show it: a URI's password replaced by ***. */

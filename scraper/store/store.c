@@ -1672,6 +1672,42 @@ store_read_body(struct store *s, const char *url, char **packed, size_t *packed_
 	return found;
 }
 
+int
+store_body_pages(struct store *s, const char *site,
+		 void (*each)(void *ctx, const char *url, const char *site), void *ctx,
+		 char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->pg != NULL)
+		return pg_body_pages(s->pg, site, each, ctx, err, errlen);
+	pthread_mutex_lock(&s->lock);
+	rc = sqlite3_prepare_v2(s->db, "SELECT url, site FROM pages WHERE body IS NOT NULL"
+				" AND (?1 IS NULL OR site = ?1) ORDER BY url", -1, &st, NULL);
+	if (rc == SQLITE_OK && site != NULL)
+		sqlite3_bind_text(st, 1, site, -1, SQLITE_STATIC);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		each(ctx, (const char *)sqlite3_column_text(st, 0),
+		     (const char *)sqlite3_column_text(st, 1));
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "%s: reading the pages with stored bodies: %s", s->path,
+			 sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_node_crawling(struct store *s, char *node, size_t nodelen, char *err, size_t errlen)
+{
+	if (s->pg == NULL)
+		return 0;
+	return pg_node_crawling(s->pg, node, nodelen, err, errlen);
+}
+
 bool
 store_committed(struct store *s, struct store_tally *t)
 {

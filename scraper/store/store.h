@@ -209,6 +209,16 @@ int store_writer_stop(struct store *s);
  * thread).  The ops stay the caller's.  0, or -1 with err filled. */
 int store_apply_now(struct store *s, struct store_op **ops, size_t n, char *err, size_t errlen);
 
+/* Each page with a stored body (of site, or of every site when site is NULL), in URL
+ * order: each(ctx, url, site).  On the caller's thread (reparse), with no writer
+ * running.  0, or -1 with err filled. */
+int store_body_pages(struct store *s, const char *site,
+		     void (*each)(void *ctx, const char *url, const char *site), void *ctx,
+		     char *err, size_t errlen);
+/* Is a node (another coordinator) crawling this database now?  PostgreSQL only (a
+ * SQLite database has its crawl lock): 1 and its name in node, 0, or -1 with err. */
+int store_node_crawling(struct store *s, char *node, size_t nodelen, char *err, size_t errlen);
+
 /* The stored body of a page: its packed bytes, size and digest, and content type
  * and final URL.  1 found (caller frees *packed, *content_type, *final_url), 0 none,
  * -1 error.  On the caller's thread (reparse), with no writer running. */
