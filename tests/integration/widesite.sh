@@ -6,6 +6,21 @@
 
 plan 13
 
+# most_workers PID: the most worker processes PID had at once, looking until it has 2
+# (workers start on their own schedule; the gated server holds the crawl meanwhile).
+most_workers() {
+	_most=0
+	_i=0
+	while [ $_i -lt 100 ]; do
+		_n=$(workers_of "$1")
+		[ "$_n" -gt "$_most" ] && _most=$_n
+		[ "$_most" -ge 2 ] && break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "$_most"
+}
+
 N=200
 # Twenty pages answered, then the rest held until the test has counted the workers.
 printf '/gen/* gate=%s\n' "$T/gate" >"$T/routes"
@@ -19,15 +34,7 @@ echo "http://127.0.0.1:$A/gen/0.html" >"$T/urls"
 "$SCRAPER" crawl -vv -c "$T/rules" -d "$T/db" "$T/urls" 2>"$T/err" &
 crawl=$!
 wait_for_paths "$T/a.log" /gen/ 21 $crawl
-most=0
-i=0
-while [ $i -lt 100 ]; do
-	n=$(workers_of $crawl)
-	[ "$n" -gt "$most" ] && most=$n
-	[ "$most" -ge 2 ] && break
-	sleep 0.1
-	i=$((i + 1))
-done
+most=$(most_workers $crawl)
 is "$([ "$most" -ge 2 ] && echo yes || echo "$most")" yes "delay 0, one site: 2 or more worker processes at once"
 echo open >"$T/gate"
 wait $crawl
@@ -71,15 +78,7 @@ echo "http://127.0.0.1:$C/gen/0.html" >"$T/urls-c"
 "$SCRAPER" crawl -vv -c "$T/rules-c" -d "$T/db-c" "$T/urls-c" 2>"$T/err-c" &
 crawl=$!
 wait_for_paths "$T/c.log" /gen/ 21 $crawl
-most=0
-i=0
-while [ $i -lt 100 ]; do
-	n=$(workers_of $crawl)
-	[ "$n" -gt "$most" ] && most=$n
-	[ "$most" -ge 2 ] && break
-	sleep 0.1
-	i=$((i + 1))
-done
+most=$(most_workers $crawl)
 is "$([ "$most" -ge 2 ] && echo yes || echo "$most")" yes "429 part: 2 or more worker processes before it"
 echo open >"$T/gate-c"
 wait $crawl
