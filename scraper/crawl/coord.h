@@ -196,6 +196,9 @@ struct coord {
 	bool lease_idle_at_ask, lease_idle_answer;
 	long lease_settled_at_ask;
 	double lease_next;
+	/* --max-pages shared by the nodes (lease.c): taken may grow to budget_cap */
+	long budget_cap, budget_taken_at_ask;
+	bool budget_init, budget_blocked, budget_denied, budget_spent;
 };
 
 /* frontier.c */
@@ -232,6 +235,7 @@ void settle_forget_news(struct wproc *w);
 void lease_tick(struct coord *c, double t);
 void lease_on_reply(struct coord *c, struct store_op *op);
 bool lease_done(const struct coord *c);
+bool lease_budget_allows(struct coord *c);
 void lease_rules_fingerprint(const struct rule_set *rules, char out[65]);
 
 /* coverage.c */

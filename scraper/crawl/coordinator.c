@@ -721,6 +721,7 @@ crawl_run(const struct crawl_opts *o)
 		c.settled += left;
 		op->state = FS_SKIPPED;
 		op->reason = xstrdup("not fetched: page limit reached (--max-pages or max_pages)");
+		op->settle_unheld = c.shared && frontier_global_limit(&c);
 		settle_submit(&c, op);
 	}
 	if (drain_store(&c) == -1 || c.store_failed) {

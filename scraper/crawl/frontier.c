@@ -86,6 +86,8 @@ site_get(struct coord *c, const char *name)
 bool
 frontier_global_limit(const struct coord *c)
 {
+	if (c->shared) /* the nodes' shared budget (lease.c) */
+		return c->o->max_pages > 0 && c->budget_spent && c->taken >= c->budget_cap;
 	return c->o->max_pages > 0 && c->taken >= c->o->max_pages;
 }
 
@@ -163,7 +165,7 @@ frontier_limits_reached(struct coord *c, struct site *s)
 		c->limit_hit = true;
 		return true;
 	}
-	return false;
+	return !lease_budget_allows(c); /* false: waiting for the nodes' shared budget */
 }
 
 /* Ask the store for more of a site's queued URLs when its memory queue runs low. */

@@ -14,6 +14,19 @@
  * for while it was idle and with nothing settled since, says nothing is open
  * elsewhere: it waits for the other nodes, and for dead nodes' leases to lapse so it
  * can take their sites over.  With SQLite (one node) none of this runs.
+ *
+ * Page limits hold across the nodes.  A site's max_pages: when this node claims a
+ * site (or takes it over), the answer says how many of its URLs are done or failed,
+ * by any node, and the site counts on from there.  --max-pages: the nodes share one
+ * budget in the database (store/pg.c's page_budget); the lease op asks for pages in
+ * chunks (what this node took since the last op, about a second's worth, and
+ * BUDGET_CHUNK_MIN at least),
+ * and gives back what it holds unused when it has nothing to do.  A page is counted
+ * only against pages granted, so the cluster never takes more than --max-pages; a
+ * node out of pages waits for the next answer, and the budget is spent when nothing
+ * is left and no live node holds unused pages.  A node killed (kill -9) or stopped
+ * by a signal keeps its unused grant (BUDGET_CHUNK_MIN or its last chunk at most)
+ * until the cluster starts again: the others may then end short of --max-pages by it.
  */
 #include "config.h"
 
@@ -25,6 +38,8 @@
 #include "base/oom.h"
 #include "base/sha256.h"
 #include "crawl/coord.h"
+
+#define BUDGET_CHUNK_MIN 8	/* pages asked for at a time, at least */
 
 /* Nothing to do here: no worker, no site waiting, no read outstanding. */
 static bool
@@ -42,6 +57,77 @@ site_idle(const struct coord *c, const struct site *s)
 	       (sq_count(&s->sq) == 0 || s->limited);
 }
 
+/* From the first use on, this node may count pages up to budget_cap. */
+static void
+budget_start(struct coord *c)
+{
+	if (!c->budget_init) {
+		c->budget_cap = c->taken;
+		c->budget_taken_at_ask = c->taken;
+		c->budget_init = true;
+	}
+}
+
+/* May one more page be counted against --max-pages?  Shared: only against pages the
+ * budget granted; else the next lease op asks for more at once. */
+bool
+lease_budget_allows(struct coord *c)
+{
+	if (!c->shared || c->o->max_pages <= 0)
+		return true;
+	budget_start(c);
+	if (c->taken < c->budget_cap)
+		return true;
+	c->budget_blocked = true;
+	return false;
+}
+
+/* The lease op's part in the budget: give back what an idle node holds, or ask for
+ * a chunk when what is left runs low. */
+static void
+budget_ask(struct coord *c, struct store_op *op)
+{
+	long left, chunk;
+
+	if (c->o->max_pages <= 0 || c->budget_spent)
+		return;
+	budget_start(c);
+	left = c->budget_cap - c->taken;
+	if (left < 0)
+		left = 0;
+	op->max_pages = c->o->max_pages;
+	if (locally_idle(c)) {
+		op->budget_return = left;
+		c->budget_cap -= left;
+		left = 0;
+	} else {
+		chunk = c->taken - c->budget_taken_at_ask;
+		if (chunk < BUDGET_CHUNK_MIN)
+			chunk = BUDGET_CHUNK_MIN;
+		if (left < chunk)
+			op->budget_want = chunk - left;
+	}
+	op->budget_left = left;
+	c->budget_taken_at_ask = c->taken;
+}
+
+static void
+budget_on_reply(struct coord *c, const struct store_op *op)
+{
+	if (op->max_pages <= 0)
+		return;
+	c->budget_cap += op->budget_got;
+	c->budget_denied = op->budget_want > 0 && op->budget_got == 0;
+	c->budget_blocked = false;
+	if (op->budget_spent && c->taken >= c->budget_cap && !c->budget_spent) {
+		c->budget_spent = true;
+		if (!c->limit_hit)
+			log_info("--max-pages %ld reached by the nodes: no more pages will be fetched",
+				 c->o->max_pages);
+		c->limit_hit = true;
+	}
+}
+
 void
 lease_tick(struct coord *c, double t)
 {
@@ -51,8 +137,9 @@ lease_tick(struct coord *c, double t)
 
 	if (!c->shared || c->lease_pending || c->stop_signal || c->store_failed)
 		return;
-	/* Idle and not yet told that all is done: ask at once. */
-	if (t < c->lease_next && !(locally_idle(c) && !c->lease_idle_answer))
+	/* Idle and not yet told that all is done, or out of pages: ask at once. */
+	if (t < c->lease_next && !(locally_idle(c) && !c->lease_idle_answer) &&
+	    !(c->budget_blocked && !c->budget_denied))
 		return;
 	op = settle_new_op(OP_LEASE);
 	for (size_t i = 0; i < c->nsites; i++) {
@@ -69,6 +156,7 @@ lease_tick(struct coord *c, double t)
 	op->lease_want = c->o->workers - (int)(nheld - op->nlease_release);
 	if (op->lease_want < 0 || frontier_global_limit(c))
 		op->lease_want = 0;
+	budget_ask(c, op);
 	c->lease_idle_at_ask = locally_idle(c);
 	c->lease_settled_at_ask = c->settled;
 	c->lease_pending = true;
@@ -81,9 +169,12 @@ lease_tick(struct coord *c, double t)
 void
 lease_on_reply(struct coord *c, struct store_op *op)
 {
+	bool limit, open;
+
+	budget_on_reply(c, op);
 	/* Past --max-pages this node takes nothing more: what is open is not its. */
-	bool limit = frontier_global_limit(c);
-	bool open = op->open_elsewhere && !limit;
+	limit = frontier_global_limit(c);
+	open = op->open_elsewhere && !limit;
 
 	c->lease_pending = false;
 	for (size_t i = 0; i < c->nsites; i++)
@@ -94,6 +185,17 @@ lease_on_reply(struct coord *c, struct store_op *op)
 			log_debug("%s: lease taken", s->name);
 		s->held = true;
 		s->lease_seen = true;
+		/* Newly claimed: its pages taken by every node count against max_pages. */
+		if (op->held_taken != NULL && op->held_taken[i] >= 0) {
+			if (op->held_taken[i] > s->taken)
+				s->taken = op->held_taken[i];
+			if (!s->limited && s->taken >= s->max_pages) {
+				log_info("%s: max_pages %ld reached (by the nodes)", s->name,
+					 s->max_pages);
+				s->limited = true;
+				c->limit_hit = true;
+			}
+		}
 		if (op->held_queued[i] && !s->limited && !limit) {
 			open = true;
 			/* The database has URLs for it (this node's or another's links):

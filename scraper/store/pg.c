@@ -370,6 +370,42 @@ insert_run(struct pgstore *p, const char *kind, const char *now, char *err, size
 }
 
 /*
+ * --max-pages shared by the nodes: page_budget.used counts the pages granted to nodes
+ * (apply_lease).  The first node to start, no other node crawling, sets it to the
+ * frontier's done and failed rows, as one node counts them; a node starting beside
+ * others takes up the count they have.  The row lock keeps two nodes starting at once
+ * in turn: the second sees the first's nodes.budget (each statement reads afresh).
+ */
+static int
+reset_budget(struct pgstore *p, char *err, size_t errlen)
+{
+	char lease[16];
+	const char *params[2] = { p->node, lease };
+	PGresult *r;
+
+	snprintf(lease, sizeof lease, "%d", p->lease_s);
+	if (p->node == NULL)
+		return 0;
+	r = query(p, "SELECT used FROM page_budget WHERE id = 1 FOR UPDATE", 0, NULL, err, errlen);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	r = query(p, "UPDATE page_budget SET used = (SELECT count(*) FROM frontier"
+		  "   WHERE state IN ('done', 'failed'))"
+		  " WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM nodes WHERE node <> $1"
+		  "   AND budget IS NOT NULL AND seen_at > now() - interval '1 second' * $2::integer)",
+		  2, params, err, errlen);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	r = query(p, "UPDATE nodes SET budget = 0 WHERE node = $1", 1, params, err, errlen);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+/*
  * As store.c's: forget the frontier (--fresh) or queue the done pages again
  * (--recrawl), and take up what a killed run of this node left in flight.  With
  * several nodes these touch the shared frontier: --fresh and --recrawl belong on the
@@ -409,6 +445,8 @@ pg_begin_crawl(struct pgstore *p, bool fresh, bool recrawl, char *err, size_t er
 		rc = r != NULL ? 0 : -1;
 		PQclear(r);
 	}
+	if (rc == 0)
+		rc = reset_budget(p, err, errlen);
 	if (rc == 0)
 		rc = insert_run(p, "crawl", now, err, errlen);
 	if (rc == 0)
@@ -1190,11 +1228,20 @@ static int
 apply_skip(struct pgstore *p, const struct store_op *op, const char *now)
 {
 	const char *params[5] = { op->site, now, op->reason, fstate_name(op->state), p->node };
-	static const char mine[] =
+	static const char held[] =
 		" (state = 'queued' OR (state = 'inflight' AND node = $5))"
 		" AND ($1::text IS NULL AND site IN (SELECT site FROM sites WHERE node = $5)"
 		"   OR site = $1)";
-	char sql[1024];
+	/* --max-pages spent: the queued URLs of sites no live node holds are settled too,
+	 * as one node settles every site's (the nodes holding sites settle theirs). */
+	static const char unheld[] =
+		" (state = 'queued' OR (state = 'inflight' AND node = $5))"
+		" AND ($1::text IS NULL AND site IN (SELECT site FROM sites WHERE node = $5)"
+		"   OR site = $1"
+		"   OR state = 'queued' AND site IN (SELECT site FROM sites WHERE node IS NULL"
+		"     OR expires_at < now()))";
+	const char *mine = op->settle_unheld ? unheld : held;
+	char sql[1200];
 
 	snprintf(sql, sizeof sql, "INSERT INTO pages(url, site, depth, fetched_at, error, node)"
 		 " SELECT url, site, depth, $2, $3, $5 FROM frontier WHERE%s ORDER BY url"
@@ -1231,11 +1278,13 @@ held_read(struct pgstore *p, struct store_op *op, const PGresult *r)
 	op->nheld = 0;
 	op->held = calloc((size_t)PQntuples(r) + 1, sizeof *op->held);
 	op->held_queued = calloc((size_t)PQntuples(r) + 1, sizeof *op->held_queued);
-	if (op->held == NULL || op->held_queued == NULL)
+	op->held_taken = calloc((size_t)PQntuples(r) + 1, sizeof *op->held_taken);
+	if (op->held == NULL || op->held_queued == NULL || op->held_taken == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
 		if ((op->held[op->nheld] = strdup(PQgetvalue(r, i, 0))) == NULL)
 			return -1;
+		op->held_taken[op->nheld] = strtol(PQgetvalue(r, i, 2), NULL, 10);
 		op->held_queued[op->nheld++] = strcmp(PQgetvalue(r, i, 1), "t") == 0;
 	}
 	return 0;
@@ -1247,6 +1296,47 @@ open_read(struct pgstore *p, struct store_op *op, const PGresult *r)
 	(void)p;
 	op->open_elsewhere = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	return 0;
+}
+
+static int
+budget_read(struct pgstore *p, struct store_op *op, const PGresult *r)
+{
+	(void)p;
+	if (PQntuples(r) != 1)
+		return -1;
+	op->budget_got = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	op->budget_spent = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	return 0;
+}
+
+/*
+ * --max-pages shared by the nodes, in the lease op: the pages this node gives back
+ * are taken off page_budget.used, it is granted up to budget_want more of what is
+ * left under its max_pages (the row lock serializes the nodes), and nodes.budget
+ * says what it holds unused now.  Spent: nothing is left and no live node holds
+ * unused pages it might give back.
+ */
+static int
+apply_budget(struct pgstore *p, struct store_op *op)
+{
+	char lease[16], max[24], want[24], ret[24], left[24];
+	const char *params[6] = { p->node, lease, max, want, ret, left };
+
+	snprintf(lease, sizeof lease, "%d", p->lease_s);
+	snprintf(max, sizeof max, "%ld", op->max_pages);
+	snprintf(want, sizeof want, "%ld", op->budget_want > 0 ? op->budget_want : 0);
+	snprintf(ret, sizeof ret, "%ld", op->budget_return > 0 ? op->budget_return : 0);
+	snprintf(left, sizeof left, "%ld", op->budget_left > 0 ? op->budget_left : 0);
+	return send_q(p,
+		  "WITH b AS (SELECT greatest(0, used - $5::bigint) AS used FROM page_budget"
+		  "   WHERE id = 1 FOR UPDATE),"
+		  " g AS (SELECT used, least($4::bigint, greatest(0, $3::bigint - used)) AS n FROM b),"
+		  " u AS (UPDATE page_budget SET used = g.used + g.n FROM g WHERE id = 1"
+		  "   RETURNING page_budget.used, g.n),"
+		  " k AS (UPDATE nodes SET budget = $6::bigint + (SELECT n FROM u) WHERE node = $1)"
+		  " SELECT n, used >= $3::bigint AND NOT EXISTS (SELECT 1 FROM nodes WHERE node <> $1"
+		  "   AND budget > 0 AND seen_at > now() - interval '1 second' * $2::integer) FROM u",
+		  6, params, NULL, NULL, budget_read, op);
 }
 
 /*
@@ -1304,9 +1394,16 @@ apply_lease(struct pgstore *p, struct store_op *op)
 		 " WHERE s.node = $1 AND f.site = s.site AND f.state = 'inflight'"
 		 " AND f.node IS DISTINCT FROM $1", 1, params) == -1)
 		return -1;
+	/* A site claimed by this op (claimed_at is the transaction's now()): how many of
+	 * its URLs are taken (done or failed, by any node), so its max_pages holds across
+	 * the nodes (lease.c).  What a dead node had in flight was queued again above. */
 	if (send_q(p, "SELECT s.site, EXISTS (SELECT 1 FROM frontier f WHERE f.site = s.site"
-		   " AND f.state = 'queued') FROM sites s WHERE s.node = $1 ORDER BY 1", 1, params,
+		   " AND f.state = 'queued'), CASE WHEN s.claimed_at = now() THEN (SELECT count(*)"
+		   "   FROM frontier f WHERE f.site = s.site AND f.state IN ('done', 'failed'))"
+		   "   ELSE -1 END FROM sites s WHERE s.node = $1 ORDER BY 1", 1, params,
 		   NULL, NULL, held_read, op) == -1)
+		return -1;
+	if (op->max_pages > 0 && apply_budget(p, op) == -1)
 		return -1;
 	return send_q(p, "SELECT EXISTS (SELECT 1 FROM sites s WHERE s.node IS DISTINCT FROM $1"
 		      " AND EXISTS (SELECT 1 FROM frontier f WHERE f.site = s.site"
@@ -1334,9 +1431,13 @@ reset_outputs(struct store_op *op)
 		free(op->held[i]);
 	free(op->held);
 	free(op->held_queued);
+	free(op->held_taken);
 	op->held = NULL;
 	op->held_queued = NULL;
+	op->held_taken = NULL;
 	op->nheld = 0;
+	op->budget_got = 0;
+	op->budget_spent = false;
 }
 
 static int

@@ -291,6 +291,16 @@ static const char *const migrations[] = {
 	"  updated_at text NOT NULL);"
 	"ALTER TABLE pages ADD COLUMN noindex integer NOT NULL DEFAULT 0"
 	"  CHECK (noindex IN (0, 1));",
+
+	/* 2 -> 3: --max-pages shared by the nodes (pg.c): page_budget.used counts the
+	 * pages granted to nodes (reset to the frontier's done and failed rows when a
+	 * node starts with no other node crawling), nodes.budget what a node holds of its
+	 * grants unused (NULL: not crawling yet). */
+	"CREATE TABLE page_budget("
+	"  id integer PRIMARY KEY CHECK (id = 1),"
+	"  used bigint NOT NULL);"
+	"INSERT INTO page_budget VALUES (1, 0);"
+	"ALTER TABLE nodes ADD COLUMN budget bigint;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PG_SCHEMA_VERSION,

@@ -5,7 +5,7 @@
 #define SCRAPER_PGSCHEMA_H
 
 /* The schema version this build writes (scraper_meta 'schema'). */
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 
 /* SQL moving a database from schema version from to from+1, or NULL. */
 const char *pgschema_migration(int from);

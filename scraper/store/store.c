@@ -844,6 +844,7 @@ store_op_free(void *p)
 		free(op->held[i]);
 	free(op->held);
 	free(op->held_queued);
+	free(op->held_taken);
 	for (size_t i = 0; i < op->nitems; i++) {
 		free(op->items[i].type);
 		free(op->items[i].data);

@@ -144,6 +144,15 @@ struct store_op {
 	bool *held_queued;
 	size_t nheld;
 	bool open_elsewhere;
+	/* OP_LEASE and --max-pages (max_pages > 0) shared by the nodes: in: pages wanted,
+	 * pages given back, pages still held unused after that; out: pages granted,
+	 * whether the budget is spent (nothing left and no live node holds any), and
+	 * per held site newly claimed by this op its URLs done or failed (else -1). */
+	long max_pages, budget_want, budget_return, budget_left, budget_got;
+	bool budget_spent;
+	long *held_taken;
+	/* OP_SETTLE_QUEUED, shared store: also the queued URLs of sites no node holds */
+	bool settle_unheld;
 };
 
 struct store;
