@@ -198,6 +198,7 @@ struct coord {
 	double lease_next;
 	/* --max-pages shared by the nodes (lease.c): taken may grow to budget_cap */
 	long budget_cap, budget_taken_at_ask;
+	double budget_asked_at;
 	bool budget_init, budget_blocked, budget_denied, budget_spent;
 };
 

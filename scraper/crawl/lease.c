@@ -19,9 +19,9 @@
  * site (or takes it over), the answer says how many of its URLs are done or failed,
  * by any node, and the site counts on from there.  --max-pages: the nodes share one
  * budget in the database (store/pg.c's page_budget); the lease op asks for pages in
- * chunks (what this node took since the last op, about a second's worth, and
- * BUDGET_CHUNK_MIN at least),
- * and gives back what it holds unused when it has nothing to do.  A page is counted
+ * chunks (about a second of its rate, a sixteenth of --max-pages at most and
+ * BUDGET_CHUNK_MIN at least), and gives back what it holds unused when it has
+ * nothing to do.  A page is counted
  * only against pages granted, so the cluster never takes more than --max-pages; a
  * node out of pages waits for the next answer, and the budget is spent when nothing
  * is left and no live node holds unused pages.  A node killed (kill -9) or stopped
@@ -85,8 +85,9 @@ lease_budget_allows(struct coord *c)
 /* The lease op's part in the budget: give back what an idle node holds, or ask for
  * a chunk when what is left runs low. */
 static void
-budget_ask(struct coord *c, struct store_op *op)
+budget_ask(struct coord *c, struct store_op *op, double t)
 {
+	double dt = t - c->budget_asked_at;
 	long left, chunk;
 
 	if (c->o->max_pages <= 0 || c->budget_spent)
@@ -101,7 +102,12 @@ budget_ask(struct coord *c, struct store_op *op)
 		c->budget_cap -= left;
 		left = 0;
 	} else {
-		chunk = c->taken - c->budget_taken_at_ask;
+		/* A second of this node's rate (measured over a quarter second at least, so
+		 * it grows fourfold at most from one quick ask to the next), at most a
+		 * sixteenth of the whole: a node joining later still finds pages. */
+		chunk = (long)((double)(c->taken - c->budget_taken_at_ask) / (dt > 0.25 ? dt : 0.25));
+		if (chunk > c->o->max_pages / 16)
+			chunk = c->o->max_pages / 16;
 		if (chunk < BUDGET_CHUNK_MIN)
 			chunk = BUDGET_CHUNK_MIN;
 		if (left < chunk)
@@ -109,6 +115,7 @@ budget_ask(struct coord *c, struct store_op *op)
 	}
 	op->budget_left = left;
 	c->budget_taken_at_ask = c->taken;
+	c->budget_asked_at = t;
 }
 
 static void
@@ -156,7 +163,7 @@ lease_tick(struct coord *c, double t)
 	op->lease_want = c->o->workers - (int)(nheld - op->nlease_release);
 	if (op->lease_want < 0 || frontier_global_limit(c))
 		op->lease_want = 0;
-	budget_ask(c, op);
+	budget_ask(c, op, t);
 	c->lease_idle_at_ask = locally_idle(c);
 	c->lease_settled_at_ask = c->settled;
 	c->lease_pending = true;

@@ -65,6 +65,7 @@ done
 is "$fetched" $L "--max-pages: the cluster fetched $L pages in all"
 is "$(psql_q "SELECT count(*), count(DISTINCT url), count(*) FILTER (WHERE status = 200) FROM pages WHERE status IS NOT NULL")" \
    "$L|$L|$L" "--max-pages: $L pages stored, once each"
+diag "pages fetched by node: $(psql_q "SELECT string_agg(node || ' ' || n, ', ' ORDER BY node) FROM (SELECT node, count(*) AS n FROM pages WHERE status IS NOT NULL GROUP BY node) x")"
 check "--max-pages: n3, started later, fetched some of what was left" \
 	test "$(psql_q "SELECT count(*) FROM pages WHERE node = 'n3' AND status IS NOT NULL")" -gt 0
 is "$(psql_q "SELECT count(*) FROM frontier WHERE state IN ('queued', 'inflight')")" 0 \
