@@ -237,7 +237,7 @@ void lease_tick(struct coord *c, double t);
 void lease_on_reply(struct coord *c, struct store_op *op);
 bool lease_done(const struct coord *c);
 bool lease_budget_allows(struct coord *c);
-void lease_rules_fingerprint(const struct rule_set *rules, char out[65]);
+void lease_settings_fingerprint(const struct coord *c, char out[65]);
 
 /* coverage.c */
 int coverage_frame(struct coord *c, struct wproc *w, const struct ipc_msg *m);

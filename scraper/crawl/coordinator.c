@@ -329,7 +329,7 @@ join_cluster(struct coord *c, char *err, size_t errlen)
 		host[sizeof host - 1] = '\0';
 		node = host;
 	}
-	lease_rules_fingerprint(c->rules, fp);
+	lease_settings_fingerprint(c, fp);
 	if (store_set_node(c->store, node, c->o->lease_s > 0 ? c->o->lease_s : 30, fp, err,
 			   errlen) == -1)
 		return -1;

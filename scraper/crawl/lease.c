@@ -231,18 +231,25 @@ lease_done(const struct coord *c)
 	return !c->shared || (c->lease_idle_answer && !c->lease_open && !c->lease_pending);
 }
 
-/* The rule set's fingerprint: SHA-256 over every rule file's, in order. */
+/* What every node must share: SHA-256 over every rule file's fingerprint, in order,
+ * and the crawl-wide limits (--max-pages is one budget for all nodes, and --max-depth
+ * decides which links join the shared frontier). */
 void
-lease_rules_fingerprint(const struct rule_set *rules, char out[65])
+lease_settings_fingerprint(const struct coord *c, char out[65])
 {
+	const struct rule_set *rules = c->rules;
 	struct sha256 h;
 	unsigned char d[32];
+	char limits[64];
 
 	sha256_init(&h);
 	for (size_t i = 0; i < rules->nfiles; i++)
 		sha256_update(&h, rules->files[i]->fingerprint, strlen(rules->files[i]->fingerprint) + 1);
 	if (rules->fallback != NULL)
 		sha256_update(&h, rules->fallback->fingerprint, strlen(rules->fallback->fingerprint) + 1);
+	snprintf(limits, sizeof limits, "max-pages %ld max-depth %d", c->o->max_pages,
+		 c->o->max_depth);
+	sha256_update(&h, limits, strlen(limits));
 	sha256_final(&h, d);
 	sha256_to_hex(d, out);
 }

@@ -336,9 +336,10 @@ pg_set_node(struct pgstore *p, const char *node, int lease_s, const char *rules_
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) > 0) {
-		snprintf(err, errlen, "node '%s' is crawling %s with other rule files (a different"
-			 " rule set fingerprint); every node must use the same rules: copy the"
-			 " rule folder, or stop the other nodes first", PQgetvalue(r, 0, 0),
+		snprintf(err, errlen, "node '%s' is crawling %s with other rule files or other"
+			 " limits (the rule files, --max-pages and --max-depth make one"
+			 " fingerprint); every node must use the same: copy the rule folder and"
+			 " the options, or stop the other nodes first", PQgetvalue(r, 0, 0),
 			 p->display);
 		rc = -1;
 	}

@@ -12,7 +12,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/pglib.sh"
 
-pg_require 11
+pg_require 12
 pg_start
 
 # ---- --max-pages across three nodes ----
@@ -51,6 +51,9 @@ node n1 "$PGURI" "$T/rules" "$T/urls" --max-pages $L
 node n2 "$PGURI" "$T/rules" "$T/urls" --max-pages $L
 wait_pages "$PGURI" 30
 node n3 "$PGURI" "$T/rules" "$T/urls" --max-pages $L
+# A node given another budget is refused while the others crawl: --max-pages is theirs.
+run "$SCRAPER" crawl -q -c "$T/rules" -d "$PGURI" --node n4 --max-pages $((L / 2)) "$T/urls"
+like "$status:$err" "^1:.*other limits" "--max-pages: a node started with another value is refused"
 wait "$n1"
 s1=$?
 wait "$n2"
