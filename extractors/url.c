@@ -91,12 +91,18 @@ host_ascii(const char *host)
 	return out;
 }
 
-/* Lower-case the host (punycode for an international one), drop the fragment. */
+/* Lower-case the host (punycode for an international one), drop the fragment and the
+ * user name and password (a crawl URL never holds them, so they are never stored). */
 static int
 normalise_parts(CURLU *h)
 {
 	char *host = NULL, *ascii;
 	int rc = 0;
+
+	if (curl_url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_OPTIONS, NULL, 0) != CURLUE_OK)
+		return -1;
 
 	if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		return -1;
@@ -200,6 +206,7 @@ clean_href(const char *href)
 }
 
 static char *curl_ref(const char *ref, size_t n);
+static size_t scheme_len(const char *ref);
 
 struct url_base *
 url_base_new(const char *abs)
@@ -393,9 +400,68 @@ append_opaque(struct buf *out, const char *ref, size_t slen)
 	return append_encoded(out, ref + f, strlen(ref + f), PART_FRAGMENT);
 }
 
+/* Is s[0..n) ".", "..", or one of them with dots written %2e? */
+static int
+is_dot_segment(const char *s, size_t n)
+{
+	size_t dots = 0;
+
+	for (size_t i = 0; i < n; dots++) {
+		if (s[i] == '.')
+			i++;
+		else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] | 0x20) == 'e')
+			i += 3;
+		else
+			return 0;
+	}
+	return dots >= 1 && dots <= 2;
+}
+
+/* Rewrite the dot segments of the path in s (from path to the query or fragment) that
+ * are written with %2e as plain dots, in place: the URL standard reads "%2e%2e" as
+ * "..", and curl removes only plain ones.  Without this "/a/%2e%2e/b" would come out
+ * as "/a/../b" (the %2e decoded afterwards), which is "/b": one page, two URLs. */
+static void
+plain_dot_segments(char *s, size_t path)
+{
+	size_t end = path + strcspn(s + path, "?#"), i = path, j = path;
+
+	while (i < end) {
+		size_t n = strcspn(s + i, "/?#");
+		if (i + n > end)
+			n = end - i;
+		if (is_dot_segment(s + i, n)) {
+			for (size_t k = 0; k < n;) {
+				k += s[i + k] == '.' ? 1 : 3; /* (read before j overwrites it) */
+				s[j++] = '.';
+			}
+		} else {
+			memmove(s + j, s + i, n);
+			j += n;
+		}
+		i += n;
+		if (i < end) /* the '/' */
+			s[j++] = s[i++];
+	}
+	memmove(s + j, s + end, strlen(s + end) + 1);
+}
+
+/* Where the path of ref starts: after "scheme:" and "//authority" when it has them. */
+static size_t
+path_start(const char *ref)
+{
+	size_t i = scheme_len(ref);
+
+	if (i > 0)
+		i++;
+	if (ref[i] == '/' && ref[i + 1] == '/')
+		i += 2 + strcspn(ref + i + 2, "/?#");
+	return i;
+}
+
 /* Copy ref[0..n) for curl: backslashes before the query become slashes (the URL
- * standard's rule for http(s)), spaces %20 (curl would write a space in a query as
- * '+', which a server may read as a literal plus). */
+ * standard's rule for http(s)), dot segments written %2e plain dots, spaces %20 (curl
+ * would write a space in a query as '+', which a server may read as a literal plus). */
 static char *
 curl_ref(const char *ref, size_t n)
 {
@@ -413,6 +479,7 @@ curl_ref(const char *ref, size_t n)
 		}
 	}
 	s[j] = '\0';
+	plain_dot_segments(s, path_start(s));
 	return s;
 }
 
