@@ -74,20 +74,39 @@ host_ascii(const char *host)
 		    idn2_lookup_u8((const uint8_t *)host, (uint8_t **)&out,
 				   IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK)
 			return NULL;
-		/* The mapping can make characters a host may not hold (U+2000 becomes a
-		 * space): the URL standard's forbidden host code points fail. */
-		for (const char *p = out; *p; p++) {
-			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-			    strchr("#%/:<>?@[\\]^|", *p) != NULL) {
-				free(out);
-				return NULL;
-			}
-		}
 	} else if ((out = strdup(host)) == NULL) {
 		return NULL;
 	}
+	/* The mapping can make characters a host may not hold (U+2000 becomes a space),
+	 * and so can percent-decoding: the URL standard's forbidden host code points
+	 * fail (an IPv6 literal keeps its brackets and colons). */
+	for (const char *p = out; *p && out[0] != '['; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("#%/:<>?@[\\]^|", *p) != NULL) {
+			free(out);
+			return NULL;
+		}
+	}
 	for (char *p = out; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+/* The host as curl reads it in a URL: numeric IPv4 forms ("00", "0x7f.1") become the
+ * dotted address.  Free with curl_free(); NULL when curl refuses it. */
+static char *
+host_as_curl_reads_it(const char *host)
+{
+	char url[300], *out = NULL;
+	CURLU *t;
+
+	if (strlen(host) > 255 || (t = curl_url()) == NULL)
+		return NULL;
+	snprintf(url, sizeof url, "http://%s/", host);
+	if (curl_url_set(t, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(t, CURLUPART_HOST, &out, 0) != CURLUE_OK)
+		out = NULL;
+	curl_url_cleanup(t);
 	return out;
 }
 
@@ -104,34 +123,53 @@ normalise_parts(CURLU *h)
 	    curl_url_set(h, CURLUPART_OPTIONS, NULL, 0) != CURLUE_OK)
 		return -1;
 
-	if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	/* The host percent-decoded (the URL standard's host parser), to punycode, then
+	 * read by curl as a host again: "0%30" is "00", which is the address 0.0.0.0. */
+	if (curl_url_get(h, CURLUPART_HOST, &host, CURLU_URLDECODE) != CURLUE_OK)
 		return -1;
 	ascii = host_ascii(host);
 	curl_free(host);
-	if (ascii == NULL || curl_url_set(h, CURLUPART_HOST, ascii, 0) != CURLUE_OK)
+	host = NULL;
+	if (ascii == NULL || (host = host_as_curl_reads_it(ascii)) == NULL ||
+	    curl_url_set(h, CURLUPART_HOST, host, 0) != CURLUE_OK)
 		rc = -1;
 	free(ascii);
+	curl_free(host);
 	if (rc == 0 && curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
 		rc = -1;
 	return rc;
 }
 
+/* Would a hex digit appended to out[start..] make a new escape, after a '%' that is
+ * not one ("%3%30" decoded is "%30")?  Escapes are written whole, so a '%' that ends
+ * out, or comes one before its end, is a literal one. */
+static int
+makes_escape(const struct buf *out, size_t start)
+{
+	size_t n = out->len - start;
+	const char *e = out->data + out->len;
+
+	return (n >= 1 && e[-1] == '%') || (n >= 2 && e[-2] == '%' && isxdigit((unsigned char)e[-1]));
+}
+
 /*
  * Append s to out with percent-encoding normalised: %XX of an unreserved character
- * decoded, other %XX upper-cased, and bytes that may not appear raw in a URL encoded.
+ * decoded (unless that would make a new escape of a literal '%' before it), other %XX
+ * upper-cased, and bytes that may not appear raw in a URL encoded.
  */
 static int
 append_normalised(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len;
 	char enc[3];
 	int hi, lo;
 
 	for (; *p; p++) {
 		if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
 			int c = hi * 16 + lo;
-			if (is_unreserved(c)) {
+			if (is_unreserved(c) && !(isxdigit(c) && makes_escape(out, start))) {
 				if (buf_putc(out, c) == -1)
 					return -1;
 			} else {

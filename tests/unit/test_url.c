@@ -147,6 +147,11 @@ test_canonical_percent_encoding(void **state)
 	canon("http://ex.com/a b", "http://ex.com/a%20b");
 	canon("http://ex.com/q?x=a%20b", "http://ex.com/q?x=a%20b");
 	canon("http://ex.com/100%", "http://ex.com/100%");
+	/* Decoding must not make a new escape of a literal '%' (fuzz finds). */
+	canon("http://ex.com/%3%30", "http://ex.com/%3%30");
+	canon("http://ex.com/%%33%30", "http://ex.com/%%330");
+	canon("http://ex.com/%%41B", "http://ex.com/%%41B");
+	canon("http://ex.com/%%7e", "http://ex.com/%~");
 }
 
 /* Encoded dots are dot segments (the URL standard): one page, one URL. */
@@ -186,6 +191,12 @@ test_canonical_unicode_host_forms(void **state)
 	canon("http://xn--bcher-kva.example/", "http://xn--bcher-kva.example/");
 	canon("http://XN--BCHER-KVA.example/", "http://xn--bcher-kva.example/");
 	canon("http://%65x.com/", "http://ex.com/");
+	/* The host is read after decoding, as the URL standard reads it (fuzz find). */
+	canon("http://0%30/", "http://0.0.0.0/");
+	canon("http://ex%2Ecom/", "http://ex.com/");
+	canon("http://ex%2Fcom/", NULL);
+	canon("http://ex%25com/", NULL);
+	resolve("http://ex.com/a/b/c?q=1", "\\\\0%30", "http://0.0.0.0/");
 	resolve("http://ex.com/", "//M\xc3\xbcnchen.DE/", "http://xn--mnchen-3ya.de/");
 }
 
