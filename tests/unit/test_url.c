@@ -100,6 +100,8 @@ test_value_as_the_url_standard(void **state)
 	value(B, "//\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/", "http://xn--r8jz45g.xn--zckzah/");
 	value(B, "http://u:p@ex.com:8080/", "http://u:p@ex.com:8080/");
 	value(B, "../../../x/./y/../z", "http://ex.com/x/z");
+	value(B, "/p/%2e%2E/q/%2e/r", "http://ex.com/q/r"); /* new URL() reads %2e as '.' */
+	value(B, "/p%2e%2e/q", "http://ex.com/p%2e%2e/q");
 	value(B, "mailto:A@B.example", "mailto:A@B.example");
 	value(B, "TEL:+1 555", "tel:+1 555");
 	value(B, "data:text/plain,a b#c d", "data:text/plain,a b#c%20d");
