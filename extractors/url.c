@@ -244,7 +244,6 @@ clean_href(const char *href)
 }
 
 static char *curl_ref(const char *ref, size_t n);
-static size_t scheme_len(const char *ref);
 
 struct url_base *
 url_base_new(const char *abs)
@@ -455,8 +454,8 @@ is_dot_segment(const char *s, size_t n)
 	return dots >= 1 && dots <= 2;
 }
 
-/* Rewrite the dot segments of the path in s (from path to the query or fragment) that
- * are written with %2e as plain dots, in place: the URL standard reads "%2e%2e" as
+/* Rewrite the dot segments in s (from path to the query or fragment) that are written
+ * with %2e as plain dots, in place: the URL standard reads "%2e%2e" as
  * "..", and curl removes only plain ones.  Without this "/a/%2e%2e/b" would come out
  * as "/a/../b" (the %2e decoded afterwards), which is "/b": one page, two URLs. */
 static void
@@ -484,19 +483,6 @@ plain_dot_segments(char *s, size_t path)
 	memmove(s + j, s + end, strlen(s + end) + 1);
 }
 
-/* Where the path of ref starts: after "scheme:" and "//authority" when it has them. */
-static size_t
-path_start(const char *ref)
-{
-	size_t i = scheme_len(ref);
-
-	if (i > 0)
-		i++;
-	if (ref[i] == '/' && ref[i + 1] == '/')
-		i += 2 + strcspn(ref + i + 2, "/?#");
-	return i;
-}
-
 /* Copy ref[0..n) for curl: backslashes before the query become slashes (the URL
  * standard's rule for http(s)), dot segments written %2e plain dots, spaces %20 (curl
  * would write a space in a query as '+', which a server may read as a literal plus). */
@@ -517,7 +503,11 @@ curl_ref(const char *ref, size_t n)
 		}
 	}
 	s[j] = '\0';
-	plain_dot_segments(s, path_start(s));
+	/* From the start, not from where the path seems to start: curl and we could
+	 * disagree on that ("a...:" with a scheme too long for curl is a path; fuzz
+	 * find).  A scheme, user or port is never "." or ".." and a host "%2e" is "."
+	 * once decoded, so the rest comes out the same. */
+	plain_dot_segments(s, 0);
 	return s;
 }
 

@@ -171,6 +171,10 @@ test_canonical_encoded_dot_segments(void **state)
 	canon("http://ex.com/a?x=%2e%2e/b", "http://ex.com/a?x=../b");
 	resolve("http://ex.com/a/b/", "%2e%2e/c", "http://ex.com/a/c");
 	resolve("http://ex.com/a/b/", "%2e%2e/%2e%2e/%2e%2e/c", "http://ex.com/c");
+	/* A "scheme" longer than curl's 40 characters is a path (fuzz find). */
+	resolve("http://ex.com/a/b/", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa://%2e",
+		"http://ex.com/a/b/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa://");
+	canon("http://%2e%2e/x", "http://../x"); /* a host of two dots, as curl reads it */
 }
 
 /* user:pw@ is never part of a crawl URL. */
