@@ -74,58 +74,102 @@ host_ascii(const char *host)
 		    idn2_lookup_u8((const uint8_t *)host, (uint8_t **)&out,
 				   IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK)
 			return NULL;
-		/* The mapping can make characters a host may not hold (U+2000 becomes a
-		 * space): the URL standard's forbidden host code points fail. */
-		for (const char *p = out; *p; p++) {
-			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-			    strchr("#%/:<>?@[\\]^|", *p) != NULL) {
-				free(out);
-				return NULL;
-			}
-		}
 	} else if ((out = strdup(host)) == NULL) {
 		return NULL;
+	}
+	/* The mapping can make characters a host may not hold (U+2000 becomes a space),
+	 * and so can percent-decoding: the URL standard's forbidden host code points
+	 * fail (an IPv6 literal keeps its brackets and colons). */
+	for (const char *p = out; *p && out[0] != '['; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("#%/:<>?@[\\]^|", *p) != NULL) {
+			free(out);
+			return NULL;
+		}
 	}
 	for (char *p = out; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return out;
 }
 
-/* Lower-case the host (punycode for an international one), drop the fragment. */
+/* The host as curl reads it in a URL: numeric IPv4 forms ("00", "0x7f.1") become the
+ * dotted address.  Free with curl_free(); NULL when curl refuses it. */
+static char *
+host_as_curl_reads_it(const char *host)
+{
+	char url[300], *out = NULL;
+	CURLU *t;
+
+	if (strlen(host) > 255 || (t = curl_url()) == NULL)
+		return NULL;
+	snprintf(url, sizeof url, "http://%s/", host);
+	if (curl_url_set(t, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(t, CURLUPART_HOST, &out, 0) != CURLUE_OK)
+		out = NULL;
+	curl_url_cleanup(t);
+	return out;
+}
+
+/* Lower-case the host (punycode for an international one), drop the fragment and the
+ * user name and password (a crawl URL never holds them, so they are never stored). */
 static int
 normalise_parts(CURLU *h)
 {
 	char *host = NULL, *ascii;
 	int rc = 0;
 
-	if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	if (curl_url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(h, CURLUPART_OPTIONS, NULL, 0) != CURLUE_OK)
+		return -1;
+
+	/* The host percent-decoded (the URL standard's host parser), to punycode, then
+	 * read by curl as a host again: "0%30" is "00", which is the address 0.0.0.0. */
+	if (curl_url_get(h, CURLUPART_HOST, &host, CURLU_URLDECODE) != CURLUE_OK)
 		return -1;
 	ascii = host_ascii(host);
 	curl_free(host);
-	if (ascii == NULL || curl_url_set(h, CURLUPART_HOST, ascii, 0) != CURLUE_OK)
+	host = NULL;
+	if (ascii == NULL || (host = host_as_curl_reads_it(ascii)) == NULL ||
+	    curl_url_set(h, CURLUPART_HOST, host, 0) != CURLUE_OK)
 		rc = -1;
 	free(ascii);
+	curl_free(host);
 	if (rc == 0 && curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
 		rc = -1;
 	return rc;
 }
 
+/* Would a hex digit appended to out[start..] make a new escape, after a '%' that is
+ * not one ("%3%30" decoded is "%30")?  Escapes are written whole, so a '%' that ends
+ * out, or comes one before its end, is a literal one. */
+static int
+makes_escape(const struct buf *out, size_t start)
+{
+	size_t n = out->len - start;
+	const char *e = out->data + out->len;
+
+	return (n >= 1 && e[-1] == '%') || (n >= 2 && e[-2] == '%' && isxdigit((unsigned char)e[-1]));
+}
+
 /*
  * Append s to out with percent-encoding normalised: %XX of an unreserved character
- * decoded, other %XX upper-cased, and bytes that may not appear raw in a URL encoded.
+ * decoded (unless that would make a new escape of a literal '%' before it), other %XX
+ * upper-cased, and bytes that may not appear raw in a URL encoded.
  */
 static int
 append_normalised(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len;
 	char enc[3];
 	int hi, lo;
 
 	for (; *p; p++) {
 		if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
 			int c = hi * 16 + lo;
-			if (is_unreserved(c)) {
+			if (is_unreserved(c) && !(isxdigit(c) && makes_escape(out, start))) {
 				if (buf_putc(out, c) == -1)
 					return -1;
 			} else {
@@ -393,9 +437,55 @@ append_opaque(struct buf *out, const char *ref, size_t slen)
 	return append_encoded(out, ref + f, strlen(ref + f), PART_FRAGMENT);
 }
 
+/* Is s[0..n) ".", "..", or one of them with dots written %2e? */
+static int
+is_dot_segment(const char *s, size_t n)
+{
+	size_t dots = 0;
+
+	for (size_t i = 0; i < n; dots++) {
+		if (s[i] == '.')
+			i++;
+		else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] | 0x20) == 'e')
+			i += 3;
+		else
+			return 0;
+	}
+	return dots >= 1 && dots <= 2;
+}
+
+/* Rewrite the dot segments in s (from path to the query or fragment) that are written
+ * with %2e as plain dots, in place: the URL standard reads "%2e%2e" as
+ * "..", and curl removes only plain ones.  Without this "/a/%2e%2e/b" would come out
+ * as "/a/../b" (the %2e decoded afterwards), which is "/b": one page, two URLs. */
+static void
+plain_dot_segments(char *s, size_t path)
+{
+	size_t end = path + strcspn(s + path, "?#"), i = path, j = path;
+
+	while (i < end) {
+		size_t n = strcspn(s + i, "/?#");
+		if (i + n > end)
+			n = end - i;
+		if (is_dot_segment(s + i, n)) {
+			for (size_t k = 0; k < n;) {
+				k += s[i + k] == '.' ? 1 : 3; /* (read before j overwrites it) */
+				s[j++] = '.';
+			}
+		} else {
+			memmove(s + j, s + i, n);
+			j += n;
+		}
+		i += n;
+		if (i < end) /* the '/' */
+			s[j++] = s[i++];
+	}
+	memmove(s + j, s + end, strlen(s + end) + 1);
+}
+
 /* Copy ref[0..n) for curl: backslashes before the query become slashes (the URL
- * standard's rule for http(s)), spaces %20 (curl would write a space in a query as
- * '+', which a server may read as a literal plus). */
+ * standard's rule for http(s)), dot segments written %2e plain dots, spaces %20 (curl
+ * would write a space in a query as '+', which a server may read as a literal plus). */
 static char *
 curl_ref(const char *ref, size_t n)
 {
@@ -413,6 +503,11 @@ curl_ref(const char *ref, size_t n)
 		}
 	}
 	s[j] = '\0';
+	/* From the start, not from where the path seems to start: curl and we could
+	 * disagree on that ("a...:" with a scheme too long for curl is a path; fuzz
+	 * find).  A scheme, user or port is never "." or ".." and a host "%2e" is "."
+	 * once decoded, so the rest comes out the same. */
+	plain_dot_segments(s, 0);
 	return s;
 }
 

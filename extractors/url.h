@@ -2,10 +2,12 @@
  * url.h: absolute URLs in canonical form, over curl's URL API.
  *
  * Canonical form (what the frontier stores and dedups on): http or https only, scheme
- * and host lower-cased, default port dropped, fragment dropped, dot segments resolved,
- * an empty path made "/", percent-encoding normalised (unreserved characters decoded,
- * other escapes upper-cased, raw spaces, controls and non-ASCII bytes encoded), an
- * international host in its punycode (IDNA) form.
+ * and host lower-cased, default port dropped, fragment and user:password@ dropped, dot
+ * segments resolved (written "%2e" too), an empty path made "/", percent-encoding
+ * normalised (unreserved characters decoded, other escapes upper-cased, raw spaces,
+ * controls and non-ASCII bytes encoded), the host percent-decoded and an international
+ * one in its punycode (IDNA) form.  The canonical form of a canonical URL is itself
+ * (tests/fuzz/fuzz_canon.c checks it).
  *
  * Lives in extractors/ because link extraction resolves hrefs with it; the coordinator
  * uses the same functions, so a URL means the same thing everywhere.

@@ -119,7 +119,7 @@ static int
 reparse_page(struct reparse *rp, const struct page_ref *p)
 {
 	const struct site_rules *r = rules_for_site(rp->rules, p->site);
-	char *packed, *ctype, *final, digest[65], err[300], note[96] = "";
+	char *packed, *ctype, *final, digest[65], err[300], note[96] = "", cut[300];
 	size_t packed_len;
 	uint64_t size;
 	struct buf raw;
@@ -154,11 +154,14 @@ reparse_page(struct reparse *rp, const struct page_ref *p)
 	op->page.rules_hash = xstrdup(r->fingerprint);
 	c = (struct collect){ op, r, rp->o->type };
 	sink = (struct ex_sink){ &c, collect_item, NULL, collect_problem };
-	doc = page_parse(buf_str(&raw), raw.len, ctype, final ? final : p->url, note, sizeof note);
+	doc = page_parse(buf_str(&raw), raw.len, ctype, final ? final : p->url, note, sizeof note,
+			 cut, sizeof cut);
 	if (doc == NULL) {
 		rp->unparsed++;
 		op->page.extract_errors++;
 	} else {
+		if (cut[0] != '\0')
+			collect_problem(&c, cut);
 		ex_apply(r->ex, doc, final ? final : p->url, &sink, &stats, NULL);
 		xmlFreeDoc(doc);
 	}

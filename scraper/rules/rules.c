@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #define MAX_RULE_FILE (4L << 20)
+#define MAX_YAML_DEPTH 64 /* collections in collections; a rule file needs under 10 */
 
 struct loader {
 	const char *path;
@@ -991,6 +992,44 @@ rules_builtin(void)
 	return r;
 }
 
+/*
+ * Is the YAML text nested deeper than MAX_YAML_DEPTH?  Then say where, and 1.  libyaml's
+ * scanner does work in proportion to the nesting for every token, so a file of
+ * "[[[[..." takes time in the square of its size (2 MB: over two minutes); reading
+ * events only as far as the first one too deep stops it early.  A syntax error found
+ * here is left to the load, which reports it.
+ */
+static int
+too_deep(struct loader *L, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return 0;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (rc == 0 && yaml_parser_parse(&parser, &ev)) {
+		yaml_event_type_t type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_YAML_DEPTH) {
+				diags_add(L->d, L->path, (int)ev.start_mark.line + 1,
+					  (int)ev.start_mark.column + 1,
+					  "YAML nested deeper than %d levels", MAX_YAML_DEPTH);
+				L->errors++;
+				rc = 1;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 /* Parse the YAML text into L->doc.  0, or -1 with a diagnostic. */
 static int
 parse_yaml(struct loader *L, const char *text, size_t len)
@@ -998,6 +1037,8 @@ parse_yaml(struct loader *L, const char *text, size_t len)
 	yaml_parser_t parser;
 	int rc = 0;
 
+	if (too_deep(L, text, len))
+		return -1;
 	if (!yaml_parser_initialize(&parser))
 		return -1;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

@@ -275,10 +275,23 @@ sanitize_utf8(const char *s, size_t n, struct buf *out)
 	return buf_append(out, run, (size_t)(p - run));
 }
 
+/* The size of a code unit of the iconv encoding name: an invalid unit is skipped
+ * whole (the Encoding standard's UTF-16 and UTF-32 decoders), never one byte of it. */
+static size_t
+code_unit(const char *name)
+{
+	if (strncasecmp(name, "UTF-16", 6) == 0 || strncasecmp(name, "UCS-2", 5) == 0)
+		return 2;
+	if (strncasecmp(name, "UTF-32", 6) == 0 || strncasecmp(name, "UCS-4", 5) == 0)
+		return 4;
+	return 1;
+}
+
 int
 charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
 		struct buf *out)
 {
+	size_t unit = code_unit(cs->name);
 	char chunk[16384];
 	iconv_t cd;
 
@@ -302,13 +315,15 @@ charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
 		len = inleft;
 		if (rc == (size_t)-1 && (e == EILSEQ || e == EINVAL)) {
 			/* Not valid in this encoding (or cut short at the end): one U+FFFD
-			 * for the offending byte, then go on. */
+			 * for the offending byte, or code unit in UTF-16/32 (a lone
+			 * surrogate), then go on. */
+			size_t skip = unit < len ? unit : len;
 			if (buf_append(out, "\xef\xbf\xbd", 3) == -1) {
 				iconv_close(cd);
 				return -1;
 			}
-			body++;
-			len--;
+			body += skip;
+			len -= skip;
 			iconv(cd, NULL, NULL, NULL, NULL);
 		}
 	}

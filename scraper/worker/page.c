@@ -12,8 +12,11 @@
 #include "buf.h"
 #include "worker/charset.h"
 
+/* XML_PARSE_HUGE lifts libxml2's nesting limit (256 levels, past which the rest of the
+ * page was dropped without a word): max_bytes bounds the tree, max_page_cpu and
+ * max_memory_mb the work, and nothing of ours walks it by recursion. */
 #define PARSE_OPTIONS (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
-		       HTML_PARSE_NONET | HTML_PARSE_COMPACT)
+		       HTML_PARSE_NONET | HTML_PARSE_COMPACT | XML_PARSE_HUGE)
 
 bool
 page_is_html(const char *content_type, const char *body, size_t len)
@@ -30,9 +33,10 @@ page_is_html(const char *content_type, const char *body, size_t len)
 
 xmlDocPtr
 page_parse(const char *body, size_t len, const char *content_type, const char *url,
-	   char *note, size_t notelen)
+	   char *note, size_t notelen, char *cut, size_t cutlen)
 {
 	struct charset_choice cs;
+	htmlParserCtxtPtr ctxt;
 	struct buf utf8;
 	xmlDocPtr doc;
 
@@ -54,8 +58,25 @@ page_parse(const char *body, size_t len, const char *content_type, const char *u
 	}
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
+	if (cutlen > 0)
+		cut[0] = '\0';
 	/* A parser context of its own per page: in a worker it lives in the page's arena. */
-	doc = htmlReadMemory(len ? body : " ", len ? (int)len : 1, url, "UTF-8", PARSE_OPTIONS);
+	if ((ctxt = htmlNewParserCtxt()) == NULL) {
+		buf_free(&utf8);
+		return NULL;
+	}
+	doc = htmlCtxtReadMemory(ctxt, len ? body : " ", len ? (int)len : 1, url, "UTF-8",
+				 PARSE_OPTIONS);
+	/* Should a libxml2 still stop at a nesting limit, the page says what was lost. */
+	if (doc != NULL && ctxt->lastError.message != NULL &&
+	    strstr(ctxt->lastError.message, "depth") != NULL && cutlen > 0) {
+		size_t n;
+		snprintf(cut, cutlen, "the page was cut where it nests too deep (libxml2: %s",
+			 ctxt->lastError.message);
+		n = strcspn(cut, "\n");
+		snprintf(cut + n, cutlen - n, "): what lies deeper or after was not read");
+	}
+	htmlFreeParserCtxt(ctxt);
 	buf_free(&utf8);
 	return doc;
 }

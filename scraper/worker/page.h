@@ -18,11 +18,13 @@ bool page_is_html(const char *content_type, const char *body, size_t len);
 
 /*
  * Decode and parse.  url is the document's address.  note gets the encoding decision,
- * e.g. "WINDOWS-1252 (meta)".  Returns the document (xmlFreeDoc it, unless it was made
- * in a worker's arena: xmlarena.h) or NULL when the body could not be decoded (note
- * says so) or libxml2 could not build one.
+ * e.g. "WINDOWS-1252 (meta)".  cut gets "" or, when the parser stopped before the end
+ * of the page (a nesting limit), a sentence saying so: the page's problem to record.
+ * Returns the document (xmlFreeDoc it, unless it was made in a worker's arena:
+ * xmlarena.h) or NULL when the body could not be decoded (note says so) or libxml2
+ * could not build one.
  */
 xmlDocPtr page_parse(const char *body, size_t len, const char *content_type,
-		     const char *url, char *note, size_t notelen);
+		     const char *url, char *note, size_t notelen, char *cut, size_t cutlen);
 
 #endif

@@ -430,7 +430,7 @@ try_run(const struct try_opts *o)
 	struct rule_set *set;
 	const struct site_rules *r;
 	char site[512] = "", ctype[256] = "", final[URL_MAX + 1], charset[96] = "";
-	char robots_note[1024] = "", seltext[4096];
+	char robots_note[1024] = "", seltext[4096], cut[300];
 	const char *url;
 	struct ex_rules *sel = NULL;
 	struct robots *robots = NULL;
@@ -484,9 +484,13 @@ try_run(const struct try_opts *o)
 		log_warn("%s %s: a crawl records it but does not parse it", final, what);
 	}
 	if ((doc = page_parse(buf_str(&body), body.len, ctype, final, charset,
-			      sizeof charset)) == NULL) {
+			      sizeof charset, cut, sizeof cut)) == NULL) {
 		log_error("%s: libxml2 could not parse the page", final);
 		goto out;
+	}
+	if (cut[0] != '\0') {
+		log_warn("%s: %s", final, cut);
+		on_problem(&t, cut);
 	}
 	if (sel != NULL) {
 		struct ex_sink sink = { &t, on_item, NULL, on_problem };

@@ -627,6 +627,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	struct ex_sink sink = { po, sink_item, sink_link, sink_problem };
 	struct ex_observer obs = { po, w->ncoverage ? w->coverage : NULL, NULL, NULL, NULL };
 	struct ex_stats stats;
+	char cut[300];
 	xmlDocPtr doc;
 	int rc = 0;
 
@@ -641,11 +642,13 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	sandbox_cpu_begin(w->rules->max_page_cpu);
 	xmlarena_begin();
 	doc = page_parse(buf_str(&t->f.body), t->f.body.len, content_type, po->url,
-			 charset_note, notelen);
+			 charset_note, notelen, cut, sizeof cut);
 	if (doc == NULL) {
 		po->problems++;
 		log_debug("%s: libxml2 could not parse the page", po->url);
 	} else {
+		if (cut[0] != '\0')
+			sink_problem(po, cut);
 		if (w->rules->robots)
 			po->robots_meta |= robotsmeta_doc(doc, w->ua_token);
 		if (po->robots_meta & ROBOTSMETA_NOFOLLOW) {
@@ -1509,9 +1512,9 @@ static void
 warm_up(void)
 {
 	static const char html[] = "<html><head><title>t</title></head><body><p>x</p></body></html>";
-	char note[96];
+	char note[96], cut[300];
 	xmlDocPtr doc = page_parse(html, sizeof html - 1, "text/html", "http://localhost/",
-				   note, sizeof note);
+				   note, sizeof note, cut, sizeof cut);
 	xmlXPathContextPtr xc = doc != NULL ? xmlXPathNewContext(doc) : NULL;
 
 	if (xc != NULL)

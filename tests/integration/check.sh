@@ -1,9 +1,9 @@
 # check.sh: 'scraper check' lists every error of every rule file, in order, with
 # file:line:col (golden output); crawl and try refuse to start on them; every rule
-# folder that ships passes.
+# folder that ships passes; a rule file nested a million deep is refused at once.
 . "$top_srcdir/tests/lib.sh"
 
-plan 9
+plan 12
 
 cd "$top_srcdir" || exit 99
 run "$SCRAPER" check -c tests/fixtures/rules/bad
@@ -23,6 +23,20 @@ like "$err" "quotes.yaml:11:44: unknown key 'requird'" "crawl prints the errors 
 
 run "$SCRAPER" try -c tests/fixtures/rules/bad "tests/demo-site/index.html" --url http://127.0.0.1/
 is "$status" 2 "try refuses too (exit 2)"
+
+# 2 MB of "[[[[...]]]]": libyaml's scanner is quadratic in the nesting (over 120 s
+# before the depth cap).  The time limit is the assertion: 30 s is far from the
+# fraction of a second it takes, and far below the two minutes it took.
+mkdir -p "$T/deep"
+printf 'site: "ex.com"\nx: ' >"$T/deep/deep.yaml"
+head -c 1000000 /dev/zero | tr '\0' '[' >>"$T/deep/deep.yaml"
+head -c 1000000 /dev/zero | tr '\0' ']' >>"$T/deep/deep.yaml"
+echo >>"$T/deep/deep.yaml"
+RUN_TIMEOUT=30 run "$SCRAPER" check -c "$T/deep"
+is "$status" 2 "check of a rule file nested a million deep ends at once with exit 2"
+like "$out" "deep.yaml:2:67: YAML nested deeper than 64 levels" "and says where, with file:line:col"
+RUN_TIMEOUT=30 run "$SCRAPER" crawl -c "$T/deep" -d "$T/deep.db" "$T/urls"
+like "$status:$err" "^2:.*deep.yaml:2:67: YAML nested deeper than 64 levels" "crawl refuses it as fast, in the same words"
 
 for dir in config config/demo tests/fixtures/rules/good; do
 	run "$SCRAPER" check -c "$dir"

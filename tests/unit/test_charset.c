@@ -124,6 +124,27 @@ test_invalid_bytes_replaced(void **state)
 	convert("text/html; charset=shift_jis", S("a\x81\x20" "b\x82"), "a\xef\xbf\xbd b\xef\xbf\xbd");
 }
 
+/* In UTF-16 and UTF-32 a bad code unit is one U+FFFD and decoding goes on at the next
+ * unit: skipping one byte would read every later unit out of step, as garbage. */
+static void
+test_invalid_code_units_skipped_whole(void **state)
+{
+	/* A lone low surrogate, then a lone high surrogate before a letter. */
+	convert(NULL, S("\xff\xfe" "a\0" "\x00\xdc" "b\0" "\x00\xd8" "c\0" "d\0"),
+		"a\xef\xbf\xbd" "b\xef\xbf\xbd" "cd");
+	convert(NULL, S("\xfe\xff" "\0a" "\xdc\x00" "\0b" "\0c"), "a\xef\xbf\xbd" "bc");
+	convert("text/html; charset=utf-16le", S("a\0" "\x00\xdc" "b\0c\0"),
+		"a\xef\xbf\xbd" "bc");
+	/* A unit cut short at the end is one U+FFFD. */
+	convert(NULL, S("\xff\xfe" "a\0" "b"), "a\xef\xbf\xbd");
+	/* UTF-32: beyond U+10FFFF, and a surrogate. */
+	convert("text/html; charset=utf-32le",
+		S("a\0\0\0" "\x00\x00\x11\x00" "b\0\0\0" "\x00\xd8\x00\x00" "c\0\0\0"),
+		"a\xef\xbf\xbd" "b\xef\xbf\xbd" "c");
+	convert("text/html; charset=utf-32be", S("\0\0\0a" "\x7f\0\0\0" "\0\0\0b" "\0\0"),
+		"a\xef\xbf\xbd" "b\xef\xbf\xbd");
+}
+
 static void
 test_valid_utf8_word_boundaries(void **state)
 {
@@ -156,6 +177,7 @@ main(void)
 		cmocka_unit_test(test_late_meta_changes_the_guess),
 		cmocka_unit_test(test_conversions),
 		cmocka_unit_test(test_invalid_bytes_replaced),
+		cmocka_unit_test(test_invalid_code_units_skipped_whole),
 		cmocka_unit_test(test_valid_utf8_word_boundaries),
 	};
 	return RUN(tests);

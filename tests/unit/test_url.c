@@ -24,6 +24,13 @@ canon(const char *in, const char *want)
 		if (rc != 0)
 			fail_msg("'%s' refused, want '%s'", in, want);
 		assert_string_equal(buf_str(&b), want);
+		/* The canonical form is its own canonical form. */
+		struct buf again;
+		buf_init(&again, URL_MAX * 4);
+		if (url_canonical(want, &again) != 0)
+			fail_msg("canonical '%s' refused when canonicalised again", want);
+		assert_string_equal(buf_str(&again), want);
+		buf_free(&again);
 	}
 	buf_free(&b);
 }
@@ -93,6 +100,8 @@ test_value_as_the_url_standard(void **state)
 	value(B, "//\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/", "http://xn--r8jz45g.xn--zckzah/");
 	value(B, "http://u:p@ex.com:8080/", "http://u:p@ex.com:8080/");
 	value(B, "../../../x/./y/../z", "http://ex.com/x/z");
+	value(B, "/p/%2e%2E/q/%2e/r", "http://ex.com/q/r"); /* new URL() reads %2e as '.' */
+	value(B, "/p%2e%2e/q", "http://ex.com/p%2e%2e/q");
 	value(B, "mailto:A@B.example", "mailto:A@B.example");
 	value(B, "TEL:+1 555", "tel:+1 555");
 	value(B, "data:text/plain,a b#c d", "data:text/plain,a b#c%20d");
@@ -140,6 +149,72 @@ test_canonical_percent_encoding(void **state)
 	canon("http://ex.com/a b", "http://ex.com/a%20b");
 	canon("http://ex.com/q?x=a%20b", "http://ex.com/q?x=a%20b");
 	canon("http://ex.com/100%", "http://ex.com/100%");
+	/* Decoding must not make a new escape of a literal '%' (fuzz finds). */
+	canon("http://ex.com/%3%30", "http://ex.com/%3%30");
+	canon("http://ex.com/%%33%30", "http://ex.com/%%330");
+	canon("http://ex.com/%%41B", "http://ex.com/%%41B");
+	canon("http://ex.com/%%7e", "http://ex.com/%~");
+}
+
+/* Encoded dots are dot segments (the URL standard): one page, one URL. */
+static void
+test_canonical_encoded_dot_segments(void **state)
+{
+	canon("http://ex.com/a/%2e%2e/b", "http://ex.com/b");
+	canon("http://ex.com/a/%2E%2E/b", "http://ex.com/b");
+	canon("http://ex.com/a/.%2e/b", "http://ex.com/b");
+	canon("http://ex.com/a/%2e./b", "http://ex.com/b");
+	canon("http://ex.com/a/%2e/b", "http://ex.com/a/b");
+	canon("http://ex.com/a/../b", "http://ex.com/b");
+	canon("http://ex.com/a/%2e%2e", "http://ex.com/");
+	canon("http://ex.com/a/b%2e%2e/c", "http://ex.com/a/b../c");
+	canon("http://ex.com/a?x=%2e%2e/b", "http://ex.com/a?x=../b");
+	resolve("http://ex.com/a/b/", "%2e%2e/c", "http://ex.com/a/c");
+	resolve("http://ex.com/a/b/", "%2e%2e/%2e%2e/%2e%2e/c", "http://ex.com/c");
+	/* A "scheme" longer than curl's 40 characters is a path (fuzz find). */
+	resolve("http://ex.com/a/b/", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa://%2e",
+		"http://ex.com/a/b/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa://");
+	canon("http://%2e%2e/x", "http://../x"); /* a host of two dots, as curl reads it */
+}
+
+/* user:pw@ is never part of a crawl URL. */
+static void
+test_canonical_drops_userinfo(void **state)
+{
+	canon("http://user:pw@ex.com/x", "http://ex.com/x");
+	canon("http://user@ex.com/", "http://ex.com/");
+	canon("https://:pw@Ex.com:443/", "https://ex.com/");
+	canon("http://u%40x:p%3Aw@ex.com/", "http://ex.com/");
+	resolve("http://ex.com/", "//me:secret@other.example/p", "http://other.example/p");
+}
+
+/* A Unicode host is punycode however it is written, never percent-encoded. */
+static void
+test_canonical_unicode_host_forms(void **state)
+{
+	canon("http://B%C3%BCcher.example/", "http://xn--bcher-kva.example/");
+	canon("http://b%c3%bccher.example/x", "http://xn--bcher-kva.example/x");
+	canon("http://xn--bcher-kva.example/", "http://xn--bcher-kva.example/");
+	canon("http://XN--BCHER-KVA.example/", "http://xn--bcher-kva.example/");
+	canon("http://%65x.com/", "http://ex.com/");
+	/* The host is read after decoding, as the URL standard reads it (fuzz find). */
+	canon("http://0%30/", "http://0.0.0.0/");
+	canon("http://ex%2Ecom/", "http://ex.com/");
+	canon("http://ex%2Fcom/", NULL);
+	canon("http://ex%25com/", NULL);
+	resolve("http://ex.com/a/b/c?q=1", "\\\\0%30", "http://0.0.0.0/");
+	resolve("http://ex.com/", "//M\xc3\xbcnchen.DE/", "http://xn--mnchen-3ya.de/");
+}
+
+/* Backslashes are slashes in http(s) URLs before the query, data in the query. */
+static void
+test_canonical_backslashes(void **state)
+{
+	canon("http:\\\\ex.com\\a\\b", "http://ex.com/a/b");
+	canon("http://ex.com\\a\\..\\b", "http://ex.com/b");
+	canon("http://ex.com/a?b\\c", "http://ex.com/a?b%5Cc");
+	canon("http://ex.com/a%5Cb", "http://ex.com/a%5Cb");
+	resolve("http://ex.com/a/b", "\\\\other.example\\p", "http://other.example/p");
 }
 
 static void
@@ -246,6 +321,10 @@ main(void)
 		cmocka_unit_test(test_value_as_the_url_standard),
 		cmocka_unit_test(test_canonical_international_host),
 		cmocka_unit_test(test_canonical_percent_encoding),
+		cmocka_unit_test(test_canonical_encoded_dot_segments),
+		cmocka_unit_test(test_canonical_drops_userinfo),
+		cmocka_unit_test(test_canonical_unicode_host_forms),
+		cmocka_unit_test(test_canonical_backslashes),
 		cmocka_unit_test(test_canonical_refuses),
 		cmocka_unit_test(test_resolve_relative),
 		cmocka_unit_test(test_resolve_refuses_other_schemes),
