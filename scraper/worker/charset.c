@@ -35,6 +35,12 @@ static const struct {
 	{ "x-gbk", "GB18030" },		{ "euc-kr", "CP949" },
 	{ "iso-8859-9", "WINDOWS-1254" }, { "latin5", "WINDOWS-1254" },
 	{ "tis-620", "CP874" },		{ "iso-8859-11", "CP874" },
+	/* UTF-16 without a BOM is little-endian on the web (iconv's "UTF-16" would take
+	 * it as big-endian). */
+	{ "utf-16", "UTF-16LE" },	{ "ucs-2", "UTF-16LE" },
+	{ "unicode", "UTF-16LE" },	{ "csunicode", "UTF-16LE" },
+	{ "iso-10646-ucs-2", "UTF-16LE" }, { "unicodefeff", "UTF-16LE" },
+	{ "unicodefffe", "UTF-16BE" },
 };
 
 /* Copy a charset label, trimmed of spaces and quotes, mapped to an iconv name. */

@@ -135,6 +135,9 @@ test_invalid_code_units_skipped_whole(void **state)
 	convert(NULL, S("\xfe\xff" "\0a" "\xdc\x00" "\0b" "\0c"), "a\xef\xbf\xbd" "bc");
 	convert("text/html; charset=utf-16le", S("a\0" "\x00\xdc" "b\0c\0"),
 		"a\xef\xbf\xbd" "bc");
+	/* Labelled utf-16 with no BOM: little-endian, as the Encoding standard says. */
+	decide("text/html; charset=utf-16", S("a\0b\0"), "UTF-16LE (header)");
+	convert("text/html; charset=UTF-16", S("a\0" "\x00\xdc" "b\0"), "a\xef\xbf\xbd" "b");
 	/* A unit cut short at the end is one U+FFFD. */
 	convert(NULL, S("\xff\xfe" "a\0" "b"), "a\xef\xbf\xbd");
 	/* UTF-32: beyond U+10FFFF, and a surrogate. */
