@@ -11,6 +11,8 @@
  *   coordinator.c  the loop: start-up, signals, turn order, status line, summary
  *   coverage.c     per-rule-file coverage sums and the closing warnings
  *   lease.c        with PostgreSQL: the sites this node holds, and when it is done
+ *   timers.c       the heap of deadlines: what is due when (a worker's watchdog and
+ *                  stop grace, a site's next retry), so no turn scans for them
  *
  * Everything here runs on the coordinator's one thread (the store's writer thread
  * only sees store ops).  Ownership: a struct qurl belongs to exactly one place at a
@@ -28,6 +30,7 @@
 #include "crawl/crawl.h"
 #include "crawl/resolve.h"
 #include "crawl/sitequeue.h"
+#include "crawl/timers.h"
 #include "ipc/channel.h"
 #include "ipc/ipc.h"
 #include "ipc/proc.h"
@@ -86,6 +89,7 @@ struct site {
 	char *dns_error;	/* SITE's dns_error: "" for none */
 	bool dns_retryable;
 	double dns_at;		/* when the answer came */
+	struct timer retry_timer; /* its earliest retry (TIMER_RETRY): a wake-up */
 };
 
 /* A link chosen on a page, held until the page's DONE (see settle.c). */
@@ -131,6 +135,8 @@ struct wproc {
 	uint64_t cpu_charged;	/* CPU ms already charged to sites it had before */
 	bool charged;		/* its last site is charged (READY): not again at reap */
 	int sites;		/* sites it has been given */
+	struct timer timer;	/* TIMER_WORKER: the next moment its watchdog or a grace
+				 * period could run out (workers_due checks and re-arms) */
 };
 
 #define RATE_SAMPLES 11	/* one a second: the recent rate is over the last ten seconds */
@@ -200,7 +206,12 @@ struct coord {
 	long budget_cap, budget_taken_at_ask;
 	double budget_asked_at;
 	bool budget_init, budget_blocked, budget_denied, budget_spent;
+	struct timers timers;	/* deadlines (timers.c): workers' and sites' */
+	double backlog_at;	/* last turn the store was backlogged: workers were not
+				 * read, so their silence until then is not theirs */
 };
+
+enum { TIMER_WORKER = 1, TIMER_RETRY };
 
 /* frontier.c */
 struct site *site_get(struct coord *c, const char *name);
@@ -245,18 +256,20 @@ void coverage_report(struct coord *c);
 void coverage_free(struct coord *c);
 
 /* workers.c */
-void wproc_stop(struct wproc *w);
+void wproc_stop(struct coord *c, struct wproc *w);
 void wproc_write(struct wproc *w);
 bool wproc_read(struct coord *c, struct wproc *w);
 void wproc_dispatch(struct coord *c, struct wproc *w, double now);
 void wproc_send_site(struct coord *c, struct wproc *w, const char *robots_body);
-void wproc_free(struct wproc *w);
+void wproc_free(struct coord *c, struct wproc *w);
 void workers_reap(struct coord *c);
 void workers_sweep(struct coord *c);
 void workers_start_waiting(struct coord *c);
 void workers_stop_idle(struct coord *c, struct site *s);
 void workers_slowed(struct coord *c, struct wproc *w, int status);
-void workers_enforce_stops(struct coord *c, double t);
+void workers_due(struct coord *c, double t);
+void workers_arm(struct coord *c, struct wproc *w, double at);
+void site_arm_retry(struct coord *c, struct site *s);
 void workers_robots_known(struct site *s, int status, const char *body);
 void workers_take_lookups(struct coord *c);
 void workers_pool_limits(struct coord *c);

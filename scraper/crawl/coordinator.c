@@ -104,7 +104,7 @@ begin_stop(struct coord *c, int sig)
 	log_warn("%s: stopping (finishing what is in flight); a second signal stops at once",
 		 sig == SIGINT ? "interrupted" : "terminated");
 	for (size_t i = 0; i < c->nworkers; i++)
-		wproc_stop(c->workers[i]);
+		wproc_stop(c, c->workers[i]);
 }
 
 static void
@@ -371,30 +371,24 @@ take_replies(struct coord *c)
 			/* Its grace starts now: "did not stop in 5 s" only once 5 s have
 			 * passed (its stop_at may be 0, or that of an older STOP). */
 			c->workers[i]->stop_at = clock_mono();
+			workers_arm(c, c->workers[i], c->workers[i]->stop_at + STOP_GRACE);
 		}
 	}
 }
 
-/* Earliest moment something is due (a retry, a stop deadline), as a poll timeout. */
+/* Earliest moment something is due (the status line, the first timer: a retry, a
+ * watchdog or grace period), as a poll timeout. */
 static int
 next_timeout(struct coord *c, double t)
 {
 	double tick = c->tty ? STATUS_EVERY : 1.0, until;
+	struct timer *first = timers_first(&c->timers);
 
 	if (!c->tty && c->o->progress_every > 0 && c->o->progress_every < tick)
 		tick = c->o->progress_every;
 	until = t + tick;
-
-	/* Only sites with a worker can have a retry due (the others are waiting for a
-	 * slot, which a worker's exit wakes us for). */
-	for (size_t i = 0; i < c->nworkers; i++) {
-		struct wproc *w = c->workers[i];
-		struct sitequeue *sq = &w->site->sq;
-		if (!w->gone && w->site->w[0] == w && sq->nretry > 0 && sq->retry[0]->not_before < until)
-			until = sq->retry[0]->not_before;
-		if (w->stopping && !w->gone && w->stop_at + STOP_GRACE < until)
-			until = w->stop_at + STOP_GRACE;
-	}
+	if (first != NULL && first->at < until)
+		until = first->at;
 	return until <= t ? 0 : (int)((until - t) * 1000) + 1;
 }
 
@@ -457,7 +451,9 @@ tend(struct coord *c)
 	double t = clock_mono();
 
 	workers_reap(c);
-	workers_enforce_stops(c, t);
+	if (settle_backlogged(c))
+		c->backlog_at = t;
+	workers_due(c, t);
 	if (!c->stop_signal && !c->store_failed) {
 		workers_start_waiting(c);
 		for (size_t i = 0; i < c->nworkers; i++) {
@@ -523,8 +519,9 @@ free_site(struct site *s)
 static void
 free_coord(struct coord *c)
 {
+	timers_free(&c->timers);
 	for (size_t i = 0; i < c->nworkers; i++)
-		wproc_free(c->workers[i]);
+		wproc_free(c, c->workers[i]);
 	free(c->workers);
 	for (size_t i = 0; i < c->nsites; i++)
 		free_site(c->sites[i]);
@@ -694,6 +691,7 @@ crawl_run(const struct crawl_opts *o)
 	log_init(NULL, NULL, o->quiet ? LOGL_WARN : o->verbose >= 2 ? LOGL_DEBUG : LOGL_INFO);
 	ex_init();
 	urlset_init(&c.seen);
+	timers_init(&c.timers);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	c.started = clock_mono();
 	c.tty = !o->quiet && isatty(STDERR_FILENO);

@@ -466,6 +466,7 @@ on_done(struct coord *c, struct wproc *w, const struct ipc_done *m)
 		c->retries++;
 		settle_mark_queued(c, q);
 		sq_retry_later(&s->sq, q);
+		site_arm_retry(c, s);
 		/* Links found on a failed response are kept all the same. */
 		if (op->nlinks > 0) {
 			struct store_op *links = settle_new_op(OP_LINKS);

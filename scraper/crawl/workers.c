@@ -17,16 +17,20 @@
  * carry the site id, checked against w->site, which follows the worker's current site.
  * A worker that crashed is gone: never reused.
  *
- * The watchdog (workers_watch) kills a worker that stops answering: one stopped
+ * The watchdog (worker_due) kills a worker that stops answering: one stopped
  * (SIGSTOP) for STOPPED_GRACE seconds, or one with URLs in flight that has sent
  * nothing for longer than its rules allow (watchdog_limit).  Its URLs are charged as
- * for a crash, with the watchdog's reason.
+ * for a crash, with the watchdog's reason.  Each worker has one timer in the
+ * coordinator's heap (timers.c), armed for the earliest moment its watchdog or a grace
+ * period could run out; when it fires the worker is checked and the timer armed again,
+ * so a turn looks only at workers that are due, not at all of them.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +212,33 @@ assign(struct coord *c, struct wproc *w, struct site *s, int share, int told)
 	site_begin(c, s, w);
 }
 
+static double watchdog_limit(const struct wproc *w, double t);
+
+/* w's timer fires at at, or earlier if it is armed for earlier. */
+void
+workers_arm(struct coord *c, struct wproc *w, double at)
+{
+	if (!timer_armed(&w->timer) || at < w->timer.at) {
+		w->timer.kind = TIMER_WORKER;
+		timers_set(&c->timers, &w->timer, at);
+	}
+}
+
+/* s's timer fires when its earliest retry is due (a wake-up: dispatch takes it). */
+void
+site_arm_retry(struct coord *c, struct site *s)
+{
+	double at;
+
+	if (s->sq.nretry == 0)
+		return;
+	at = s->sq.retry[0]->not_before;
+	if (!timer_armed(&s->retry_timer) || at < s->retry_timer.at) {
+		s->retry_timer.kind = TIMER_RETRY;
+		timers_set(&c->timers, &s->retry_timer, at);
+	}
+}
+
 /* A warm worker waiting for a site, or NULL. */
 static struct wproc *
 ready_worker(const struct coord *c)
@@ -223,7 +254,7 @@ ready_worker(const struct coord *c)
 /* STOP: it exits once its transfers are done (a warm worker waiting for a site, or
  * one told NEXT, too). */
 void
-wproc_stop(struct wproc *w)
+wproc_stop(struct coord *c, struct wproc *w)
 {
 	if (w->stop_sent || w->gone)
 		return;
@@ -232,11 +263,12 @@ wproc_stop(struct wproc *w)
 	w->stopping = true;
 	w->stop_sent = true;
 	w->stop_at = clock_mono();
+	workers_arm(c, w, w->stop_at + STOP_GRACE);
 }
 
 /* NEXT: it finishes its site, says READY and waits for another. */
 static void
-wproc_next(struct wproc *w)
+wproc_next(struct coord *c, struct wproc *w)
 {
 	if (w->stopping || w->gone)
 		return;
@@ -245,6 +277,7 @@ wproc_next(struct wproc *w)
 	w->stopping = true;
 	w->next = true;
 	w->stop_at = clock_mono();
+	workers_arm(c, w, w->stop_at + STOP_GRACE);
 }
 
 /* Write what is buffered for w, as much as the channel takes now.  A peer that is
@@ -257,8 +290,9 @@ wproc_write(struct wproc *w)
 }
 
 void
-wproc_free(struct wproc *w)
+wproc_free(struct coord *c, struct wproc *w)
 {
+	timers_cancel(&c->timers, &w->timer);
 	channel_close(&w->ch);
 	store_op_free(w->cur);
 	for (size_t j = 0; j < w->ninflight; j++)
@@ -371,6 +405,7 @@ wproc_lost(struct coord *c, struct wproc *w, const char *why)
 		return;
 	w->gone = true;
 	w->gone_at = clock_mono();
+	workers_arm(c, w, w->gone_at + STOP_GRACE);
 	channel_close(&w->ch);
 	if (crashed && !w->reaped) {
 		/* Make sure it is dead, and learn how it died. */
@@ -473,9 +508,10 @@ workers_reap(struct coord *c)
 			struct wproc *w = c->workers[i];
 			if (w->pid != pid || w->reaped)
 				continue;
-			if (WIFSTOPPED(status))
+			if (WIFSTOPPED(status)) {
 				w->stopped_at = w->stopped_at > 0 ? w->stopped_at : clock_mono();
-			else if (WIFCONTINUED(status))
+				workers_arm(c, w, w->stopped_at + STOPPED_GRACE);
+			} else if (WIFCONTINUED(status))
 				w->stopped_at = 0;
 			else
 				reap_one(c, w, status, &ru);
@@ -492,7 +528,7 @@ workers_sweep(struct coord *c)
 	for (size_t i = 0; i < c->nworkers; i++) {
 		struct wproc *w = c->workers[i];
 		if (w->gone && w->reaped) {
-			wproc_free(w);
+			wproc_free(c, w);
 			continue;
 		}
 		c->workers[j++] = w;
@@ -522,8 +558,10 @@ send_fetch(struct coord *c, struct wproc *w, struct qurl *q)
 		send_frame_failed(w);
 		return false;
 	}
-	if (w->ninflight == 0)
+	if (w->ninflight == 0) {
 		w->heard_at = clock_mono(); /* idle until now: its silence starts here */
+		workers_arm(c, w, w->heard_at + watchdog_limit(w, w->heard_at));
+	}
 	w->inflight[w->ninflight++] = q;
 	c->marks = xgrow(c->marks, &c->cmarks, c->nmarks, sizeof *c->marks);
 	c->marks[c->nmarks++] = (struct store_id_mark){ q->id, q->attempts };
@@ -562,9 +600,10 @@ wproc_dispatch(struct coord *c, struct wproc *w, double now)
 			c->taken++;
 		}
 		if (!send_fetch(c, w, q)) {
-			if (q->not_before > 0)
+			if (q->not_before > 0) {
 				sq_retry_later(&s->sq, q); /* it came from there */
-			else
+				site_arm_retry(c, s);
+			} else
 				site_requeue(c, s, q);
 			break;
 		}
@@ -749,7 +788,7 @@ workers_start_waiting(struct coord *c)
 			if (w == NULL && live >= (size_t)c->o->workers) {
 				/* A warm worker that cannot take s makes room for one that can. */
 				if ((w = ready_worker(c)) != NULL)
-					wproc_stop(w);
+					wproc_stop(c, w);
 				break;
 			}
 		}
@@ -775,7 +814,7 @@ workers_start_waiting(struct coord *c)
 		widen(c, live);
 	/* Warm workers with no site to take: they exit. */
 	for (struct wproc *w; c->wait_head == NULL && (w = ready_worker(c)) != NULL;)
-		wproc_stop(w);
+		wproc_stop(c, w);
 }
 
 /* w is done with its site: back to the pool (NEXT) where the site may pool, else STOP. */
@@ -783,9 +822,9 @@ static void
 retire(struct coord *c, struct wproc *w)
 {
 	if (site_pools(c, w->site) && !c->stop_signal && !frontier_global_limit(c))
-		wproc_next(w);
+		wproc_next(c, w);
 	else
-		wproc_stop(w);
+		wproc_stop(c, w);
 }
 
 /* A running site with nothing queued, in flight or waiting to retry stops its
@@ -896,20 +935,25 @@ watchdog_kill(struct wproc *w, const char *why)
 }
 
 /*
- * The watchdog.  A worker stopped for STOPPED_GRACE, or silent past its limit with
- * URLs in flight, is killed; its channel then closes and wproc_lost charges its URLs
- * as a crash.  While the store is backlogged the coordinator does not read workers,
- * so their silence is ours: the clocks start again.
+ * The watchdog and the grace periods, for one worker whose timer fired.  A worker
+ * stopped for STOPPED_GRACE, or silent past its limit with URLs in flight, is killed;
+ * its channel then closes and wproc_lost charges its URLs as a crash.  One told to
+ * stop that has not exited in STOP_GRACE is killed (its URLs stay queued); so is one
+ * that closed its channel but does not exit.  While the store is backlogged the
+ * coordinator does not read workers, so their silence is ours: the clock starts again
+ * at the last backlogged turn (c->backlog_at).  The timer is armed again for the next
+ * moment one of these could come true (a fired timer that was early does nothing).
  */
 static void
-workers_watch(struct coord *c, double t)
+worker_due(struct coord *c, struct wproc *w, double t)
 {
-	bool backlogged = settle_backlogged(c);
+	double next = INFINITY, heard, limit;
 	char why[120];
 
-	for (size_t i = 0; i < c->nworkers; i++) {
-		struct wproc *w = c->workers[i];
-		if (w->gone && !w->reaped && w->gone_at > 0 && t - w->gone_at > STOP_GRACE) {
+	if (w->reaped)
+		return;
+	if (w->gone) {
+		if (w->gone_at > 0 && t - w->gone_at > STOP_GRACE) {
 			/* It closed its channel but does not exit: the crawl would wait for
 			 * it forever. */
 			log_warn("worker %d for %s closed its channel but did not exit in %g s; "
@@ -917,33 +961,62 @@ workers_watch(struct coord *c, double t)
 			kill(w->pid, SIGKILL);
 			w->gone_at = t;
 		}
-		if (w->gone || w->reaped || w->killed_why[0])
-			continue;
-		if (backlogged || w->ninflight == 0)
-			w->heard_at = t;
-		if (w->stopped_at > 0 && t - w->stopped_at > STOPPED_GRACE && still_stopped(w->pid)) {
-			snprintf(why, sizeof why, "stopped (SIGSTOP) for more than %g s", STOPPED_GRACE);
-			watchdog_kill(w, why);
-		} else if (!w->stopping && w->ninflight > 0 && t - w->heard_at > watchdog_limit(w, t)) {
-			snprintf(why, sizeof why, "sent nothing for %.0f s with %zu URL%s in flight",
-				 t - w->heard_at, w->ninflight, w->ninflight == 1 ? "" : "s");
-			watchdog_kill(w, why);
+		if (w->gone_at > 0)
+			next = w->gone_at + STOP_GRACE;
+	} else if (!w->killed_why[0]) {
+		if (w->ninflight == 0 || c->backlog_at > w->heard_at)
+			w->heard_at = w->ninflight == 0 ? t : c->backlog_at;
+		heard = w->heard_at;
+		if (w->stopped_at > 0) {
+			if (t - w->stopped_at > STOPPED_GRACE && still_stopped(w->pid)) {
+				snprintf(why, sizeof why, "stopped (SIGSTOP) for more than %g s",
+					 STOPPED_GRACE);
+				watchdog_kill(w, why);
+			} else {
+				next = fmax(w->stopped_at + STOPPED_GRACE, t + 1.0);
+			}
+		} else if (!w->stopping && w->ninflight > 0) {
+			limit = watchdog_limit(w, t);
+			if (t - heard > limit) {
+				snprintf(why, sizeof why, "sent nothing for %.0f s with %zu URL%s in flight",
+					 t - heard, w->ninflight, w->ninflight == 1 ? "" : "s");
+				watchdog_kill(w, why);
+			} else {
+				next = heard + limit;
+				/* The allowance for a 429 or 503 ends a minute after it. */
+				if (w->slowed_at > 0 && w->slowed_at + 60 > t)
+					next = fmin(next, w->slowed_at + 60);
+			}
+		}
+		if (w->stopping) {
+			if (t > w->stop_at + STOP_GRACE) {
+				log_warn("worker for %s did not stop in %g s; killing it", w->site->name,
+					 STOP_GRACE);
+				kill(w->pid, SIGKILL);
+				w->stop_at = t; /* once per grace period */
+			}
+			next = fmin(next, w->stop_at + STOP_GRACE);
 		}
 	}
+	if (next < INFINITY)
+		workers_arm(c, w, fmax(next, t) + 0.001); /* the checks are "more than" */
 }
 
-/* Workers that were told to stop and did not: killed (their URLs stay queued).  And
- * the watchdog's round. */
+/* Every timer that is due: workers' watchdogs and grace periods, and sites' retries
+ * (a site's timer only wakes the loop, whose dispatch takes the retry; it is armed
+ * again for the next one). */
 void
-workers_enforce_stops(struct coord *c, double t)
+workers_due(struct coord *c, double t)
 {
-	workers_watch(c, t);
-	for (size_t i = 0; i < c->nworkers; i++) {
-		struct wproc *w = c->workers[i];
-		if (w->stopping && !w->gone && !w->reaped && t > w->stop_at + STOP_GRACE) {
-			log_warn("worker for %s did not stop in %g s; killing it", w->site->name, STOP_GRACE);
-			kill(w->pid, SIGKILL);
-			w->stop_at = t; /* once per grace period */
+	struct timer *tm;
+
+	while ((tm = timers_pop_due(&c->timers, t)) != NULL) {
+		if (tm->kind == TIMER_WORKER) {
+			worker_due(c, (struct wproc *)((char *)tm - offsetof(struct wproc, timer)), t);
+		} else {
+			struct site *s = (struct site *)((char *)tm - offsetof(struct site, retry_timer));
+			if (s->sq.nretry > 0 && s->sq.retry[0]->not_before > t)
+				site_arm_retry(c, s);
 		}
 	}
 }

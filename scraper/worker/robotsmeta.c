@@ -120,9 +120,12 @@ robotsmeta_doc(xmlDocPtr doc, const char *token)
 	xmlNodePtr root = xmlDocGetRootElement(doc), n = root;
 	unsigned m = 0;
 
-	/* Every element, in document order, without recursion. */
+	/* Every element, in document order, without recursion.  The first letter is
+	 * looked at before the whole name: this walk is over every element of every page
+	 * (xmlStrcasecmp on each was 1-2% of a worker's CPU). */
 	while (n != NULL) {
-		if (n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, (const xmlChar *)"meta") == 0)
+		if (n->type == XML_ELEMENT_NODE && (n->name[0] | 0x20) == 'm' &&
+		    xmlStrcasecmp(n->name, (const xmlChar *)"meta") == 0)
 			m |= meta_element(n, token);
 		if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
 			n = n->children;

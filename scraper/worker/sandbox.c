@@ -13,8 +13,9 @@
  *     and hands them all to curl (CURLOPT_RESOLVE, worker.c), so curl's resolver,
  *     which reads /etc/hosts, /etc/resolv.conf and nsswitch.conf at every lookup and
  *     starts a thread for it, never runs;
- *   - TLS: the CA bundle is read into memory and given as CURLOPT_CAINFO_BLOB
- *     (OpenSSL would otherwise read the file at every new connection);
+ *   - TLS: the CA bundle is mapped into memory and given as CURLOPT_CAINFO_BLOB
+ *     (OpenSSL would otherwise read the file at every new connection); mapped, not
+ *     copied, its pages are the page cache's, shared by all workers;
  *   - iconv: the converters of every encoding the HTML standard names are opened
  *     once and held (glibc loads each from a shared object on first use);
  *   - the time zone (tzset).
@@ -114,46 +115,42 @@ sandbox_preload_free(struct sandbox_preload *p)
 	free(p);
 }
 
-char *
-sandbox_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+const char *
+sandbox_map_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	char *data = NULL;
-	size_t n = 0;
-	ssize_t r;
+	void *data;
 
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
+		if (fd != -1)
+			close(fd);
+		return NULL;
 	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || (size_t)st.st_size > max) {
 		snprintf(err, errlen, "cannot read %s: %s", path,
-			 S_ISREG(st.st_mode) ? "too large" : "not a regular file");
-		goto fail;
-	}
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "cannot read %s: out of memory", path);
-		goto fail;
-	}
-	while (n < (size_t)st.st_size && (r = read(fd, data + n, (size_t)st.st_size - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			goto fail;
-		}
-		n += (size_t)r;
-	}
-	data[n] = '\0';
-	*len = n;
-	close(fd);
-	return data;
-fail:
-	free(data);
-	if (fd != -1)
+			 !S_ISREG(st.st_mode) ? "not a regular file" :
+			 st.st_size == 0 ? "empty" : "too large");
 		close(fd);
-	return NULL;
+		return NULL;
+	}
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	*len = (size_t)st.st_size;
+	return data;
+}
+
+void
+sandbox_unmap_file(const char *data, size_t len)
+{
+	if (data != NULL)
+		munmap((void *)data, len);
 }
 
 /* ---- the user and the limits ---- */

@@ -35,9 +35,12 @@ struct sandbox_preload;
 struct sandbox_preload *sandbox_preload(void);
 void sandbox_preload_free(struct sandbox_preload *p);
 
-/* Read a whole file (at most max bytes) into a NUL-terminated buffer the caller
- * frees; NULL with err set. */
-char *sandbox_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+/* Map a whole file (at most max bytes, not empty) read-only: its pages are the page
+ * cache's, shared by every worker that maps it, where a copy would be each worker's
+ * own.  Not NUL-terminated.  NULL with err set; sandbox_unmap_file(data, len) frees. */
+const char *sandbox_map_file(const char *path, size_t max, size_t *len, char *err,
+			     size_t errlen);
+void sandbox_unmap_file(const char *data, size_t len);
 
 /* setgroups/setgid/setuid to uid:gid, and check root cannot be had back.  Only when
  * running as root; 0, or -1 with err set. */

@@ -123,7 +123,7 @@ struct worker {
 	double stop_deadline;
 	/* the sandbox (sandbox.h): what set-up loaded before the filter went on */
 	struct sandbox_preload *preload;
-	char *ca;			/* the CA bundle, in memory (CURLOPT_CAINFO_BLOB) */
+	const char *ca;			/* the CA bundle, mapped (CURLOPT_CAINFO_BLOB) */
 	size_t calen;
 	struct curl_slist *resolve;	/* the site's and the proxy's addresses */
 	char dns_error[300];		/* the site's host could not be resolved */
@@ -397,7 +397,7 @@ on_request_start(void *arg, char *ip, char *local_ip, int port, int local_port)
 static void
 set_ca(struct worker *w, CURL *e, const char *url, bool robots)
 {
-	struct curl_blob blob = { w->ca, w->calen, CURL_BLOB_NOCOPY };
+	struct curl_blob blob = { (void *)w->ca, w->calen, CURL_BLOB_NOCOPY };
 	bool tls = robots || strncmp(url, "https:", 6) == 0;
 
 	if (w->ca != NULL)
@@ -1250,7 +1250,7 @@ load_ca(struct worker *w, const struct worker_args *a, const char *rules_name)
 	}
 	if (path == NULL)
 		path = v->cainfo != NULL ? v->cainfo : DEFAULT_CA_BUNDLE;
-	if ((w->ca = sandbox_read_file(path, CA_MAX, &w->calen, err, sizeof err)) == NULL) {
+	if ((w->ca = sandbox_map_file(path, CA_MAX, &w->calen, err, sizeof err)) == NULL) {
 		if (path == a->ca_file || w->rules->ca_file != NULL) {
 			log_error("ca_file: %s", err);
 			return -1;
@@ -1407,7 +1407,7 @@ static void
 cleanup(struct worker *w)
 {
 	site_free(w);
-	free(w->ca);
+	sandbox_unmap_file(w->ca, w->calen);
 	sandbox_preload_free(w->preload);
 	rules_free(w->rules);
 	rules_free(w->kept_rules);

@@ -6,10 +6,11 @@
 # a unix socket, ptrace, fork) is killed, and the URL it held fails after three
 # workers with a reason that names the sandbox; opening a file for reading is refused
 # and the worker goes on.  Crawls still work over DNS names (/etc/hosts), and pages in
-# encodings whose converters the worker loaded before the filter are decoded.
+# encodings whose converters the worker loaded before the filter are decoded.  The CA
+# bundle is mapped from its file (page cache pages every worker shares), not copied.
 . "$top_srcdir/tests/lib.sh"
 
-plan 29
+plan 30
 
 printf '/held* gate=%s\n' "$T/gate" >"$T/routes"
 printf '/sjis file=%s type=text/html;charset=shift_jis\n' "$T/sjis.html" >>"$T/routes"
@@ -34,12 +35,14 @@ nobody_uid=$(id -u nobody 2>/dev/null || echo 65534)
 
 # ---- a live worker: /proc/PID/status and limits ----
 echo "http://127.0.0.1:$S/held/1" >"$T/urls-held"
-"$SCRAPER" crawl -c "$T/rules" -d "$T/held.db" "$T/urls-held" 2>"$T/held.err" &
+printf -- '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n' >"$T/ca.pem"
+"$SCRAPER" crawl -c "$T/rules" -d "$T/held.db" --ca-file "$T/ca.pem" "$T/urls-held" 2>"$T/held.err" &
 crawl=$!
 wait_for_paths "$T/s.log" /held 1 $crawl
 worker=$(pgrep -P $crawl | head -1)
 cat "/proc/$worker/status" >"$T/worker-status" 2>/dev/null
 cat "/proc/$worker/limits" >"$T/worker-limits" 2>/dev/null
+cat "/proc/$worker/maps" >"$T/worker-maps" 2>/dev/null
 echo open >"$T/gate"
 wait $crawl
 is "$?" 0 "held: the crawl finishes once the gate opens"
@@ -64,6 +67,7 @@ else
 	     "held: an address-space limit"
 fi
 is "$(sql "$T/held.db" "SELECT status FROM pages")" 200 "held: the page is stored"
+is "$(grep -c " r--p .*$T/ca.pem\$" "$T/worker-maps")" 1 "held: the CA bundle is mapped read-only from its file, not copied"
 
 # ---- forbidden actions kill the worker; the URL fails naming the sandbox ----
 echo "http://127.0.0.1:$S/gen/1.html" >"$T/urls-one"
