@@ -47,7 +47,7 @@
 #define RETRY_BASE 1.0		/* seconds; doubled per attempt, with jitter */
 #define RETRY_MAX ((double)IPC_RETRY_AFTER_MAX_S) /* backoff is capped here too */
 #define STORE_QUEUE_OPS 4096
-#define STORE_QUEUE_BYTES (64u << 20)
+#define STORE_QUEUE_BYTES (16u << 20) /* a quarter of the coordinator's 64 MB budget */
 #define STOP_GRACE 5.0		/* seconds workers get to exit before SIGKILL */
 #define STOPPED_GRACE 5.0	/* seconds a worker may stay stopped (SIGSTOP) */
 #define WATCHDOG_SLACK 5.0	/* seconds over a worker's computed silence limit */
