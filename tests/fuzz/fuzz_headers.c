@@ -10,8 +10,9 @@
  * max_bytes, every content-encoding curl decodes), fetch_retryable, the X-Robots-Tag
  * headers (robotsmeta_headers), the Location canonicalised as a followed redirect is
  * (url_canonical), and the Content-Type's charset (charset_detect).  The result must
- * be consistent: a redirect only on a 3xx, a Retry-After of -1 or more, terminated
- * strings, a body within its limit.  Any other outcome aborts.
+ * be consistent: a status of three digits (0: none), a redirect only on a 3xx, a
+ * Retry-After of -1 or more, terminated strings, a body within its limit.  Any other
+ * outcome aborts.
  * Seed corpus: tests/fuzz/headers.in/.
  */
 #include "config.h"
@@ -136,7 +137,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_string(res.etag, sizeof res.etag);
 	check_string(res.last_modified, sizeof res.last_modified);
 	check_string(res.error, sizeof res.error);
-	if (res.retry_after_s < -1 || res.status < 0 || f.body.len > MAX_BYTES)
+	/* A status is three digits, or 0 when no response came. */
+	if (res.retry_after_s < -1 || (res.status != 0 && (res.status < 100 || res.status > 999)) ||
+	    f.body.len > MAX_BYTES)
 		abort();
 	if (res.code != CURLE_OK && res.error[0] == '\0')
 		abort();
