@@ -4,8 +4,9 @@
  * It serves static files from a folder (--root), a generated site of linked pages
  * (--gen), and paths scripted by a routes file (--routes) to behave, or misbehave, on
  * purpose: any status, redirects, delays, stalls, byte-at-a-time bodies, resets,
- * garbage, a head cut after its status line, a body cut short of its Content-Length
- * (reset-after=N, with fin a clean close), broken chunking, endless and huge
+ * garbage, a head cut after its status line, an HTTP version curl misreads, a body cut
+ * short of its Content-Length (reset-after=N, with fin a clean close), broken
+ * chunking, endless and huge
  * bodies, gzip and gzip bombs, status sequences for retry tests, validators for conditional requests, cookies, and gates
  * (gate=FILE: answers wait until the test opens the gate, so a test decides how far a
  * crawl may go instead of hoping a timer is long enough).  With --log
@@ -78,6 +79,7 @@ struct route {
 	int stall, reset, garbage, bad_chunked, endless, gzip;
 	int fin;		/* fin: reset-after's cut is a clean close, not a reset */
 	int cut_head;		/* cut-head: the status line, then close */
+	int bad_version;	/* bad-version: an HTTP version curl misreads, then close */
 	int *seq;		/* seq=: statuses in turn, the last one repeating */
 	size_t nseq;
 	atomic_ulong hits;	/* requests so far, for seq */
@@ -379,6 +381,7 @@ static const struct route_key route_keys[] = {
 	{ "reset", KEY_FLAG, AT(reset), NULL },
 	{ "garbage", KEY_FLAG, AT(garbage), NULL },
 	{ "cut-head", KEY_FLAG, AT(cut_head), NULL },
+	{ "bad-version", KEY_FLAG, AT(bad_version), NULL },
 	{ "bad-chunked", KEY_FLAG, AT(bad_chunked), NULL },
 	{ "endless", KEY_FLAG, AT(endless), NULL },
 	{ "gzip", KEY_FLAG, AT(gzip), NULL },
@@ -832,6 +835,17 @@ conn_cut_head(struct conn *c)
 	static const char line[] = "HTTP/1.1 200 OK\r\n";
 
 	conn_send(c, line, sizeof line - 1);
+	return -1;
+}
+
+/* bad-version: a head whose HTTP version overflows an int (curl 7.88 read its status
+ * as -1116077171), then close. */
+static int
+conn_bad_version(struct conn *c)
+{
+	static const char head[] = "HTTP/2222222222221.1 302 Found\r\nContent-Length: 0\r\n\r\n";
+
+	conn_send(c, head, sizeof head - 1);
 	return -1;
 }
 
@@ -1890,6 +1904,8 @@ reply_send(struct conn *c, const struct request *req, struct reply *rep)
 		return conn_garbage(c);
 	if (rt != NULL && rt->cut_head)
 		return conn_cut_head(c);
+	if (rt != NULL && rt->bad_version)
+		return conn_bad_version(c);
 	return reply_write(c, req, rep);
 }
 
@@ -1899,7 +1915,8 @@ reply_logged_status(const struct reply *rep)
 {
 	const struct route *rt = rep->route;
 
-	if (rt != NULL && (rt->stall || rt->reset || rt->garbage || rt->cut_head))
+	if (rt != NULL && (rt->stall || rt->reset || rt->garbage || rt->cut_head ||
+			  rt->bad_version))
 		return 0;
 	return rep->status;
 }

@@ -82,7 +82,10 @@ find_charset_param(const char *s, size_t n, size_t *len)
 		while (j < n && (isspace((unsigned char)s[j]) || s[j] == '"' || s[j] == '\''))
 			j++;
 		size_t k = j;
-		while (k < n && (isalnum((unsigned char)s[k]) || strchr("-_.:", s[k]) != NULL))
+		/* (not NUL: strchr finds the terminator, and a label of NULs is an empty
+		 * name, which iconv takes as the locale's encoding) */
+		while (k < n && (isalnum((unsigned char)s[k]) ||
+				 (s[k] != '\0' && strchr("-_.:", s[k]) != NULL)))
 			k++;
 		if (k > j) {
 			*len = k - j;

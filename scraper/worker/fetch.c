@@ -159,11 +159,18 @@ void
 fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r)
 {
 	curl_off_t retry = 0, total = 0;
+	long bad_status = 0;
 	char *ct = NULL, *redirect = NULL;
 
 	memset(r, 0, sizeof *r);
 	r->code = code;
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	/* curl reads some status lines that are not HTTP ("HTTP/2222222222221.1 302")
+	 * into a number that is no status (negative, or past 999): no response came. */
+	if (r->status != 0 && (r->status < 100 || r->status > 999)) {
+		bad_status = r->status;
+		r->status = 0;
+	}
 	curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ct);
 	curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total);
 	r->content_type = ct;
@@ -178,7 +185,11 @@ fetch_result(struct fetch *f, CURLcode code, struct fetch_result *r)
 		header_value(f->easy, "ETag", r->etag, sizeof r->etag);
 		header_value(f->easy, "Last-Modified", r->last_modified, sizeof r->last_modified);
 	}
-	if (code == CURLE_OK && r->status > 0 && !f->head_ended) {
+	if (bad_status != 0) {
+		r->code = CURLE_WEIRD_SERVER_REPLY;
+		snprintf(r->error, sizeof r->error, "the response's status line is not HTTP "
+			 "(curl read it as status %ld)", bad_status);
+	} else if (code == CURLE_OK && r->status > 0 && !f->head_ended) {
 		r->code = CURLE_RECV_ERROR;
 		snprintf(r->error, sizeof r->error, "the header block was cut off (the "
 			 "connection closed before the blank line that ends it)");

@@ -51,6 +51,9 @@ test_decision_order(void **state)
 	       "WINDOWS-1251 (meta)");
 	/* A page cannot say in ASCII that it is UTF-16. */
 	decide("text/html", S("<meta charset=utf-16>"), "UTF-8 (meta)");
+	/* A label is not made of NUL bytes (an empty name is the locale's encoding to
+	 * iconv): no label, so the bytes decide. */
+	decide("text/html", S("<meta charset=\0\0\0>caf\xe9"), "WINDOWS-1252 (default)");
 	/* Then the bytes: valid UTF-8, else windows-1252. */
 	decide("text/html", S("caf\xc3\xa9"), "UTF-8 (default)");
 	decide("text/html", S("caf\xe9"), "WINDOWS-1252 (default)");
