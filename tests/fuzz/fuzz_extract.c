@@ -157,7 +157,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct urlset sent;
 	struct run run = { 0 };
 	struct ex_stats stats;
-	char url[600], site[512], ctype[1024] = "", note[96] = "", token[64];
+	char url[600], site[512], ctype[1024] = "", note[96] = "", cut[200] = "", token[64];
 	unsigned meta = 0;
 	uint32_t *coverage = NULL;
 	xmlDocPtr doc;
@@ -203,7 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(body);
 		goto out;
 	}
-	doc = page_parse(body, plen, ctype[0] ? ctype : NULL, url, note, sizeof note);
+	doc = page_parse(body, plen, ctype[0] ? ctype : NULL, url, note, sizeof note, cut,
+			 sizeof cut);
 	if (note[0] == '\0')
 		abort();
 	if (doc != NULL) {
