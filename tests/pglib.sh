@@ -84,3 +84,14 @@ _pg_cleanup() {
 psql_q() {
 	psql -X -q -A -t -d "$PGURI" -c "$1"
 }
+
+# wait_pages URI N: until the database holds N pages (bounded: 60 s; no event says so;
+# before the crawl has made its schema psql fails and the count is 0).
+wait_pages() {
+	_wp_i=0
+	while _wp_n=$(psql -X -q -A -t -d "$1" -c "SELECT count(*) FROM pages" 2>/dev/null);
+	      [ "${_wp_n:-0}" -lt "$2" ] && [ $_wp_i -lt 600 ]; do
+		sleep 0.1
+		_wp_i=$((_wp_i + 1))
+	done
+}

@@ -37,16 +37,6 @@ is "$(psql_q "SELECT count(*), count(DISTINCT url), count(*) FILTER (WHERE statu
 is "$(psql_q "SELECT count(*), count(DISTINCT url) FROM gen")" "$N|$N" "every item stored, once"
 is "$(psql_q "SELECT count(*) FROM frontier WHERE state <> 'done'")" 0 "nothing left queued or in flight"
 
-# wait_pages URI N: until the database holds N pages (bounded: 30 s).
-wait_pages() {
-	i=0
-	# (no pages table yet, before the crawl's schema is made: psql fails, n is 0)
-	while n=$(psql -X -q -A -t -d "$1" -c "SELECT count(*) FROM pages" 2>/dev/null);
-	      [ "${n:-0}" -lt "$2" ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 sed -i 's/^delay: 0.03$/delay: 0.01/' "$T/rules/gen.yaml"
 for db in flaky broken; do
 	psql_q "CREATE DATABASE $db" >/dev/null

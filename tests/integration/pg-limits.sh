@@ -36,15 +36,6 @@ node() { # node NAME DB RULES URLS [OPTIONS...]
 		"$nd_urls" 2>"$T/$nd_name.err" &
 	eval "$nd_name=\$!"
 }
-# wait_pages DB N: until N pages are stored (bounded: no event says so).
-wait_pages() {
-	wp_i=0
-	while wp_c=$(psql -X -q -A -t -d "$1" -c "SELECT count(*) FROM pages" 2>/dev/null);
-	      [ "${wp_c:-0}" -lt "$2" ] && [ $wp_i -lt 600 ]; do
-		sleep 0.1
-		wp_i=$((wp_i + 1))
-	done
-}
 
 RUN_TIMEOUT=120
 node n1 "$PGURI" "$T/rules" "$T/urls" --max-pages $L
