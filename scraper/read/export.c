@@ -582,13 +582,18 @@ export_warc(struct query_db *q, const struct export_opts *o)
 	}
 	rc = warc_write(q->db, k.fp, &export_signal, err, sizeof err);
 	if (rc != 0) {
+		int e = errno;
 		sink_abort(&k);
 		if (rc == -4)
 			return export_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+		if (e == EPIPE)
+			return EXIT_DONE; /* the reader went away: a clean stop, as in export_run */
 		log_error("%s", err);
 		return EXIT_FAILED;
 	}
 	if (sink_commit(&k, err, sizeof err) == -1) {
+		if (errno == EPIPE)
+			return EXIT_DONE;
 		log_error("%s", err);
 		return EXIT_FAILED;
 	}

@@ -3,7 +3,7 @@
 # specification (python3 standard library: gzip/zlib, hashlib, base64).
 . "$top_srcdir/tests/lib.sh"
 
-plan 9
+plan 10
 
 command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 not installed"; exit 0; }
 start_server S --root "$top_srcdir/tests/demo-site"
@@ -12,6 +12,16 @@ run "$SCRAPER" crawl -q --store-bodies -c "$top_srcdir/config/demo" -d "$T/db" "
 is "$status" 0 "a crawl with --store-bodies"
 run "$SCRAPER" export -d "$T/db" -f warc -o "$T/out.warc.gz"
 is "$status:$(ls "$T" | grep -c 'tmp-')" "0:0" "export -f warc exits 0 and leaves no temporary file"
+# To standard output whose reader has gone (a pipe with its reading end closed, so the
+# first write fails, whatever the pipe would buffer): a clean stop, as the other formats.
+python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)
+sys.stdout.write("%d:%s" % (p.returncode, p.stderr.decode().strip()))
+' "$SCRAPER" export -d "$T/db" -f warc -o - >"$T/epipe"
+is "$(cat "$T/epipe")" "0:" "export -f warc -o - to a closed pipe: a clean stop, exit 0, nothing said"
 
 cat >"$T/reader.py" <<'PY'
 # A WARC 1.1 reader after ISO 28500:2017 section 5-6: records of a version line,
