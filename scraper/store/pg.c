@@ -1466,33 +1466,12 @@ apply(struct pgstore *p, struct store_op *op)
 /* ---- the writer thread ---- */
 
 static void
-wake(struct pgstore *p)
-{
-	char c = 'p';
-
-	if (p->wake_fd >= 0 && write(p->wake_fd, &c, 1) < 0 && errno != EAGAIN)
-		return;
-}
-
-static void
 fail(struct pgstore *p, const char *msg)
 {
 	if (!atomic_load(&p->failed)) {
 		snprintf(p->failure, sizeof p->failure, "%s", msg);
 		atomic_store(&p->failed, true);
 	}
-}
-
-static void
-finish_op(struct pgstore *p, struct store_op *op)
-{
-	if (op->kind != OP_REFILL && op->kind != OP_ROBOTS_READ && op->kind != OP_LEASE) {
-		store_op_free(op);
-		return;
-	}
-	if (queue_try_push(p->replies, op, 0) == -1)
-		store_op_free(op);
-	wake(p);
 }
 
 /* The ops in one transaction, in one pipeline.  0; 1 to try again (the connection is
@@ -1593,7 +1572,7 @@ write_batch(struct pgstore *p)
 		break;
 	}
 	for (size_t i = 0; i < p->nbatch; i++)
-		finish_op(p, p->batch[i]);
+		store_op_done(p->replies, p->wake_fd, p->batch[i]);
 	p->nbatch = 0;
 	return rc == 0 ? 0 : -1;
 }
@@ -1607,7 +1586,8 @@ writer_main(void *arg)
 	while ((op = queue_pop(p->in, -1)) != NULL) {
 		double start = clock_wall();
 		if (atomic_load(&p->failed)) {
-			finish_op(p, op); /* keep draining: replies are answered empty */
+			/* keep draining: replies are answered empty */
+			store_op_done(p->replies, p->wake_fd, op);
 			continue;
 		}
 		p->batch[p->nbatch++] = op;
@@ -1615,7 +1595,7 @@ writer_main(void *arg)
 		       (op = queue_pop(p->in, 0)) != NULL)
 			p->batch[p->nbatch++] = op;
 		if (write_batch(p) == -1)
-			wake(p);
+			store_wake(p->wake_fd);
 	}
 	return NULL;
 }

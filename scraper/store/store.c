@@ -1455,13 +1455,25 @@ apply(struct store *s, struct store_op *op)
 
 /* ---- the writer thread ---- */
 
-static void
-wake(struct store *s)
+void
+store_wake(int wake_fd)
 {
 	char c = 's';
 
-	if (s->wake_fd >= 0 && write(s->wake_fd, &c, 1) < 0 && errno != EAGAIN)
+	if (wake_fd >= 0 && write(wake_fd, &c, 1) < 0 && errno != EAGAIN)
 		return;
+}
+
+void
+store_op_done(struct queue *replies, int wake_fd, struct store_op *op)
+{
+	if (op->kind != OP_REFILL && op->kind != OP_ROBOTS_READ && op->kind != OP_LEASE) {
+		store_op_free(op);
+		return;
+	}
+	if (queue_try_push(replies, op, 0) == -1)
+		store_op_free(op); /* cannot happen: the coordinator bounds its requests */
+	store_wake(wake_fd);
 }
 
 static void
@@ -1481,17 +1493,6 @@ fail(struct store *s, const char *what)
 }
 
 /* Hand a finished op back (refills) or free it. */
-static void
-finish_op(struct store *s, struct store_op *op)
-{
-	if (op->kind != OP_REFILL && op->kind != OP_ROBOTS_READ) {
-		store_op_free(op);
-		return;
-	}
-	if (queue_try_push(s->replies, op, 0) == -1)
-		store_op_free(op); /* cannot happen: the coordinator bounds its refills */
-	wake(s);
-}
 
 /*
  * One transaction: the op that woke us and whatever else is queued, up to a batch
@@ -1509,7 +1510,7 @@ write_batch(struct store *s, struct store_op *first)
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(s, "starting a transaction");
 		pthread_mutex_unlock(&s->lock);
-		finish_op(s, op);
+		store_op_done(s->replies, s->wake_fd, op);
 		return -1;
 	}
 	for (;;) {
@@ -1517,10 +1518,10 @@ write_batch(struct store *s, struct store_op *first)
 			fail(s, "writing");
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			pthread_mutex_unlock(&s->lock);
-			finish_op(s, op);
+			store_op_done(s->replies, s->wake_fd, op);
 			return -1;
 		}
-		finish_op(s, op);
+		store_op_done(s->replies, s->wake_fd, op);
 		if (++n >= 5000 || clock_wall() - start > 0.25)
 			break;
 		if ((op = queue_pop(s->in, 0)) == NULL)
@@ -1554,12 +1555,12 @@ writer_main(void *arg)
 		if (failed) {
 			/* Keep draining so the coordinator is never stuck on a full queue;
 			 * refills are answered empty. */
-			finish_op(s, op);
+			store_op_done(s->replies, s->wake_fd, op);
 			continue;
 		}
 		if (write_batch(s, op) == -1) {
 			failed = true;
-			wake(s);
+			store_wake(s->wake_fd);
 		}
 	}
 	return NULL;

@@ -257,6 +257,14 @@ bool store_committed(struct store *s, struct store_tally *t);
 
 struct store_op *store_op_new(enum store_op_kind kind);
 void store_op_free(void *op);
+
+/* For the backends' writer threads (store.c, pg.c): write a byte to the coordinator's
+ * wake-up descriptor (-1: none); and be done with op: one the coordinator waits for (a
+ * refill, a robots.txt body, a lease answer) goes back through replies with a
+ * wake-up, the rest are freed. */
+struct queue;
+void store_wake(int wake_fd);
+void store_op_done(struct queue *replies, int wake_fd, struct store_op *op);
 /* Rough heap size of an op, for the queue's byte bound. */
 size_t store_op_weight(const struct store_op *op);
 
