@@ -53,6 +53,33 @@ col(sqlite3_stmt *st, int i)
 	return t != NULL ? (const char *)t : NULL;
 }
 
+/*
+ * The end of a listing of n rows (its statement st done with rc): the JSON array closed
+ * with closer, or in text "... and N <more>" past the shown rows and a blank line.
+ * w: the listing's buffer failures so far.  0, or -1 with err.
+ */
+static int
+list_end(sqlite3 *db, sqlite3_stmt *st, int rc, struct buf *out, bool json, long long n,
+	 long long shown, const char *closer, const char *more, int w, char *err, size_t errlen)
+{
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (json && n > 0)
+		w |= buf_puts(out, closer);
+	if (!json && n > shown)
+		w |= buf_printf(out, "  ... and %lld %s (-f json lists all)\n", n - shown, more);
+	if (!json && n > 0)
+		w |= buf_putc(out, '\n');
+	if (w != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int
 history_runs(sqlite3 *db, struct buf *out, bool json, char *err, size_t errlen)
 {
@@ -93,23 +120,8 @@ history_runs(sqlite3 *db, struct buf *out, bool json, char *err, size_t errlen)
 		}
 		n++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (json && n > 0)
-		w |= buf_putc(out, ']');
-	if (!json && n > HISTORY_RUNS_SHOWN)
-		w |= buf_printf(out, "  ... and %lld earlier (-f json lists all)\n",
-				n - HISTORY_RUNS_SHOWN);
-	if (!json && n > 0)
-		w |= buf_putc(out, '\n');
-	if (w != 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
+	return list_end(db, st, rc, out, json, n, HISTORY_RUNS_SHOWN, "]", "earlier", w, err,
+			errlen);
 }
 
 int
@@ -199,21 +211,6 @@ history_problems(sqlite3 *db, struct buf *out, bool json, char *err, size_t errl
 		}
 		n++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (json && n > 0)
-		w |= buf_puts(out, "]}");
-	if (!json && n > HISTORY_REASONS_SHOWN)
-		w |= buf_printf(out, "  ... and %lld more reasons (-f json lists all)\n",
-				n - HISTORY_REASONS_SHOWN);
-	if (!json && n > 0)
-		w |= buf_putc(out, '\n');
-	if (w != 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
+	return list_end(db, st, rc, out, json, n, HISTORY_REASONS_SHOWN, "]}", "more reasons", w,
+			err, errlen);
 }
