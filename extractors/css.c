@@ -33,6 +33,7 @@
 #include "css.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct css_parser {
 	size_t max;	       /* the maximum size of every buffer we fill */
 	struct css_error *err; /* NULL: nobody wants the message */
 	int failed;	       /* the first error is the one reported */
+	struct css_plan *plan; /* NULL: nobody wants one, or the selector has none */
 };
 
 enum css_combinator { CSS_START, CSS_DESCENDANT, CSS_CHILD, CSS_ADJACENT, CSS_SIBLING };
@@ -64,6 +66,11 @@ struct css_compound {
 	int npreds;		    /* predicates in step */
 	enum css_pseudo_element pe; /* a trailing ::text or ::attr() */
 	struct buf attr;	    /* for ::attr(): "@name" or "@*[name() = '...']" */
+	/* The same, for matching without XPath (cssmatch.h): the type and one condition
+	 * per predicate that cssmatch models; a predicate it does not model leaves
+	 * native.ncond below npreds.  bad: something else it does not model. */
+	struct css_ncomp native;
+	int bad;
 };
 
 /* Pseudo-classes.  The sibling flags say which siblings the condition is about. */
@@ -610,6 +617,39 @@ css_has_space(const struct buf *s)
 	return s->len > 0 && strcspn(s->data, " \t\r\n") < s->len;
 }
 
+/* Note condition kind on attribute name (a safe name) with value (NULL: none) for
+ * matching without XPath; memory running out only loses the plan. */
+static void
+css_native_cond(struct css_compound *c, enum css_ncond_kind kind, const char *name,
+		const char *value)
+{
+	struct css_ncomp *n = &c->native;
+	struct css_ncond *k;
+
+	if (c->bad)
+		return;
+	if (n->ncond == n->ccond) {
+		size_t cap = n->ccond ? n->ccond * 2 : 4;
+		if ((k = realloc(n->cond, cap * sizeof *k)) == NULL) {
+			c->bad = 1;
+			return;
+		}
+		n->cond = k;
+		n->ccond = cap;
+	}
+	k = &n->cond[n->ncond];
+	k->kind = kind;
+	k->name = strdup(name);
+	k->value = value != NULL ? strdup(value) : NULL;
+	if (k->name == NULL || (value != NULL && k->value == NULL)) {
+		free(k->name);
+		free(k->value);
+		c->bad = 1;
+		return;
+	}
+	n->ncond++;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Simple selectors: type, #id, .class, [attribute] */
 
@@ -657,6 +697,11 @@ css_parse_type(struct css_parser *p, struct css_compound *c)
 		rc = css_read_ident(p, &name, 1);
 		if (rc == 0)
 			rc = css_put_name(p, &c->type, "", &name);
+		if (rc == 0 && !c->bad) {
+			/* a name XPath cannot spell is a predicate npreds does not count */
+			if (!css_is_safe_name(&name) || (c->native.type = strdup(name.data)) == NULL)
+				c->bad = 1;
+		}
 		buf_free(&name);
 		c->has_type = 1;
 	}
@@ -684,6 +729,8 @@ css_parse_hash(struct css_parser *p, struct css_compound *c)
 	rc = css_read_name(p, &id);
 	if (rc == 0)
 		rc = css_put_pred(p, c, "@id = ", id.data, id.len, "");
+	if (rc == 0)
+		css_native_cond(c, CSS_NC_ID, "id", id.data);
 	buf_free(&id);
 	return rc;
 }
@@ -710,6 +757,8 @@ css_parse_class(struct css_parser *p, struct css_compound *c)
 			rc = css_put_pred(p, c,
 					  "contains(concat(' ', normalize-space(@class), ' '), ",
 					  word.data, word.len, ")");
+		if (rc == 0)
+			css_native_cond(c, CSS_NC_CLASS, "class", name.data);
 	}
 	buf_free(&word);
 	buf_free(&name);
@@ -872,6 +921,9 @@ css_put_attrib(struct css_parser *p, struct css_compound *c, const char *ref, in
 	int rc;
 
 	c->npreds++;
+	/* ref is "@name" for a name XPath spells as it is, else "@*[name() = ...]" */
+	if (op == 0 && strchr(ref, '[') == NULL)
+		css_native_cond(c, CSS_NC_HAS, ref + 1, NULL);
 	if (op == 0)
 		return css_emit(p, &c->step, "[%s]", ref);
 	buf_init(&s, p->max);
@@ -891,6 +943,9 @@ css_put_attrib(struct css_parser *p, struct css_compound *c, const char *ref, in
 		rc = css_put_attrib_cond(p, &c->step, op, s.data, value);
 	if (rc == 0)
 		rc = css_emit(p, &c->step, icase ? ")]" : "]");
+	if (rc == 0 && op == '=' && strchr(ref, '[') == NULL)
+		css_native_cond(c, icase ? CSS_NC_EQ_ICASE : CSS_NC_EQ, ref + 1,
+				value->len > 0 ? value->data : "");
 	buf_free(&s);
 	return rc;
 }
@@ -1168,6 +1223,8 @@ css_compound_init(struct css_compound *c, size_t max)
 	c->has_type = 0;
 	c->npreds = 0;
 	c->pe = CSS_PE_NONE;
+	memset(&c->native, 0, sizeof c->native);
+	c->bad = 0;
 }
 
 static void
@@ -1176,6 +1233,12 @@ css_compound_free(struct css_compound *c)
 	buf_free(&c->step);
 	buf_free(&c->type);
 	buf_free(&c->attr);
+	for (size_t i = 0; i < c->native.ncond; i++) {
+		free(c->native.cond[i].name);
+		free(c->native.cond[i].value);
+	}
+	free(c->native.cond);
+	free(c->native.type);
 }
 
 /* :not(S), :is(S), :where(S), :has(R): a selector list as a condition, from after the
@@ -1640,6 +1703,88 @@ css_parse_complex(struct css_parser *p, struct css_complex *cx, int mode)
 	return 0;
 }
 
+static void
+css_plan_drop(struct css_parser *p)
+{
+	css_plan_free(p->plan);
+	p->plan = NULL;
+}
+
+/*
+ * Move cx's compounds into p->plan as one more selector of the group, when cssmatch
+ * can match it as its XPath (css_put_scoped) reads: else drop the plan, and the XPath
+ * serves.  Every predicate must have its condition (native.ncond == npreds).
+ */
+static void
+css_plan_add(struct css_parser *p, struct css_complex *cx)
+{
+	struct css_plan *plan = p->plan;
+	const struct css_compound *last;
+	enum css_nproj proj;
+	struct css_nsel *s;
+	size_t n = cx->n;
+	int bare;
+
+	if (plan == NULL)
+		return;
+	last = &cx->c[n - 1];
+	bare = !last->has_type && last->npreds == 0;
+	proj = last->pe == CSS_PE_TEXT ? CSS_NP_TEXT
+	       : last->pe == CSS_PE_ATTR ? CSS_NP_ATTR : CSS_NP_ELEMENT;
+	if (bare && last->pe == CSS_PE_TEXT && cx->comb[n - 1] == CSS_START) {
+		css_plan_drop(p); /* descendant-or-self::text(): not elements */
+		return;
+	}
+	if (bare && last->pe != CSS_PE_NONE && cx->comb[n - 1] == CSS_DESCENDANT) {
+		proj = last->pe == CSS_PE_TEXT ? CSS_NP_DESC_TEXT : CSS_NP_DESC_ATTR;
+		n--;
+	}
+	if (last->pe == CSS_PE_ATTR && strchr(last->attr.data, '[') != NULL) {
+		css_plan_drop(p);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct css_compound *c = &cx->c[i];
+		if (c->bad || c->native.ncond != (size_t)c->npreds ||
+		    cx->comb[i] == CSS_ADJACENT || cx->comb[i] == CSS_SIBLING) {
+			css_plan_drop(p);
+			return;
+		}
+	}
+	if (plan->n > 0 &&
+	    (plan->sel[0].proj != proj ||
+	     (last->pe == CSS_PE_ATTR && strcmp(plan->sel[0].attr, last->attr.data + 1) != 0))) {
+		css_plan_drop(p); /* a union of different kinds of node: leave it to XPath */
+		return;
+	}
+	if (plan->n == plan->cap) {
+		size_t cap = plan->cap ? plan->cap * 2 : 2;
+		struct css_nsel *sel = realloc(plan->sel, cap * sizeof *sel);
+		if (sel == NULL) {
+			css_plan_drop(p);
+			return;
+		}
+		plan->sel = sel;
+		plan->cap = cap;
+	}
+	s = &plan->sel[plan->n];
+	memset(s, 0, sizeof *s);
+	s->proj = proj;
+	if ((s->c = calloc(n, sizeof *s->c)) == NULL ||
+	    (last->pe == CSS_PE_ATTR && (s->attr = strdup(last->attr.data + 1)) == NULL)) {
+		free(s->c);
+		css_plan_drop(p);
+		return;
+	}
+	plan->n++;
+	for (size_t i = 0; i < n; i++) {
+		s->c[i] = cx->c[i].native;
+		s->c[i].child = cx->comb[i] == CSS_CHILD;
+		memset(&cx->c[i].native, 0, sizeof cx->c[i].native);
+	}
+	s->n = n;
+}
+
 /* The selector, scoped as Scrapy scopes it: from the context node, which it may match. */
 static int
 css_put_scoped(struct css_parser *p, struct buf *out, const struct css_complex *cx)
@@ -1754,6 +1899,8 @@ css_parse_group(struct css_parser *p, struct buf *out)
 		rc = css_parse_complex(p, &cx, CSS_TOP);
 		if (rc == 0)
 			rc = css_put_scoped(p, out, &cx);
+		if (rc == 0)
+			css_plan_add(p, &cx);
 		css_complex_free(&cx);
 		if (rc == -1)
 			return -1;
@@ -1776,10 +1923,20 @@ css_parse_group(struct css_parser *p, struct buf *out)
 int
 css_to_xpath(const char *css, struct buf *out, struct css_error *err)
 {
+	return css_compile(css, out, NULL, err);
+}
+
+int
+css_compile(const char *css, struct buf *out, struct css_plan **plan, struct css_error *err)
+{
 	struct css_parser p = {.s = css != NULL ? css : "", .max = out->max, .err = err};
 	size_t start = out->len;
 	int rc;
 
+	if (plan != NULL) {
+		*plan = NULL;
+		p.plan = calloc(1, sizeof *p.plan); /* none: no plan, the XPath serves */
+	}
 	if (err != NULL) {
 		err->pos = 0;
 		err->msg[0] = '\0';
@@ -1794,6 +1951,10 @@ css_to_xpath(const char *css, struct buf *out, struct css_error *err)
 		out->len = start;
 		out->data[start] = '\0';
 	}
+	if (rc == 0 && plan != NULL)
+		*plan = p.plan;
+	else
+		css_plan_free(p.plan);
 	return rc;
 }
 

@@ -41,6 +41,7 @@
 #include <libxml/xpath.h>
 
 #include "buf.h"
+#include "cssmatch.h"
 
 #define CSS_MAX_LEN 4096 /* the longest selector accepted, in bytes */
 #define CSS_MAX_DEPTH 32 /* the deepest nesting of :not() :is() :has() ... accepted */
@@ -61,6 +62,14 @@ struct css_error {
  * out).  On failure out holds what it held before the call.
  */
 int css_to_xpath(const char *css, struct buf *out, struct css_error *err);
+
+/*
+ * css_to_xpath, and in *plan the selector compiled for css_plan_eval (cssmatch.h), or
+ * NULL when it uses what cssmatch does not model (or memory ran out): then the XPath
+ * is the only way.  *plan is the caller's, for css_plan_free; NULL on failure.
+ */
+int css_compile(const char *css, struct buf *out, struct css_plan **plan,
+		struct css_error *err);
 
 /*
  * Register in ctx the two XPath functions the translation of *-of-type without an

@@ -52,6 +52,7 @@ struct ex_field {
 	char *name;
 	char *sel_text;		/* "css: ..." as written, for reports */
 	xmlXPathCompExprPtr xp;	/* NULL for jsonld and microdata */
+	struct css_plan *plan;	/* css matched without XPath (cssmatch.h); NULL: none */
 	enum ex_sel_kind kind;
 	struct sd_path sd;	/* jsonld and microdata: the path */
 	struct ex_regex *re;
@@ -68,6 +69,7 @@ struct ex_item {
 	char *match_text;	/* as written, for reports; NULL: none */
 	struct ex_regex *match;
 	xmlXPathCompExprPtr each;
+	struct css_plan *each_plan;
 	struct ex_field *fields;
 	size_t nfields;
 };
@@ -75,6 +77,7 @@ struct ex_item {
 struct ex_follow {
 	char *sel_text, *allow_text, *deny_text;	/* as written, for reports */
 	xmlXPathCompExprPtr xp;
+	struct css_plan *plan;
 	struct ex_regex *allow, *deny;
 };
 
@@ -105,6 +108,8 @@ struct apply {
 	size_t xnvals, xndrop;
 	struct jsonld *ld;	/* the page's JSON-LD, read when a field first needs it */
 	bool ld_read;
+	struct css_index *ix;	/* the page's elements, made for the first css plan */
+	bool ix_tried;
 };
 
 static void
@@ -201,13 +206,16 @@ compile_xpath(const char *expr, struct ex_error *err)
 	return NULL;
 }
 
+/* The selector's XPath, and for css in *plan how to match it without XPath (NULL when
+ * cssmatch cannot, or memory ran out: the XPath serves). */
 static xmlXPathCompExprPtr
-compile_selector(const struct ex_selector *sel, struct ex_error *err)
+compile_selector(const struct ex_selector *sel, struct css_plan **plan, struct ex_error *err)
 {
 	struct css_error cerr;
 	xmlXPathCompExprPtr xp;
 	struct buf b;
 
+	*plan = NULL;
 	if (sel->kind == EX_XPATH)
 		return compile_xpath(sel->expr, err);
 	if (sel->kind != EX_CSS) {
@@ -217,7 +225,7 @@ compile_selector(const struct ex_selector *sel, struct ex_error *err)
 		return NULL;
 	}
 	buf_init(&b, 1 << 20);
-	if (css_to_xpath(sel->expr, &b, &cerr) == -1) {
+	if (css_compile(sel->expr, &b, plan, &cerr) == -1) {
 		err->pos = cerr.pos;
 		snprintf(err->msg, sizeof err->msg, "invalid CSS selector: %s", cerr.msg);
 		buf_free(&b);
@@ -229,6 +237,8 @@ compile_selector(const struct ex_selector *sel, struct ex_error *err)
 		err->pos = EX_NO_POS;
 		snprintf(err->msg, sizeof err->msg,
 			 "internal error: CSS translated to invalid XPath: %.180s", buf_str(&b));
+		css_plan_free(*plan);
+		*plan = NULL;
 	}
 	buf_free(&b);
 	return xp;
@@ -318,6 +328,7 @@ field_free(struct ex_field *f)
 	free(f->name);
 	free(f->sel_text);
 	xmlXPathFreeCompExpr(f->xp);
+	css_plan_free(f->plan);
 	sd_path_free(&f->sd);
 	regex_free(f->re);
 	free(f->attr);
@@ -339,6 +350,7 @@ ex_rules_free(struct ex_rules *r)
 		free(it->match_text);
 		regex_free(it->match);
 		xmlXPathFreeCompExpr(it->each);
+		css_plan_free(it->each_plan);
 	}
 	free(r->items);
 	for (size_t i = 0; i < r->nfollows; i++) {
@@ -346,6 +358,7 @@ ex_rules_free(struct ex_rules *r)
 		free(r->follows[i].allow_text);
 		free(r->follows[i].deny_text);
 		xmlXPathFreeCompExpr(r->follows[i].xp);
+		css_plan_free(r->follows[i].plan);
 		regex_free(r->follows[i].allow);
 		regex_free(r->follows[i].deny);
 	}
@@ -370,7 +383,7 @@ ex_add_item(struct ex_rules *r, const char *type, const char *match,
 		*part = EX_PART_RE;
 		goto fail;
 	}
-	if (each != NULL && (it.each = compile_selector(each, err)) == NULL) {
+	if (each != NULL && (it.each = compile_selector(each, &it.each_plan, err)) == NULL) {
 		*part = EX_PART_SELECTOR;
 		goto fail;
 	}
@@ -386,6 +399,7 @@ fail:
 	free(it.match_text);
 	regex_free(it.match);
 	xmlXPathFreeCompExpr(it.each);
+	css_plan_free(it.each_plan);
 	return -1;
 }
 
@@ -460,7 +474,7 @@ ex_add_field(struct ex_rules *r, int item, const struct ex_field_spec *spec,
 				  spec->attr != NULL ? "attr" : "type: html");
 			goto fail;
 		}
-	} else if ((f.xp = compile_selector(&spec->sel, err)) == NULL) {
+	} else if ((f.xp = compile_selector(&spec->sel, &f.plan, err)) == NULL) {
 		*part = EX_PART_SELECTOR;
 		goto fail;
 	}
@@ -504,7 +518,7 @@ ex_add_follow(struct ex_rules *r, const struct ex_selector *sel, const char *all
 		goto fail;
 	}
 	*part = EX_PART_SELECTOR;
-	if ((fl.xp = compile_selector(sel, err)) == NULL)
+	if ((fl.xp = compile_selector(sel, &fl.plan, err)) == NULL)
 		goto fail;
 	*part = EX_PART_ALLOW;
 	if (allow != NULL && (fl.allow = regex_compile(allow, err)) == NULL)
@@ -525,6 +539,7 @@ fail:
 	free(fl.allow_text);
 	free(fl.deny_text);
 	xmlXPathFreeCompExpr(fl.xp);
+	css_plan_free(fl.plan);
 	regex_free(fl.allow);
 	regex_free(fl.deny);
 	return -1;
@@ -935,6 +950,28 @@ page_jsonld(struct apply *a)
 	return a->ld;
 }
 
+/* The page's index, made on first use; NULL when memory ran out (XPath serves). */
+static struct css_index *
+page_index(struct apply *a)
+{
+	if (!a->ix_tried) {
+		a->ix_tried = true;
+		a->ix = css_index_new(a->doc);
+	}
+	return a->ix;
+}
+
+/* What a selector finds from a->xc->node: by its plan when it has one, else XPath. */
+static xmlXPathObjectPtr
+select_nodes(struct apply *a, xmlXPathCompExprPtr xp, const struct css_plan *plan)
+{
+	xmlXPathObjectPtr res;
+
+	if (plan != NULL && (res = css_plan_eval(plan, page_index(a), a->xc->node)) != NULL)
+		return res;
+	return xmlXPathCompiledEval(xp, a->xc);
+}
+
 /* Gather a css or xpath field's values from the nodes its selector finds. */
 static void
 gather_selected(struct gather *g, xmlNodePtr node)
@@ -943,7 +980,7 @@ gather_selected(struct gather *g, xmlNodePtr node)
 	xmlXPathObjectPtr res;
 
 	a->xc->node = node;
-	res = xmlXPathCompiledEval(g->f->xp, a->xc);
+	res = select_nodes(a, g->f->xp, g->f->plan);
 	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL) {
 		g->matched = (size_t)res->nodesetval->nodeNr;
 		for (int i = 0; i < res->nodesetval->nodeNr; i++) {
@@ -1116,7 +1153,7 @@ apply_item(struct apply *a, const struct ex_item *it, const char *url, uint32_t 
 	if (it->each == NULL)
 		return emit_item(a, it, (xmlNodePtr)a->doc, 0, cov);
 	a->xc->node = (xmlNodePtr)a->doc;
-	res = xmlXPathCompiledEval(it->each, a->xc);
+	res = select_nodes(a, it->each, it->each_plan);
 	if (res != NULL && res->type == XPATH_NODESET && res->nodesetval != NULL &&
 	    res->nodesetval->nodeNr > 0) {
 		for (int i = 0; i < res->nodesetval->nodeNr && rc == 0; i++)
@@ -1245,7 +1282,7 @@ apply_follows(struct apply *a)
 		unsigned gave_up = 0;
 		xmlXPathObjectPtr res;
 		a->xc->node = (xmlNodePtr)a->doc;
-		res = xmlXPathCompiledEval(fl->xp, a->xc);
+		res = select_nodes(a, fl->xp, fl->plan);
 		if (res == NULL || res->type != XPATH_NODESET || res->nodesetval == NULL) {
 			xmlXPathFreeObject(res);
 			continue;
@@ -1278,18 +1315,33 @@ apply_follows(struct apply *a)
 
 /* The page's base URL: <base href> resolved against url, else url itself. */
 static struct url_base *
-page_base(const struct ex_rules *r, xmlXPathContextPtr xc, const char *url)
+page_base(struct apply *a, const char *url)
 {
 	struct url_base *page = url_base_new(url), *based = NULL;
-	xmlXPathObjectPtr res;
+	xmlXPathObjectPtr res = NULL;
+	xmlNodePtr href_attr = NULL;
+	struct css_index *ix;
 	struct buf abs;
 
 	if (page == NULL)
 		return NULL;
-	xc->node = (xmlNodePtr)xc->doc;
-	res = xmlXPathCompiledEval(r->base, xc);
-	if (res != NULL && res->nodesetval != NULL && res->nodesetval->nodeNr == 1) {
-		xmlChar *href = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
+	if ((ix = page_index(a)) != NULL) {
+		/* (//base[@href])[1]/@href, without a walk of the page */
+		xmlNodePtr base = css_index_first(ix, "base", "href");
+		for (xmlAttrPtr at = base != NULL ? base->properties : NULL; at != NULL;
+		     at = at->next)
+			if (at->ns == NULL && strcmp((const char *)at->name, "href") == 0) {
+				href_attr = (xmlNodePtr)at;
+				break;
+			}
+	} else {
+		a->xc->node = (xmlNodePtr)a->doc;
+		res = xmlXPathCompiledEval(a->r->base, a->xc);
+		if (res != NULL && res->nodesetval != NULL && res->nodesetval->nodeNr == 1)
+			href_attr = res->nodesetval->nodeTab[0];
+	}
+	if (href_attr != NULL) {
+		xmlChar *href = xmlNodeGetContent(href_attr);
 		buf_init(&abs, URL_MAX * 4);
 		if (href != NULL && url_resolve(page, (const char *)href, &abs) == 0)
 			based = url_base_new(abs.data);
@@ -1319,7 +1371,7 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 		xmlXPathFreeContext(a.xc);
 		return -1;
 	}
-	a.base = page_base(r, a.xc, url);
+	a.base = page_base(&a, url);
 	buf_init(&a.raw, MAX_VALUE);
 	buf_init(&a.val, MAX_VALUE);
 	buf_init(&a.tmp, MAX_VALUE);
@@ -1341,6 +1393,7 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	buf_free(&a.xdrop);
 	url_base_free(a.base);
 	jsonld_free(a.ld);
+	css_index_free(a.ix);
 	xmlXPathFreeContext(a.xc);
 	return rc;
 }

@@ -5,8 +5,10 @@
  * below (parsed as HTML, as the worker parses pages), and the matched nodes compared,
  * in document order: an element by its id (<name> when it has none), a text node as
  * 'its text', an attribute as @name=value.  So the tests say what a selector selects,
- * not what XPath spells it.  Then malformed selectors, with the position and message
- * of their error, and the limits.
+ * not what XPath spells it.  Every selector that has a plan for matching without XPath
+ * (cssmatch.h) is matched that way too, and must select the same nodes in the same
+ * order; test_plans says which selectors have one.  Then malformed selectors, with the
+ * position and message of their error, and the limits.
  */
 #include "config.h"
 
@@ -97,12 +99,17 @@ describe(struct buf *b, xmlNodePtr n)
 	}
 }
 
-/* Evaluate xpath from the node with id ctx_id (NULL: the document); the matches in words. */
+/* Selectors matched by their plan in check_from (test_plans asserts it counts). */
+static int plans_checked;
+
+/* Evaluate xpath (and plan, when not NULL) from the node with id ctx_id (NULL: the
+ * document); the matches in words. */
 static char *
-evaluate(xmlDocPtr doc, const char *xpath, const char *ctx_id)
+evaluate(xmlDocPtr doc, const char *xpath, const struct css_plan *plan, const char *ctx_id)
 {
 	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr res;
+	xmlXPathObjectPtr res, mine;
+	struct css_index *ix;
 	struct buf b;
 	char find[128];
 
@@ -120,6 +127,18 @@ evaluate(xmlDocPtr doc, const char *xpath, const char *ctx_id)
 	res = xmlXPathEvalExpression((const xmlChar *)xpath, ctx);
 	if (res == NULL || res->type != XPATH_NODESET)
 		fail_msg("XPath %s does not evaluate to a node-set", xpath);
+	if (plan != NULL) {
+		assert_non_null(ix = css_index_new(doc));
+		assert_non_null(mine = css_plan_eval(plan, ix, ctx->node));
+		assert_int_equal(xmlXPathNodeSetGetLength(mine->nodesetval),
+				 xmlXPathNodeSetGetLength(res->nodesetval));
+		for (int i = 0; i < xmlXPathNodeSetGetLength(res->nodesetval); i++)
+			if (mine->nodesetval->nodeTab[i] != res->nodesetval->nodeTab[i])
+				fail_msg("the plan for %s selects another node at %d", xpath, i);
+		xmlXPathFreeObject(mine);
+		css_index_free(ix);
+		plans_checked++;
+	}
 	buf_init(&b, 1 << 16);
 	for (int i = 0; i < xmlXPathNodeSetGetLength(res->nodesetval); i++)
 		describe(&b, res->nodesetval->nodeTab[i]);
@@ -132,18 +151,20 @@ evaluate(xmlDocPtr doc, const char *xpath, const char *ctx_id)
 static void
 check_from(xmlDocPtr doc, const char *ctx_id, const char *css, const char *want)
 {
+	struct css_plan *plan;
 	struct css_error err;
 	struct buf xpath;
 	char *got;
 
 	buf_init(&xpath, 1 << 20);
-	if (css_to_xpath(css, &xpath, &err) != 0)
+	if (css_compile(css, &xpath, &plan, &err) != 0)
 		fail_msg("\"%s\" does not compile: %s at %zu", css, err.msg, err.pos);
-	got = evaluate(doc, buf_str(&xpath), ctx_id);
+	got = evaluate(doc, buf_str(&xpath), plan, ctx_id);
 	if (strcmp(got, want) != 0)
 		fail_msg("\"%s\" from %s selects [%s], not [%s]; XPath: %s", css,
 			 ctx_id ? ctx_id : "the document", got, want, buf_str(&xpath));
 	free(got);
+	css_plan_free(plan);
 	buf_free(&xpath);
 }
 
@@ -960,6 +981,73 @@ test_buffer(void **state)
 	buf_free(&xpath);
 }
 
+/* Whether css gets a plan. */
+static int
+has_plan(const char *css)
+{
+	struct css_plan *plan;
+	struct buf xpath;
+	int yes;
+
+	buf_init(&xpath, 1 << 20);
+	assert_int_equal(css_compile(css, &xpath, &plan, NULL), 0);
+	yes = plan != NULL;
+	css_plan_free(plan);
+	buf_free(&xpath);
+	return yes;
+}
+
+/* Which selectors are matched without XPath, and that those match as XPath does, from
+ * the document and from elements, including where a greedy choice of ancestor would be
+ * wrong. */
+static void
+test_plans(void **state)
+{
+	static const char *const yes[] = {
+		"p", "*", "#main", ".lead", "p.intro.lead", "[title]", "[title=Go]",
+		"[rel=NEXT]", "[hreflang=en i]", "[title='']", "div p", "div > p", "div > p b",
+		"section article > div p", "a, p, a", "p::text", "a::attr(href)", "div ::text",
+		"div ::attr(id)", "li, p", "DIV#esc span", "#\\31 23", "div > * > i",
+		"my-widget", "*|p", "[data-name]", ".caf\xc3\xa9",
+	};
+	static const char *const no[] = {
+		"p:first-child", "h2 + p", "h2 ~ p", "[href^=http]", "[rel~=next]",
+		"[hreflang|=en]", "[title*=o]", "[title$=o]", "::text", "p::text, a::attr(href)",
+		"a::attr(href), a::attr(id)", "|p", ":not(p)", "p:has(b)", ".a\\ b",
+		"caf\xc3\xa9", "[caf\xc3\xa9]", "a::attr(caf\xc3\xa9)",
+	};
+	xmlDocPtr doc = *state;
+	int before = plans_checked;
+
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (!has_plan(yes[i]))
+			fail_msg("\"%s\" has no plan", yes[i]);
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		if (has_plan(no[i]))
+			fail_msg("\"%s\" has a plan", no[i]);
+	check(doc, "div > p b", "b1");
+	check(doc, "section article > div p", "ap2");
+	check(doc, "section > article p", "ap1 ap2");
+	check(doc, "article > p", "ap1");
+	check(doc, "body > div p, li", "p1 p2 " ALL_LI " m1 m2 m3");
+	check(doc, "div ::text", "'\n' 'Hello ' 'bold' ' world' '\n' 'Second' '\n' 'One' '\n' "
+	      "'Two' '\n' 'Three' '\n' ' ' '\n' '\n' 'A' 'x' 'y' 'B' 'z' 's' 'digits' 'colon' "
+	      "'dot' 'w' 'deep'");
+	check(doc, "p::text, b::text", "'Hello ' 'bold' ' world' 'Second' 'x' 'y' 'z' "
+	      "'in article' 'deep'");
+	check(doc, "article ::attr(id)", "@id=art1 @id=ap1 @id=art2 @id=d2 @id=ap2");
+	check(doc, "[rel=NEXT]", "");
+	check(doc, "[title=Go]", "a1");
+	check(doc, "[type=x], [hreflang=EN]", "a2");
+	check_from(doc, "sec", "article p", "ap1 ap2");
+	check_from(doc, "art2", "article p", "ap2");
+	check_from(doc, "art2", "section p", "");
+	check_from(doc, "d2", "div p", "ap2");
+	check_from(doc, "d2", "article div p", "");
+	check_from(doc, "main", "div > p::text", "'Hello ' ' world' 'Second'");
+	assert_true(plans_checked - before >= 16);
+}
+
 int
 main(void)
 {
@@ -992,6 +1080,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_big_selectors),
 		cmocka_unit_test(test_buffer),
+		cmocka_unit_test(test_plans),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
