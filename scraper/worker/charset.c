@@ -150,6 +150,135 @@ charset_valid_utf8(const char *s, size_t n)
 	return 1;
 }
 
+/* ---- single-byte encodings, by table ---- */
+
+/*
+ * The single-byte encodings of the Encoding standard, by the iconv names
+ * charset_detect gives them, that glibc converts byte by byte.  Not windows-1255 and
+ * windows-1258: glibc composes their base letters with the combining marks after them,
+ * so a byte's character depends on the next byte; they stay with iconv.
+ */
+static const char *const sb_names[] = {
+	"IBM866", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5", "ISO-8859-6",
+	"ISO-8859-7", "ISO-8859-8", "ISO-8859-10", "ISO-8859-13", "ISO-8859-14",
+	"ISO-8859-15", "ISO-8859-16", "KOI8-R", "KOI8-U", "MACINTOSH", "MAC-CYRILLIC",
+	"CP874", "WINDOWS-874", "WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1252",
+	"WINDOWS-1253", "WINDOWS-1254", "WINDOWS-1256", "WINDOWS-1257",
+};
+
+#define NSB (sizeof sb_names / sizeof sb_names[0])
+#define SB_NONE 0xffff /* the byte is not a character of the encoding */
+
+static uint16_t sb_map[NSB][256];
+static bool sb_ready[NSB];
+
+/* The one code point UTF-8 s[0..n) holds, or -1. */
+static long
+one_code_point(const unsigned char *s, size_t n)
+{
+	if (n == 1 && s[0] < 0x80)
+		return s[0];
+	if (n == 2 && (s[0] & 0xe0) == 0xc0)
+		return (long)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	if (n == 3 && (s[0] & 0xf0) == 0xe0)
+		return (long)(s[0] & 0x0f) << 12 | (long)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	return -1;
+}
+
+/* sb_map[i] from iconv, one byte at a time; false when iconv does not map bytes to
+ * characters one to one (a byte held back for the next, or more than one out). */
+static bool
+sb_build(size_t i)
+{
+	iconv_t cd = iconv_open("UTF-8", sb_names[i]);
+	bool ok = cd != (iconv_t)-1;
+
+	for (int b = 0; ok && b < 256; b++) {
+		char in = (char)b, out[16], *ip = &in, *op = out;
+		size_t inleft = 1, outleft = sizeof out, produced;
+		long cp;
+
+		if (iconv(cd, &ip, &inleft, &op, &outleft) == (size_t)-1) {
+			ok = errno == EILSEQ;
+			sb_map[i][b] = SB_NONE;
+			iconv(cd, NULL, NULL, NULL, NULL);
+			continue;
+		}
+		produced = sizeof out - outleft;
+		cp = one_code_point((unsigned char *)out, produced);
+		/* Nothing may be left to flush: the byte was the whole character. */
+		ok = cp >= 0 && cp < SB_NONE && iconv(cd, NULL, NULL, &op, &outleft) == 0 &&
+		     sizeof out - outleft == produced;
+		sb_map[i][b] = (uint16_t)cp;
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	return ok;
+}
+
+int
+charset_tables_load(void)
+{
+	for (size_t i = 0; i < NSB; i++)
+		sb_ready[i] = sb_build(i);
+	return 0;
+}
+
+/* The table for the iconv name, or NULL: none loaded. */
+static const uint16_t *
+sb_table(const char *name)
+{
+	for (size_t i = 0; i < NSB; i++)
+		if (sb_ready[i] && strcasecmp(name, sb_names[i]) == 0)
+			return sb_map[i];
+	return NULL;
+}
+
+bool
+charset_has_table(const char *name)
+{
+	return sb_table(name) != NULL;
+}
+
+static int
+sb_to_utf8(const uint16_t *map, const char *body, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)body, *end = p + len, *run = p;
+	unsigned char u[3];
+
+	while (p < end) {
+		unsigned cp = map[*p];
+		size_t n;
+
+		if (cp == *p && cp < 0x80) { /* ASCII runs are copied whole */
+			p++;
+			continue;
+		}
+		if (buf_append(out, (const char *)run, (size_t)(p - run)) == -1)
+			return -1;
+		if (cp == SB_NONE) {
+			memcpy(u, "\xef\xbf\xbd", 3);
+			n = 3;
+		} else if (cp < 0x80) {
+			u[0] = (unsigned char)cp;
+			n = 1;
+		} else if (cp < 0x800) {
+			u[0] = (unsigned char)(0xc0 | cp >> 6);
+			u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 2;
+		} else {
+			u[0] = (unsigned char)(0xe0 | cp >> 12);
+			u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+			u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+			n = 3;
+		}
+		if (buf_append(out, (const char *)u, n) == -1)
+			return -1;
+		run = ++p;
+	}
+	return buf_append(out, (const char *)run, (size_t)(p - run));
+}
+
 /* A declared label iconv cannot convert from is read as UTF-8 (with bad bytes
  * replaced), and the choice says so. */
 static void
@@ -157,7 +286,7 @@ check_known(struct charset_choice *out, const char *label, size_t n)
 {
 	iconv_t cd;
 
-	if (strcmp(out->name, "UTF-8") == 0)
+	if (strcmp(out->name, "UTF-8") == 0 || sb_table(out->name) != NULL)
 		return;
 	if ((cd = iconv_open("UTF-8", out->name)) != (iconv_t)-1) {
 		iconv_close(cd);
@@ -301,6 +430,7 @@ charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
 		struct buf *out)
 {
 	size_t unit = code_unit(cs->name);
+	const uint16_t *map;
 	char chunk[16384];
 	iconv_t cd;
 
@@ -308,6 +438,8 @@ charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
 		body += cs->bom;
 		len -= cs->bom;
 	}
+	if ((map = sb_table(cs->name)) != NULL)
+		return sb_to_utf8(map, body, len, out);
 	if (strcmp(cs->name, "UTF-8") == 0 ||
 	    (cd = iconv_open("UTF-8", cs->name)) == (iconv_t)-1) /* (checked in detect) */
 		return sanitize_utf8(body, len, out);

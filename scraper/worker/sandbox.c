@@ -60,6 +60,7 @@
 #include <seccomp.h>
 
 #include "base/log.h"
+#include "worker/charset.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANDBOX_ASAN 1
@@ -97,9 +98,12 @@ sandbox_preload(void)
 	if (p == NULL)
 		return NULL;
 	tzset();
-	/* Held open, the converter's module stays loaded for later iconv_open calls. */
+	/* Single-byte encodings become tables; the other converters are held open, so
+	 * that their modules stay loaded for later iconv_open calls. */
+	charset_tables_load();
 	for (size_t i = 0; i < NENCODINGS; i++)
-		p->cd[i] = iconv_open("UTF-8", encodings[i]);
+		p->cd[i] = charset_has_table(encodings[i]) ? (iconv_t)-1
+							   : iconv_open("UTF-8", encodings[i]);
 	return p;
 }
 

@@ -3,7 +3,7 @@
 # recorded per page.
 . "$top_srcdir/tests/lib.sh"
 
-plan 9
+plan 12
 
 mkdir -p "$T/root" "$T/rules"
 # page HEAD TITLE: TITLE's backslash escapes are bytes (\351 is one byte 0xE9).
@@ -25,6 +25,11 @@ page '' 'x' >"$T/root/klingon.html"
 	printf '中文新闻' | iconv -f UTF-8 -t GB18030
 	printf '</title></head><body></body></html>'
 } >"$T/root/late.html"
+# Single-byte encodings a sandboxed worker decodes by table (windows-1251, koi8-r),
+# and windows-1258, whose combining marks glibc composes, by iconv.
+page '<meta charset="windows-1251">' "$(printf 'Привет, мир' | iconv -f UTF-8 -t WINDOWS-1251)" >"$T/root/cp1251.html"
+page '<meta charset="koi8-r">' "$(printf 'Привет, мир' | iconv -f UTF-8 -t KOI8-R)" >"$T/root/koi8.html"
+page '<meta charset="windows-1258">' 'Vi\352\362t' >"$T/root/cp1258.html"
 # A template that says euc-kr around UTF-8 text.
 page '<meta charset="euc-kr">' '한국어 페이지' >"$T/root/euckr.html"
 cat >"$T/routes" <<'ROUTES'
@@ -35,9 +40,12 @@ cat >"$T/routes" <<'ROUTES'
 /klingon.html file=klingon.html type="text/html; charset=x-klingon"
 /late.html file=late.html type=text/html
 /euckr.html file=euckr.html type=text/html
+/cp1251.html file=cp1251.html type=text/html
+/koi8.html file=koi8.html type=text/html
+/cp1258.html file=cp1258.html type=text/html
 ROUTES
 start_server S --root "$T/root" --routes "$T/routes"
-for p in latin1 sjis undeclared liar klingon late euckr; do
+for p in latin1 sjis undeclared liar klingon late euckr cp1251 koi8 cp1258; do
 	echo "http://127.0.0.1:$S/$p.html"
 done >"$T/urls"
 printf 'site: "127.0.0.1"\ndelay: 0\nitems:\n  page:\n    fields:\n      title: "css: title::text"\n' >"$T/rules/r.yaml"
@@ -54,6 +62,9 @@ is "$(row late)" "中文新闻 | GB18030 (meta at byte 1180, after the first 102
    "a <meta> after the first 1024 bytes changes the guess, and the page is read in it"
 is "$(row euckr)" "한국어 페이지 | UTF-8 (valid UTF-8, though a meta tag says euc-kr)" \
    "a page that says euc-kr but is UTF-8 is read as UTF-8, and said so"
+is "$(row cp1251)" "Привет, мир | WINDOWS-1251 (meta)" "windows-1251 by <meta>"
+is "$(row koi8)" "Привет, мир | KOI8-R (meta)" "koi8-r by <meta>"
+is "$(row cp1258)" "Việt | WINDOWS-1258 (meta)" "windows-1258 by <meta>, its combining mark composed"
 is "$(sql "$T/db" "SELECT count(*) FROM items WHERE NOT json_valid(data)")" 0 "every stored item is valid JSON"
 
 done_testing

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "worker/charset.h"
@@ -174,6 +176,61 @@ test_valid_utf8_word_boundaries(void **state)
 	assert_true(charset_valid_utf8(buf, 63));
 }
 
+/* The single-byte encodings decoded by table decode as iconv decodes them: every byte,
+ * and random pages (before charset_tables_load everything goes through iconv). */
+static void
+test_tables_decode_as_iconv(void **state)
+{
+	static const char *const names[] = {
+		"IBM866", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5",
+		"ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-10", "ISO-8859-13",
+		"ISO-8859-14", "ISO-8859-15", "ISO-8859-16", "KOI8-R", "KOI8-U", "MACINTOSH",
+		"MAC-CYRILLIC", "CP874", "WINDOWS-874", "WINDOWS-1250", "WINDOWS-1251",
+		"WINDOWS-1252", "WINDOWS-1253", "WINDOWS-1254", "WINDOWS-1256", "WINDOWS-1257",
+	};
+	enum { N = sizeof names / sizeof names[0], PAGES = 4, LEN = 4096 };
+	static char page[PAGES + 1][LEN];
+	char *want[N][PAGES + 1];
+	struct charset_choice cs = { .source = "header" };
+	struct buf out;
+
+	(void)state;
+	srand(7);
+	for (int b = 0; b < 256; b++)
+		page[0][b] = (char)b;
+	for (int k = 1; k <= PAGES; k++)
+		for (int i = 0; i < LEN; i++) /* mostly ASCII, as pages are */
+			page[k][i] = (char)(rand() % 3 ? rand() % 128 : 128 + rand() % 128);
+	assert_false(charset_has_table("WINDOWS-1252"));
+	for (int e = 0; e < N; e++)
+		for (int k = 0; k <= PAGES; k++) {
+			snprintf(cs.name, sizeof cs.name, "%s", names[e]);
+			buf_init(&out, 1 << 20);
+			assert_int_equal(charset_to_utf8(&cs, page[k], k ? LEN : 256, &out), 0);
+			want[e][k] = buf_steal(&out);
+			assert_non_null(want[e][k]);
+		}
+	assert_int_equal(charset_tables_load(), 0);
+	for (int e = 0; e < N; e++) {
+		if (!charset_has_table(names[e]))
+			fail_msg("%s has no table", names[e]);
+		for (int k = 0; k <= PAGES; k++) {
+			snprintf(cs.name, sizeof cs.name, "%s", names[e]);
+			buf_init(&out, 1 << 20);
+			assert_int_equal(charset_to_utf8(&cs, page[k], k ? LEN : 256, &out), 0);
+			if (strcmp(buf_str(&out), want[e][k]) != 0)
+				fail_msg("%s page %d: the table decodes otherwise than iconv", names[e], k);
+			buf_free(&out);
+			free(want[e][k]);
+		}
+	}
+	/* glibc composes windows-1255 and -1258 marks: those stay with iconv */
+	assert_false(charset_has_table("WINDOWS-1258"));
+	assert_false(charset_has_table("WINDOWS-1255"));
+	assert_false(charset_has_table("GB18030"));
+	assert_true(charset_has_table("windows-1252"));
+}
+
 int
 main(void)
 {
@@ -185,6 +242,12 @@ main(void)
 		cmocka_unit_test(test_invalid_bytes_replaced),
 		cmocka_unit_test(test_invalid_code_units_skipped_whole),
 		cmocka_unit_test(test_valid_utf8_word_boundaries),
+		cmocka_unit_test(test_tables_decode_as_iconv),
+		/* again, with the single-byte encodings decoded by table */
+		cmocka_unit_test(test_decision_order),
+		cmocka_unit_test(test_unknown_label_read_as_utf8),
+		cmocka_unit_test(test_conversions),
+		cmocka_unit_test(test_invalid_bytes_replaced),
 	};
 	return RUN(tests);
 }
