@@ -44,13 +44,14 @@ struct css_bucket {
 };
 
 struct css_index {
-	xmlDocPtr doc;
+	xmlDocPtr doc;	 /* NULL: nothing indexed */
 	xmlNodePtr *el;	 /* every element, in document order */
 	size_t *end;	 /* el[i]'s subtree is el[i .. end[i]) */
 	size_t n, cap;
 	struct css_bucket *b; /* open addressing by name; nb a power of two */
 	size_t nb, used;
-	unsigned char *mark; /* n bytes, all 0 between evaluations */
+	unsigned char *mark; /* mcap bytes, all 0 between evaluations */
+	size_t mcap;
 };
 
 /* strcmp(a, b) == 0, the first byte compared inline: most names differ there. */
@@ -137,8 +138,9 @@ index_add(struct css_index *ix, xmlNodePtr e)
 	if ((ix->used + 1) * 2 > ix->nb && bucket_grow(ix) == -1)
 		return -1;
 	b = bucket_find(ix, e->name);
-	if (b->name == NULL) {
+	if (b->name == NULL) { /* a slot's array stays from an earlier page */
 		b->name = e->name;
+		b->n = 0;
 		ix->used++;
 	}
 	if (b->n == b->cap) {
@@ -156,17 +158,42 @@ index_add(struct css_index *ix, xmlNodePtr e)
 	return 0;
 }
 
-struct css_index *
-css_index_new(xmlDocPtr doc)
+/* Arrays kept between pages up to this many elements; a bigger page's go. */
+#define KEEP_ELEMENTS 65536
+
+static void
+index_clear(struct css_index *ix)
 {
-	struct css_index *ix = calloc(1, sizeof *ix);
+	ix->doc = NULL;
+	ix->n = 0;
+	ix->used = 0;
+	for (size_t i = 0; i < ix->nb; i++)
+		ix->b[i].name = NULL;
+	if (ix->cap > KEEP_ELEMENTS) {
+		for (size_t i = 0; i < ix->nb; i++) {
+			free(ix->b[i].at);
+			ix->b[i].at = NULL;
+			ix->b[i].n = ix->b[i].cap = 0;
+		}
+		free(ix->el);
+		free(ix->end);
+		free(ix->mark);
+		ix->el = NULL;
+		ix->end = NULL;
+		ix->mark = NULL;
+		ix->cap = ix->mcap = 0;
+	}
+}
+
+int
+css_index_rebuild(struct css_index *ix, xmlDocPtr doc)
+{
 	xmlNodePtr cur;
 
-	if (ix == NULL)
-		return NULL;
+	index_clear(ix);
+	if (ix->nb == 0 && bucket_grow(ix) == -1)
+		return -1;
 	ix->doc = doc;
-	if (bucket_grow(ix) == -1)
-		goto fail;
 	/* Elements in document order; only elements have children in an HTML tree. */
 	for (cur = doc->children; cur != NULL;) {
 		if (cur->type == XML_ELEMENT_NODE && cur->name != NULL) {
@@ -189,12 +216,30 @@ css_index_new(xmlDocPtr doc)
 		if (cur != NULL)
 			cur = cur->next;
 	}
-	if ((ix->mark = calloc(ix->n + 1, 1)) == NULL)
-		goto fail;
-	return ix;
+	/* marks: one byte an element, all 0 between evaluations */
+	if (ix->mcap < ix->n + 1) {
+		free(ix->mark);
+		ix->mcap = 0;
+		if ((ix->mark = calloc(ix->cap + 1, 1)) == NULL)
+			goto fail;
+		ix->mcap = ix->cap + 1;
+	}
+	return 0;
 fail:
-	css_index_free(ix);
-	return NULL;
+	index_clear(ix);
+	return -1;
+}
+
+struct css_index *
+css_index_new(xmlDocPtr doc)
+{
+	struct css_index *ix = calloc(1, sizeof *ix);
+
+	if (ix != NULL && css_index_rebuild(ix, doc) == -1) {
+		css_index_free(ix);
+		return NULL;
+	}
+	return ix;
 }
 
 void
@@ -515,7 +560,7 @@ css_plan_eval(const struct css_plan *plan, struct css_index *ix, xmlNodePtr cont
 	xmlXPathObjectPtr res;
 	size_t lo, hi;
 
-	if (plan == NULL || ix == NULL || context == NULL)
+	if (plan == NULL || ix == NULL || ix->doc == NULL || context == NULL)
 		return NULL;
 	if (context == (xmlNodePtr)ix->doc) {
 		lo = 0;
@@ -539,10 +584,22 @@ css_plan_eval(const struct css_plan *plan, struct css_index *ix, xmlNodePtr cont
 }
 
 xmlNodePtr
+css_index_next(const struct css_index *ix, const char *name, size_t *pos)
+{
+	const struct css_bucket *b = bucket_find(ix, (const xmlChar *)name);
+
+	if (ix->doc == NULL || b->name == NULL || *pos >= b->n)
+		return NULL;
+	return ix->el[b->at[(*pos)++]];
+}
+
+xmlNodePtr
 css_index_first(const struct css_index *ix, const char *name, const char *attr)
 {
 	const struct css_bucket *b = bucket_find(ix, (const xmlChar *)name);
 
+	if (ix->doc == NULL)
+		return NULL;
 	for (size_t i = 0; b->name != NULL && i < b->n; i++) {
 		xmlNodePtr e = ix->el[b->at[i]];
 		if (e->ns != NULL)

@@ -85,6 +85,14 @@ struct css_index;
 struct css_index *css_index_new(xmlDocPtr doc);
 void css_index_free(struct css_index *ix);
 
+/* Index another page in ix's memory (a worker's pages, one after another).  0, or -1
+ * when memory ran out: then ix is empty until rebuilt, and css_plan_eval says NULL. */
+int css_index_rebuild(struct css_index *ix, xmlDocPtr doc);
+
+/* The elements named name (lower case), in document order: start with *pos = 0;
+ * NULL after the last. */
+xmlNodePtr css_index_next(const struct css_index *ix, const char *name, size_t *pos);
+
 /*
  * The nodes plan selects from context (the document or one of its elements), as the
  * selector's XPath would give them: a node-set object for xmlXPathFreeObject.  NULL

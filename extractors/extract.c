@@ -109,7 +109,7 @@ struct apply {
 	struct jsonld *ld;	/* the page's JSON-LD, read when a field first needs it */
 	bool ld_read;
 	struct css_index *ix;	/* the page's elements, made for the first css plan */
-	bool ix_tried;
+	bool ix_tried, ix_ours;
 };
 
 static void
@@ -957,6 +957,7 @@ page_index(struct apply *a)
 	if (!a->ix_tried) {
 		a->ix_tried = true;
 		a->ix = css_index_new(a->doc);
+		a->ix_ours = true;
 	}
 	return a->ix;
 }
@@ -1356,11 +1357,12 @@ page_base(struct apply *a, const char *url)
 }
 
 int
-ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
+ex_apply(const struct ex_rules *r, xmlDocPtr doc, struct css_index *ix, const char *url,
 	 const struct ex_sink *sink, struct ex_stats *stats, const struct ex_observer *obs)
 {
 	struct apply a = { .r = r, .doc = doc, .sink = sink, .stats = stats, .obs = obs,
-			   .cov = obs != NULL ? obs->coverage : NULL };
+			   .cov = obs != NULL ? obs->coverage : NULL, .ix = ix,
+			   .ix_tried = ix != NULL };
 	size_t off;
 	int rc = 0;
 
@@ -1393,7 +1395,8 @@ ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
 	buf_free(&a.xdrop);
 	url_base_free(a.base);
 	jsonld_free(a.ld);
-	css_index_free(a.ix);
+	if (a.ix_ours)
+		css_index_free(a.ix);
 	xmlXPathFreeContext(a.xc);
 	return rc;
 }

@@ -178,11 +178,13 @@ struct ex_observer {
 	void (*link)(void *ctx, const struct ex_link_report *l);
 };
 
-/* Apply the rules to a page.  url: the page's absolute URL (links and url fields
- * resolve against it, or against <base href> when the page has one).  obs: NULL, or
- * who watches (above).  Returns 0, or -1 when a sink callback returned -1 or memory
- * ran out. */
-int ex_apply(const struct ex_rules *r, xmlDocPtr doc, const char *url,
+/* Apply the rules to a page.  ix: the page's index (cssmatch.h) when the caller has
+ * made one, else NULL (made here when a selector needs it).  url: the page's absolute
+ * URL (links and url fields resolve against it, or against <base href> when the page
+ * has one).  obs: NULL, or who watches (above).  Returns 0, or -1 when a sink callback
+ * returned -1 or memory ran out. */
+struct css_index;
+int ex_apply(const struct ex_rules *r, xmlDocPtr doc, struct css_index *ix, const char *url,
 	     const struct ex_sink *sink, struct ex_stats *stats, const struct ex_observer *obs);
 
 /*

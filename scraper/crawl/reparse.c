@@ -162,7 +162,7 @@ reparse_page(struct reparse *rp, const struct page_ref *p)
 	} else {
 		if (cut[0] != '\0')
 			collect_problem(&c, cut);
-		ex_apply(r->ex, doc, final ? final : p->url, &sink, &stats, NULL);
+		ex_apply(r->ex, doc, NULL, final ? final : p->url, &sink, &stats, NULL);
 		xmlFreeDoc(doc);
 	}
 	rp->pages++;

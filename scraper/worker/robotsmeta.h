@@ -33,7 +33,9 @@ unsigned robotsmeta_header(const char *value, const char *token);
 /* Every X-Robots-Tag header of the transfer's last response. */
 unsigned robotsmeta_headers(CURL *easy, const char *token);
 
-/* Every <meta name="robots" content> of doc, and <meta name="TOKEN"> (any case). */
-unsigned robotsmeta_doc(xmlDocPtr doc, const char *token);
+/* Every <meta name="robots" content> of doc, and <meta name="TOKEN"> (any case).  ix:
+ * doc's index (cssmatch.h), or NULL to walk the page. */
+struct css_index;
+unsigned robotsmeta_doc(xmlDocPtr doc, struct css_index *ix, const char *token);
 
 #endif

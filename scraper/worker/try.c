@@ -495,7 +495,7 @@ try_run(const struct try_opts *o)
 	if (sel != NULL) {
 		struct ex_sink sink = { &t, on_item, NULL, on_problem };
 		struct ex_observer obs = { &t, NULL, watch_field, NULL, NULL };
-		ex_apply(sel, doc, final, &sink, &stats, &obs);
+		ex_apply(sel, doc, NULL, final, &sink, &stats, &obs);
 		print_selector(final, seltext, &t);
 		rc = EXIT_DONE;
 		goto out;
@@ -518,12 +518,12 @@ try_run(const struct try_opts *o)
 	if (r->robots) {
 		char token[64];
 		robots_product_token(r->user_agent, token, sizeof token);
-		t.gate.nofollow = (robotsmeta_doc(doc, token) & ROBOTSMETA_NOFOLLOW) != 0;
+		t.gate.nofollow = (robotsmeta_doc(doc, NULL, token) & ROBOTSMETA_NOFOLLOW) != 0;
 	}
 	{
 		struct ex_sink sink = { &t, on_item, on_link, on_problem };
 		struct ex_observer obs = { &t, NULL, watch_field, watch_item, watch_link };
-		ex_apply(r->ex, doc, final, &sink, &stats, t.explain ? &obs : NULL);
+		ex_apply(r->ex, doc, NULL, final, &sink, &stats, t.explain ? &obs : NULL);
 	}
 	print_result(final, site, r, charset, &t, robots_note);
 	rc = EXIT_DONE;

@@ -44,6 +44,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 
+#include "cssmatch.h"
 #include "extract.h"
 #include "worker/fetch.h"
 #include "worker/linkgate.h"
@@ -95,6 +96,7 @@ enum robots_state { ROBOTS_NEEDED, ROBOTS_FETCHING, ROBOTS_WAIT, ROBOTS_READY };
 
 struct worker {
 	struct channel ch;	/* to the coordinator; blocking writes are the back-pressure */
+	struct css_index *ix;	/* the page's index (cssmatch.h), its memory kept for the next */
 	uint32_t site_id;
 	char *site;
 	struct site_rules *rules;
@@ -627,6 +629,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	struct ex_sink sink = { po, sink_item, sink_link, sink_problem };
 	struct ex_observer obs = { po, w->ncoverage ? w->coverage : NULL, NULL, NULL, NULL };
 	struct ex_stats stats;
+	struct css_index *ix;
 	char cut[300];
 	xmlDocPtr doc;
 	int rc = 0;
@@ -649,8 +652,14 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 	} else {
 		if (cut[0] != '\0')
 			sink_problem(po, cut);
+		/* One index of the page for robotsmeta and the rules; without (no memory)
+		 * each walks the page itself. */
+		if (w->ix == NULL)
+			ix = w->ix = css_index_new(doc);
+		else
+			ix = css_index_rebuild(w->ix, doc) == 0 ? w->ix : NULL;
 		if (w->rules->robots)
-			po->robots_meta |= robotsmeta_doc(doc, w->ua_token);
+			po->robots_meta |= robotsmeta_doc(doc, ix, w->ua_token);
 		if (po->robots_meta & ROBOTSMETA_NOFOLLOW) {
 			po->gate.nofollow = true;
 			log_debug("%s: links not followed: %s", po->url, link_why_text(LINK_NOFOLLOW));
@@ -662,7 +671,7 @@ extract_page(struct worker *w, struct transfer *t, const char *content_type,
 		}
 		if (w->ncoverage)
 			memset(w->coverage, 0, w->ncoverage * sizeof *w->coverage);
-		if ((rc = ex_apply(w->rules->ex, doc, po->url, &sink, &stats,
+		if ((rc = ex_apply(w->rules->ex, doc, ix, po->url, &sink, &stats,
 				   obs.coverage || obs.item ? &obs : NULL)) == -1)
 			log_warn("%s: extraction stopped early (out of memory)", po->url);
 		po->extracted = true;
@@ -1407,6 +1416,7 @@ static void
 cleanup(struct worker *w)
 {
 	site_free(w);
+	css_index_free(w->ix);
 	sandbox_unmap_file(w->ca, w->calen);
 	sandbox_preload_free(w->preload);
 	rules_free(w->rules);
@@ -1436,6 +1446,7 @@ site_teardown(struct worker *w)
 	keep.sandboxed = w->sandboxed;
 	keep.as_base = w->as_base;
 	keep.kept_rules = w->rules;
+	keep.ix = w->ix;
 	*w = keep;
 	urlset_init(&w->sent);
 }

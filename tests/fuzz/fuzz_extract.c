@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
 
+#include "cssmatch.h"
 #include "extract.h"
 #include "rules/rules.h"
 #include "url.h"
@@ -160,6 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char url[600], site[512], ctype[1024] = "", note[96] = "", cut[200] = "", token[64];
 	unsigned meta = 0;
 	uint32_t *coverage = NULL;
+	struct css_index *ix;
 	xmlDocPtr doc;
 
 	if (!ready) {
@@ -213,9 +215,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t ncov = ex_coverage_size(r->ex);
 
 		urlset_init(&sent);
+		/* As the worker does: one index for robotsmeta and the rules, which must read
+		 * the same as the walk of the page it saves. */
+		ix = css_index_new(doc);
 		if (r->robots) {
 			robots = robots_parse(robots_txt, sizeof robots_txt - 1, r->user_agent);
-			meta |= robotsmeta_doc(doc, token);
+			unsigned in_page = robotsmeta_doc(doc, ix, token);
+			if (ix != NULL && robotsmeta_doc(doc, NULL, token) != in_page)
+				abort();
+			meta |= in_page;
 		}
 		run.gate = (struct link_gate){ .site = site, .any_site = r->scope == SCOPE_ANY,
 					       .nofollow = (meta & ROBOTSMETA_NOFOLLOW) != 0,
@@ -226,9 +234,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ncov > 0 && (coverage = calloc(ncov, sizeof *coverage)) == NULL)
 			abort();
 		obs.coverage = coverage;
-		ex_apply(r->ex, doc, url, &sink, &stats, &obs);
+		ex_apply(r->ex, doc, ix, url, &sink, &stats, &obs);
 		if (stats.items != run.items)
 			abort();
+		css_index_free(ix);
 		xmlFreeDoc(doc);
 		urlset_free(&sent);
 		robots_free(robots);

@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       "UTF-8", HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 					       HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
 		if (doc != NULL) {
-			ex_apply(r->ex, doc, "http://x.example/a/b.html", &sink, &stats, NULL);
+			ex_apply(r->ex, doc, NULL, "http://x.example/a/b.html", &sink, &stats, NULL);
 			xmlFreeDoc(doc);
 		}
 		rules_free(r);

@@ -81,7 +81,7 @@ apply(struct ex_rules *r)
 	buf_init(&s.links, 1 << 20);
 	buf_init(&s.problems, 1 << 20);
 	s.nitems = 0;
-	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats, NULL), 0);
+	assert_int_equal(ex_apply(r, doc, NULL, PAGE_URL, &sink, &stats, NULL), 0);
 	return &s;
 }
 
@@ -533,7 +533,7 @@ apply_watched(struct ex_rules *r, uint32_t *coverage)
 	buf_free(&watched);
 	buf_init(&watched, 1 << 20);
 	s.nitems = 0;
-	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats, &obs), 0);
+	assert_int_equal(ex_apply(r, doc, NULL, PAGE_URL, &sink, &stats, &obs), 0);
 	return &s;
 }
 

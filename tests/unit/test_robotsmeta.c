@@ -46,7 +46,7 @@ in_page(const char *html)
 	unsigned m;
 
 	assert_non_null(doc);
-	m = robotsmeta_doc(doc, "scraper");
+	m = robotsmeta_doc(doc, NULL, "scraper");
 	xmlFreeDoc(doc);
 	return m;
 }

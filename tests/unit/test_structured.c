@@ -134,7 +134,7 @@ apply_fields(xmlDocPtr doc, const struct ex_field_spec *specs, size_t n)
 	buf_init(&seen.items, 1 << 20);
 	buf_init(&seen.problems, 1 << 20);
 	seen.nproblems = 0;
-	assert_int_equal(ex_apply(r, doc, PAGE_URL, &sink, &stats, NULL), 0);
+	assert_int_equal(ex_apply(r, doc, NULL, PAGE_URL, &sink, &stats, NULL), 0);
 	snprintf(line, sizeof line, "%s", buf_str(&seen.items));
 	line[strcspn(line, "\n")] = '\0';
 	ex_rules_free(r);
