@@ -54,11 +54,15 @@ struct css_index {
 	size_t mcap;
 };
 
-/* strcmp(a, b) == 0, the first byte compared inline: most names differ there. */
+/* strcmp(a, b) == 0 inline: names are short, and most differ at the first byte. */
 static bool
 same_name(const xmlChar *a, const char *b)
 {
-	return a[0] == (xmlChar)b[0] && strcmp((const char *)a, b) == 0;
+	while (*a != '\0' && *a == (xmlChar)*b) {
+		a++;
+		b++;
+	}
+	return *a == (xmlChar)*b;
 }
 
 /* An element's number, as the index (and xmlXPathOrderDocElems) wrote it. */

@@ -761,6 +761,7 @@ cli_main(int argc, char **argv)
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;
 	}
+	store_library_init();
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
 		return cmd_help(1, argv + 1);

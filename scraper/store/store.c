@@ -437,6 +437,12 @@ store_catch_sigbus(const char *path)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
+void
+store_library_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct store *
 store_open(const char *path, long max_mb, char *err, size_t errlen)
 {

@@ -187,6 +187,11 @@ struct store_view {
 /* Open (creating if need be) and migrate the database.  max_mb > 0 caps its size.
  * NULL with err filled on failure (unwritable, not a database, newer schema...). */
 struct store *store_open(const char *path, long max_mb, char *err, size_t errlen);
+
+/* Once per process, before SQLite is first used: turn off SQLite's memory statistics,
+ * which nothing reads and which take a process-wide mutex on every allocation the
+ * writer thread makes.  (Later calls change nothing.) */
+void store_library_init(void);
 void store_close(struct store *s);
 
 /* Start-up steps, on the caller's thread, before store_writer_start.  Each starts a
