@@ -52,6 +52,8 @@ struct css_index {
 	size_t nb, used;
 	unsigned char *mark; /* mcap bytes, all 0 between evaluations */
 	size_t mcap;
+	size_t *memo;	     /* sel_mark's memory of searches, memo_cap slots */
+	size_t memo_cap;
 };
 
 /* strcmp(a, b) == 0 inline: names are short, and most differ at the first byte. */
@@ -182,10 +184,12 @@ index_clear(struct css_index *ix)
 		free(ix->el);
 		free(ix->end);
 		free(ix->mark);
+		free(ix->memo);
 		ix->el = NULL;
 		ix->end = NULL;
 		ix->mark = NULL;
-		ix->cap = ix->mcap = 0;
+		ix->memo = NULL;
+		ix->cap = ix->mcap = ix->memo_cap = 0;
 	}
 }
 
@@ -257,6 +261,7 @@ css_index_free(struct css_index *ix)
 	free(ix->el);
 	free(ix->end);
 	free(ix->mark);
+	free(ix->memo);
 	free(ix);
 }
 
@@ -397,63 +402,126 @@ run_at(const struct css_nsel *s, size_t j, size_t k, xmlNodePtr y, size_t lo)
 	}
 }
 
-static bool
-sel_matches(const struct css_nsel *s, xmlNodePtr e, size_t lo)
+/* The first compound of the run of '>'-joined compounds that ends at k. */
+static size_t
+run_start(const struct css_nsel *s, size_t k)
 {
-	size_t k = s->n - 1;
-	xmlNodePtr x = e, top = NULL;
-	bool anchored = true;
-
-	for (;;) {
-		size_t j = k;
-
-		while (j > 0 && s->c[j].child)
-			j--;
-		for (xmlNodePtr y = x; y != NULL; y = anchored ? NULL : scoped_parent(y, lo))
-			if ((top = run_at(s, j, k, y, lo)) != NULL)
-				break;
-		if (top == NULL)
-			return false;
-		if (j == 0)
-			return true;
-		if ((x = scoped_parent(top, lo)) == NULL)
-			return false;
-		k = j - 1;
-		anchored = false;
-	}
+	while (k > 0 && s->c[k].child)
+		k--;
+	return k;
 }
 
-/* Mark the elements of [lo, hi) that s matches. */
-static void
+#define MEMO_NONE SIZE_MAX
+
+/*
+ * The run c[j..k] at the nearest place y at or above x (inside the scope) where it
+ * fits: the element where c[j] lands, or NULL.  memo (one slot an element, 0: not
+ * known yet) remembers the answer for every element the search climbed through, so
+ * that no element is climbed through twice for this run: "div.x div" over 100,000
+ * nested divs is one pass, not 100,000 (XPath takes minutes on "div div" there).
+ */
+static xmlNodePtr
+nearest_run(const struct css_index *ix, const struct css_nsel *s, size_t j, size_t k,
+	    xmlNodePtr x, size_t lo, size_t *memo)
+{
+	xmlNodePtr y, t = NULL;
+	size_t answer = MEMO_NONE;
+
+	for (y = x; y != NULL; y = scoped_parent(y, lo)) {
+		if (memo[el_index(y)] != 0) {
+			answer = memo[el_index(y)];
+			break;
+		}
+		if ((t = run_at(s, j, k, y, lo)) != NULL) {
+			answer = el_index(t) + 1;
+			break;
+		}
+	}
+	for (xmlNodePtr z = x; z != NULL; z = scoped_parent(z, lo)) {
+		memo[el_index(z)] = answer;
+		if (z == y)
+			break;
+	}
+	return answer == MEMO_NONE ? NULL : ix->el[answer - 1];
+}
+
+/* Whether s matches element e, from right to left: the last run at e itself, each run
+ * before it at the nearest place above where the one after it landed (exact: a lower
+ * place leaves every place above it free).  memo: a slot an element for each run but
+ * the last. */
+static bool
+sel_matches(const struct css_index *ix, const struct css_nsel *s, xmlNodePtr e, size_t lo,
+	    size_t *memo)
+{
+	size_t k = s->n - 1, j = run_start(s, k);
+	xmlNodePtr top = run_at(s, j, k, e, lo), x;
+
+	for (size_t level = 0; top != NULL && j > 0; level++) {
+		k = j - 1;
+		j = run_start(s, k);
+		if ((x = scoped_parent(top, lo)) == NULL)
+			return false;
+		top = nearest_run(ix, s, j, k, x, lo, memo + level * ix->n);
+	}
+	return top != NULL;
+}
+
+/* The runs of s but the last (the levels sel_matches needs memory for). */
+static size_t
+sel_levels(const struct css_nsel *s)
+{
+	size_t levels = 0;
+
+	for (size_t k = run_start(s, s->n - 1); k > 0; k = run_start(s, k - 1))
+		levels++;
+	return levels;
+}
+
+/* Mark the elements of [lo, hi) that s matches.  -1: no memory (nothing marked). */
+static int
 sel_mark(const struct css_nsel *s, struct css_index *ix, size_t lo, size_t hi)
 {
 	const struct css_ncomp *last = &s->c[s->n - 1];
+	size_t levels = sel_levels(s), i, first = lo, end = hi, *memo = NULL;
 	const size_t *at = NULL;
-	size_t n, i;
 
+	if (levels > 0) {
+		if (levels * ix->n > ix->memo_cap) {
+			free(ix->memo);
+			ix->memo_cap = 0;
+			if ((ix->memo = malloc(levels * ix->n * sizeof *ix->memo)) == NULL)
+				return -1;
+			ix->memo_cap = levels * ix->n;
+		}
+		memo = ix->memo;
+		for (size_t l = 0; l < levels; l++)
+			memset(memo + l * ix->n + lo, 0, (hi - lo) * sizeof *memo);
+	}
 	if (last->type != NULL) {
 		const struct css_bucket *b = bucket_find(ix, (const xmlChar *)last->type);
+		size_t r;
+
 		if (b->name == NULL)
-			return;
+			return 0;
 		at = b->at;
-		n = b->n;
-		/* the first candidate at or after lo */
-		size_t l = 0, r = n;
-		while (l < r) {
-			size_t m = l + (r - l) / 2;
+		/* the candidates: the bucket's part inside [lo, hi) */
+		for (first = 0, r = b->n; first < r;) {
+			size_t m = first + (r - first) / 2;
 			if (at[m] < lo)
-				l = m + 1;
+				first = m + 1;
 			else
 				r = m;
 		}
-		for (i = l; i < n && at[i] < hi; i++)
-			if (!ix->mark[at[i]] && sel_matches(s, ix->el[at[i]], lo))
-				ix->mark[at[i]] = 1;
-		return;
+		end = b->n;
 	}
-	for (i = lo; i < hi; i++)
-		if (!ix->mark[i] && sel_matches(s, ix->el[i], lo))
-			ix->mark[i] = 1;
+	for (i = first; i < end; i++) {
+		size_t at_i = at != NULL ? at[i] : i;
+		if (at_i >= hi)
+			break;
+		if (!ix->mark[at_i] && sel_matches(ix, s, ix->el[at_i], lo, memo))
+			ix->mark[at_i] = 1;
+	}
+	return 0;
 }
 
 /* ---- what the matched elements give ---- */
@@ -578,7 +646,11 @@ css_plan_eval(const struct css_plan *plan, struct css_index *ix, xmlNodePtr cont
 	if ((set = xmlXPathNodeSetCreate(NULL)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < plan->n; i++)
-		sel_mark(&plan->sel[i], ix, lo, hi);
+		if (sel_mark(&plan->sel[i], ix, lo, hi) == -1) {
+			memset(ix->mark + lo, 0, hi - lo);
+			xmlXPathFreeNodeSet(set);
+			return NULL;
+		}
 	if (project(&plan->sel[0], ix, lo, hi, set) == -1 ||
 	    (res = xmlXPathWrapNodeSet(set)) == NULL) {
 		xmlXPathFreeNodeSet(set);

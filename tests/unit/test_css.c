@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
@@ -1048,6 +1049,55 @@ test_plans(void **state)
 	assert_true(plans_checked - before >= 16);
 }
 
+/* A hostile page: 100,000 nested divs.  Plans match in one pass however the
+ * ancestors fall (a search per candidate up to the root would be 10^10 steps; XPath
+ * takes over a minute on "div div" at 6,000 levels); alarm() bounds the test. */
+static void
+test_plans_on_deep_pages(void **state)
+{
+	static const struct { const char *css; int want; } cases[] = {
+		{ "div.x div", 0 }, { "p div", 0 }, { "div div", 99999 }, { "div > div span", 0 },
+		{ "body > div div", 99999 }, { "div.y div > div", 99998 }, { "#last", 1 },
+		{ "body div ::attr(id)", 1 }, { "div.y > div > div > div#last::text", 0 },
+	};
+	enum { DEPTH = 100000 };
+	struct buf html, xpath;
+	struct css_index *ix;
+	htmlDocPtr doc;
+
+	(void)state;
+	buf_init(&html, 1 << 24);
+	buf_puts(&html, "<html><body><div class=y>");
+	for (int i = 1; i < DEPTH - 1; i++)
+		buf_puts(&html, "<div>");
+	buf_puts(&html, "<div id=last>deep");
+	doc = htmlReadMemory(html.data, (int)html.len, "deep.html", "UTF-8",
+			     HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
+				     HTML_PARSE_NONET | XML_PARSE_HUGE);
+	assert_non_null(doc);
+	assert_non_null(ix = css_index_new(doc));
+	alarm(20);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct css_plan *plan;
+		xmlXPathObjectPtr res;
+
+		buf_init(&xpath, 1 << 20);
+		assert_int_equal(css_compile(cases[i].css, &xpath, &plan, NULL), 0);
+		assert_non_null(plan);
+		assert_non_null(res = css_plan_eval(plan, ix, (xmlNodePtr)doc));
+		if (xmlXPathNodeSetGetLength(res->nodesetval) != cases[i].want)
+			fail_msg("\"%s\" selects %d, not %d", cases[i].css,
+				 xmlXPathNodeSetGetLength(res->nodesetval), cases[i].want);
+		xmlXPathFreeObject(res);
+		css_plan_free(plan);
+		buf_free(&xpath);
+	}
+	alarm(0);
+	css_index_free(ix);
+	xmlFreeDoc(doc);
+	buf_free(&html);
+}
+
 int
 main(void)
 {
@@ -1081,6 +1131,7 @@ main(void)
 		cmocka_unit_test(test_big_selectors),
 		cmocka_unit_test(test_buffer),
 		cmocka_unit_test(test_plans),
+		cmocka_unit_test(test_plans_on_deep_pages),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
