@@ -485,6 +485,8 @@ sel_mark(const struct css_nsel *s, struct css_index *ix, size_t lo, size_t hi)
 	size_t levels = sel_levels(s), i, first = lo, end = hi, *memo = NULL;
 	const size_t *at = NULL;
 
+	if (lo == hi)
+		return 0; /* no element in scope (a page without any) */
 	if (levels > 0) {
 		if (levels * ix->n > ix->memo_cap) {
 			free(ix->memo);
