@@ -16,8 +16,9 @@
  *   - TLS: the CA bundle is mapped into memory and given as CURLOPT_CAINFO_BLOB
  *     (OpenSSL would otherwise read the file at every new connection); mapped, not
  *     copied, its pages are the page cache's, shared by all workers;
- *   - iconv: the converters of every encoding the HTML standard names are opened
- *     once and held (glibc loads each from a shared object on first use);
+ *   - iconv: the single-byte encodings the HTML standard names become tables
+ *     (charset_tables_load, from iconv itself), and the converters of the others are
+ *     opened once and held (glibc loads each from a shared object on first use);
  *   - the time zone (tzset).
  *
  * Opening a file read-only is refused with EACCES rather than fatal: a library that
