@@ -191,6 +191,11 @@ index_clear(struct css_index *ix)
 		ix->memo = NULL;
 		ix->cap = ix->mcap = ix->memo_cap = 0;
 	}
+	if (ix->memo_cap > 2 * KEEP_ELEMENTS) { /* a selector of many runs on a big page */
+		free(ix->memo);
+		ix->memo = NULL;
+		ix->memo_cap = 0;
+	}
 }
 
 int
