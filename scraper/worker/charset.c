@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -413,6 +414,44 @@ sanitize_utf8(const char *s, size_t n, struct buf *out)
 	return buf_append(out, run, (size_t)(p - run));
 }
 
+/*
+ * iconv's UTF-8 from out->data[start..]: glibc writes a code point past U+10FFFF (UCS-4
+ * holds up to 0x7FFFFFFF) as the old 4-, 5- or 6-byte form, and a surrogate as its
+ * 3 bytes, which are not UTF-8.  Each such sequence becomes one U+FFFD.  0, or -1 when
+ * memory ran out.
+ */
+static int
+utf8_after_iconv(struct buf *out, size_t start)
+{
+	const unsigned char *p, *end;
+	unsigned char *copy;
+	size_t n = out->len - start;
+	int rc = 0;
+
+	if (charset_valid_utf8(out->data + start, n))
+		return 0;
+	if ((copy = malloc(n)) == NULL)
+		return -1;
+	memcpy(copy, out->data + start, n);
+	out->len = start;
+	for (p = copy, end = copy + n; p < end && rc == 0;) {
+		size_t k = *p < 0x80 ? 1 : utf8_seq_len(p, (size_t)(end - p)), len, skip;
+
+		if (k > 0) {
+			rc = buf_append(out, (const char *)p, k);
+			p += k;
+			continue;
+		}
+		len = *p >= 0xfc ? 6 : *p >= 0xf8 ? 5 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
+		for (skip = 1; skip < len && p + skip < end && (p[skip] & 0xc0) == 0x80; skip++)
+			;
+		rc = buf_append(out, "\xef\xbf\xbd", 3);
+		p += skip;
+	}
+	free(copy);
+	return rc;
+}
+
 /* The size of a code unit of the iconv encoding name: an invalid unit is skipped
  * whole (the Encoding standard's UTF-16 and UTF-32 decoders), never one byte of it. */
 static size_t
@@ -429,7 +468,7 @@ int
 charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
 		struct buf *out)
 {
-	size_t unit = code_unit(cs->name);
+	size_t unit = code_unit(cs->name), start = out->len;
 	const uint16_t *map;
 	char chunk[16384];
 	iconv_t cd;
@@ -469,5 +508,5 @@ charset_to_utf8(const struct charset_choice *cs, const char *body, size_t len,
 		}
 	}
 	iconv_close(cd);
-	return 0;
+	return utf8_after_iconv(out, start);
 }

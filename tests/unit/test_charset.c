@@ -176,6 +176,27 @@ test_valid_utf8_word_boundaries(void **state)
 	assert_true(charset_valid_utf8(buf, 63));
 }
 
+/* glibc's UCS-4 takes values up to 0x7FFFFFFF and writes those past U+10FFFF (and
+ * surrogates) as byte sequences that are not UTF-8: each is one U+FFFD (found by
+ * fuzz_charset: the page went to the parser and the database as it was). */
+static void
+test_iconv_output_is_utf8(void **state)
+{
+	static const char beyond[] = "\0\0\0A" "\x3c\x70\x62\x3e" "\0\0\0B" "\x00\x11\x00\x00"
+				     "\0\0\0C" "\x7f\xff\xff\xff" "\0\0\0D" "\0\0\xd8\x00" "\0\0\0E"
+				     "\0\x01\xf6\x00";
+	struct charset_choice cs = { .name = "UCS-4", .source = "header" };
+	struct buf out;
+
+	(void)state;
+	buf_init(&out, 1 << 16);
+	assert_int_equal(charset_to_utf8(&cs, beyond, sizeof beyond - 1, &out), 0);
+	assert_true(charset_valid_utf8(out.data, out.len));
+	assert_string_equal(buf_str(&out), "A\xef\xbf\xbd" "B\xef\xbf\xbd" "C\xef\xbf\xbd"
+			    "D\xef\xbf\xbd" "E\xf0\x9f\x98\x80");
+	buf_free(&out);
+}
+
 /* The single-byte encodings decoded by table decode as iconv decodes them: every byte,
  * and random pages (before charset_tables_load everything goes through iconv). */
 static void
@@ -242,6 +263,7 @@ main(void)
 		cmocka_unit_test(test_invalid_bytes_replaced),
 		cmocka_unit_test(test_invalid_code_units_skipped_whole),
 		cmocka_unit_test(test_valid_utf8_word_boundaries),
+		cmocka_unit_test(test_iconv_output_is_utf8),
 		cmocka_unit_test(test_tables_decode_as_iconv),
 		/* again, with the single-byte encodings decoded by table */
 		cmocka_unit_test(test_decision_order),
