@@ -116,9 +116,12 @@ bucket_grow(struct css_index *ix)
 		return -1;
 	}
 	ix->nb = nb;
-	for (size_t i = 0; i < nold; i++)
+	for (size_t i = 0; i < nold; i++) {
 		if (old[i].name != NULL)
 			*bucket_find(ix, old[i].name) = old[i];
+		else
+			free(old[i].at); /* an earlier page's, in a slot this page left empty */
+	}
 	free(old);
 	return 0;
 }

@@ -1098,6 +1098,44 @@ test_plans_on_deep_pages(void **state)
 	buf_free(&html);
 }
 
+/* One index rebuilt for page after page, as a worker keeps it: a page with more names
+ * than the last one had room for grows its table (the sanitizer build checks that the
+ * earlier pages' arrays are not lost on the way), and each page's plans see only it. */
+static void
+test_index_reused(void **state)
+{
+	struct css_index *ix = css_index_new(*state);
+	struct css_plan *plan;
+	struct buf html, xpath;
+
+	assert_non_null(ix);
+	for (int k = 1; k <= 3; k++) {
+		htmlDocPtr doc;
+		xmlXPathObjectPtr res;
+
+		buf_init(&html, 1 << 20);
+		buf_puts(&html, "<html><body>");
+		for (int i = 0; i < 40 * k; i++)
+			buf_printf(&html, "<x%d class=c%d><p>%d</p></x%d>", i, i % 3, i, i);
+		doc = htmlReadMemory(html.data, (int)html.len, "p.html", "UTF-8",
+				     HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER);
+		assert_non_null(doc);
+		assert_int_equal(css_index_rebuild(ix, doc), 0);
+		buf_init(&xpath, 1 << 20);
+		assert_int_equal(css_compile("x7 p, .c1 > p, x39", &xpath, &plan, NULL), 0);
+		assert_non_null(plan);
+		assert_non_null(res = css_plan_eval(plan, ix, (xmlNodePtr)doc));
+		/* the p of every x with class c1 (i % 3 == 1; x7's is one of them), and x39 */
+		assert_int_equal(xmlXPathNodeSetGetLength(res->nodesetval), (40 * k + 1) / 3 + 1);
+		xmlXPathFreeObject(res);
+		css_plan_free(plan);
+		buf_free(&xpath);
+		xmlFreeDoc(doc);
+		buf_free(&html);
+	}
+	css_index_free(ix);
+}
+
 int
 main(void)
 {
@@ -1132,6 +1170,7 @@ main(void)
 		cmocka_unit_test(test_buffer),
 		cmocka_unit_test(test_plans),
 		cmocka_unit_test(test_plans_on_deep_pages),
+		cmocka_unit_test(test_index_reused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
