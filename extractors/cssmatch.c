@@ -679,20 +679,15 @@ css_index_next(const struct css_index *ix, const char *name, size_t *pos)
 	return ix->el[b->at[(*pos)++]];
 }
 
-xmlNodePtr
-css_index_first(const struct css_index *ix, const char *name, const char *attr)
+xmlAttrPtr
+css_index_first_attr(const struct css_index *ix, const char *name, const char *attr)
 {
-	const struct css_bucket *b = bucket_find(ix, (const xmlChar *)name);
+	size_t pos = 0;
+	xmlNodePtr e;
 
-	if (ix->doc == NULL)
-		return NULL;
-	for (size_t i = 0; b->name != NULL && i < b->n; i++) {
-		xmlNodePtr e = ix->el[b->at[i]];
-		if (e->ns != NULL)
-			continue;
-		for (xmlAttrPtr a = e->properties; a != NULL; a = a->next)
+	while ((e = css_index_next(ix, name, &pos)) != NULL)
+		for (xmlAttrPtr a = e->ns == NULL ? e->properties : NULL; a != NULL; a = a->next)
 			if (attr_named(a, attr))
-				return e;
-	}
+				return a;
 	return NULL;
 }

@@ -101,8 +101,8 @@ xmlNodePtr css_index_next(const struct css_index *ix, const char *name, size_t *
 xmlXPathObjectPtr css_plan_eval(const struct css_plan *plan, struct css_index *ix,
 				xmlNodePtr context);
 
-/* The first element named name (lower case) with an attribute attr, in document order;
- * NULL when none.  ("(//base[@href])[1]": a page's base URL.) */
-xmlNodePtr css_index_first(const struct css_index *ix, const char *name, const char *attr);
+/* Attribute attr of the first element named name (lower case) that has one, in
+ * document order; NULL when none.  ("(//base[@href])[1]/@href": a page's base URL.) */
+xmlAttrPtr css_index_first_attr(const struct css_index *ix, const char *name, const char *attr);
 
 #endif

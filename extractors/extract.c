@@ -1328,13 +1328,7 @@ page_base(struct apply *a, const char *url)
 		return NULL;
 	if ((ix = page_index(a)) != NULL) {
 		/* (//base[@href])[1]/@href, without a walk of the page */
-		xmlNodePtr base = css_index_first(ix, "base", "href");
-		for (xmlAttrPtr at = base != NULL ? base->properties : NULL; at != NULL;
-		     at = at->next)
-			if (at->ns == NULL && strcmp((const char *)at->name, "href") == 0) {
-				href_attr = (xmlNodePtr)at;
-				break;
-			}
+		href_attr = (xmlNodePtr)css_index_first_attr(ix, "base", "href");
 	} else {
 		a->xc->node = (xmlNodePtr)a->doc;
 		res = xmlXPathCompiledEval(a->r->base, a->xc);
