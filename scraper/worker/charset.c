@@ -241,6 +241,46 @@ charset_has_table(const char *name)
 	return sb_table(name) != NULL;
 }
 
+/* The other encodings' iconv names, as charset_detect gives them: held by iconv. */
+static const char *const held_names[] = {
+	"WINDOWS-1255", "WINDOWS-1258", "GBK", "GB18030", "BIG5", "BIG5-HKSCS", "EUC-JP",
+	"ISO-2022-JP", "CP932", "SHIFT_JIS", "EUC-KR", "CP949", "UTF-16", "UTF-16LE",
+	"UTF-16BE", "UTF-32", "UTF-32LE", "UTF-32BE",
+};
+
+#define NHELD (sizeof held_names / sizeof held_names[0])
+
+struct charset_loaded {
+	iconv_t cd[NSB + NHELD]; /* (iconv_t)-1: a table, or iconv could not */
+};
+
+struct charset_loaded *
+charset_load(void)
+{
+	struct charset_loaded *l = malloc(sizeof *l);
+
+	if (l == NULL)
+		return NULL;
+	charset_tables_load();
+	/* a single-byte encoding iconv would not make a table of stays with iconv */
+	for (size_t i = 0; i < NSB; i++)
+		l->cd[i] = sb_ready[i] ? (iconv_t)-1 : iconv_open("UTF-8", sb_names[i]);
+	for (size_t i = 0; i < NHELD; i++)
+		l->cd[NSB + i] = iconv_open("UTF-8", held_names[i]);
+	return l;
+}
+
+void
+charset_loaded_free(struct charset_loaded *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < NSB + NHELD; i++)
+		if (l->cd[i] != (iconv_t)-1)
+			iconv_close(l->cd[i]);
+	free(l);
+}
+
 static int
 sb_to_utf8(const uint16_t *map, const char *body, size_t len, struct buf *out)
 {

@@ -51,6 +51,17 @@ int charset_tables_load(void);
 /* Whether the iconv name is decoded by a table. */
 bool charset_has_table(const char *name);
 
+/*
+ * Before the sandbox: everything decoding will need, for every encoding of the HTML
+ * standard, with no file opened later: the tables (charset_tables_load), and the iconv
+ * converters of the other encodings opened and held, so that glibc keeps their modules
+ * loaded for later iconv_open calls.  NULL when memory ran out; free with
+ * charset_loaded_free.
+ */
+struct charset_loaded;
+struct charset_loaded *charset_load(void);
+void charset_loaded_free(struct charset_loaded *l);
+
 /* Is s[0..n) valid UTF-8? */
 int charset_valid_utf8(const char *s, size_t n);
 

@@ -17,8 +17,9 @@
  *     (OpenSSL would otherwise read the file at every new connection); mapped, not
  *     copied, its pages are the page cache's, shared by all workers;
  *   - iconv: the single-byte encodings the HTML standard names become tables
- *     (charset_tables_load, from iconv itself), and the converters of the others are
- *     opened once and held (glibc loads each from a shared object on first use);
+ *     (from iconv itself), and the converters of the others are
+ *     opened once and held (glibc loads each from a shared object on first use):
+ *     charset_load;
  *   - the time zone (tzset).
  *
  * Opening a file read-only is refused with EACCES rather than fatal: a library that
@@ -38,7 +39,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
-#include <iconv.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -73,22 +73,8 @@
 
 /* ---- preloading ---- */
 
-/* The iconv names charset.c gives the encodings of the WHATWG Encoding standard. */
-static const char *const encodings[] = {
-	"IBM866", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5", "ISO-8859-6",
-	"ISO-8859-7", "ISO-8859-8", "ISO-8859-10", "ISO-8859-13", "ISO-8859-14",
-	"ISO-8859-15", "ISO-8859-16", "KOI8-R", "KOI8-U", "MACINTOSH", "MAC-CYRILLIC",
-	"CP874", "WINDOWS-874", "WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1252",
-	"WINDOWS-1253", "WINDOWS-1254", "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257",
-	"WINDOWS-1258", "GBK", "GB18030", "BIG5", "BIG5-HKSCS", "EUC-JP", "ISO-2022-JP",
-	"CP932", "SHIFT_JIS", "EUC-KR", "CP949", "UTF-16", "UTF-16LE", "UTF-16BE",
-	"UTF-32", "UTF-32LE", "UTF-32BE",
-};
-
-#define NENCODINGS (sizeof encodings / sizeof encodings[0])
-
 struct sandbox_preload {
-	iconv_t cd[NENCODINGS];
+	struct charset_loaded *charsets;
 };
 
 struct sandbox_preload *
@@ -99,12 +85,10 @@ sandbox_preload(void)
 	if (p == NULL)
 		return NULL;
 	tzset();
-	/* Single-byte encodings become tables; the other converters are held open, so
-	 * that their modules stay loaded for later iconv_open calls. */
-	charset_tables_load();
-	for (size_t i = 0; i < NENCODINGS; i++)
-		p->cd[i] = charset_has_table(encodings[i]) ? (iconv_t)-1
-							   : iconv_open("UTF-8", encodings[i]);
+	if ((p->charsets = charset_load()) == NULL) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -113,10 +97,7 @@ sandbox_preload_free(struct sandbox_preload *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < NENCODINGS; i++) {
-		if (p->cd[i] != (iconv_t)-1)
-			iconv_close(p->cd[i]);
-	}
+	charset_loaded_free(p->charsets);
 	free(p);
 }
 
