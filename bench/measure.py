@@ -207,10 +207,12 @@ def main():
                     "cmd": cl.replace(b"\0", b" ").decode(errors="replace").strip()[:200],
                     "hwm_kb": 0, "anon_kb": 0, "cpu_s": 0.0, "first_s": round(time.monotonic() - t0, 3),
                 }
-                # a fork that has not exec'd yet shares its parent's pages and inherits its
-                # VmHWM: not counted until it execs (or at all, if it never does)
+                # a fork of the root that has not exec'd yet shares its parent's pages and
+                # inherits its VmHWM: not counted until it execs (or at all, if it never
+                # does).  The zygote's forks never exec: they are workers, counted from
+                # the first sight (by PSS their pages shared with the zygote are divided)
                 prec = procs.get(parent) if parent is not None else None
-                rec["unexeced"] = bool(prec and prec["cmd"] == rec["cmd"])
+                rec["unexeced"] = bool(prec and prec["root"] and prec["cmd"] == rec["cmd"])
             elif rec["unexeced"]:
                 cl = (read("/proc/%d/cmdline" % pid) or b"").replace(b"\0", b" ").decode(errors="replace").strip()[:200]
                 if cl and cl != rec["cmd"]:

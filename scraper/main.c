@@ -1,6 +1,7 @@
 /*
- * main.c: entry point.  "scraper --worker ..." is the hidden worker mode the
- * coordinator execs (worker.c); everything else is the user's command line (cli.c).
+ * main.c: entry point.  "scraper --worker ..." and "scraper --zygote ..." are the
+ * hidden modes the coordinator execs (worker.c, zygote.c); everything else is the
+ * user's command line (cli.c).
  */
 #include "config.h"
 
@@ -8,11 +9,14 @@
 
 #include "cli.h"
 #include "worker/worker.h"
+#include "worker/zygote.h"
 
 int
 main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "--worker") == 0)
 		return worker_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "--zygote") == 0)
+		return zygote_main(argc, argv);
 	return cli_main(argc, argv);
 }

@@ -164,9 +164,10 @@ _wait_lines() {
 	rm -f "$_fifo"
 }
 
-# workers_of PID: how many worker processes the crawl PID has now.
+# workers_of PID: how many worker processes the crawl PID has now (its zygote, which
+# forks them, is not one).
 workers_of() {
-	pgrep -c -P "$1" 2>/dev/null || true
+	pgrep -c -x -P "$1" scraper-worker 2>/dev/null || true
 }
 
 # gen_rules DIR [extra YAML lines...]: a rule file for the test server's --gen pages:

@@ -186,6 +186,8 @@ struct coord {
 	bool tty;
 	int lock_fd;		/* the database's crawl lock (store/lock.c) */
 	struct proc_worker_opts wopts;	/* the workers' user and CA bundle */
+	struct proc_zygote *zygote;	/* forks the workers (ipc/proc.h); NULL: exec them */
+	bool zygote_tried;		/* started at the first worker, or found unwanted */
 	FILE **seed_files;	/* the URL files, open from start-up until read */
 	struct rule_cov *cov;	/* coverage sums per rule file (coverage.c) */
 	/* what earlier runs of a resumed crawl did (frontier rows, items), for the status */

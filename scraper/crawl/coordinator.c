@@ -520,6 +520,7 @@ static void
 free_coord(struct coord *c)
 {
 	timers_free(&c->timers);
+	proc_zygote_stop(c->zygote);
 	for (size_t i = 0; i < c->nworkers; i++)
 		wproc_free(c, c->workers[i]);
 	free(c->workers);

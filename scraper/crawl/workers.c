@@ -135,6 +135,31 @@ robots_fresh(const struct site *s)
 
 static void site_begin(struct coord *c, struct site *s, struct wproc *w);
 
+/* Fork a worker from the zygote (started for the first worker), or exec one when there
+ * is no zygote: it could not start, it failed, or it is not wanted (SCRAPER_NO_ZYGOTE,
+ * or the tests' SCRAPER_WORKER_EXEC, a program of their own). */
+static pid_t
+start_worker(struct coord *c, const char *site, int *fd, char *err, size_t errlen)
+{
+	const char *no = getenv("SCRAPER_NO_ZYGOTE"), *exe = getenv("SCRAPER_WORKER_EXEC");
+	pid_t pid;
+
+	if (!c->zygote_tried) {
+		c->zygote_tried = true;
+		if ((no == NULL || *no == '\0' || strcmp(no, "0") == 0) && (exe == NULL || *exe == '\0') &&
+		    (c->zygote = proc_zygote_start(&c->wopts, err, errlen)) == NULL)
+			log_warn("cannot start the zygote (%s): each worker is exec'd", err);
+	}
+	if (c->zygote != NULL) {
+		if ((pid = proc_zygote_spawn(c->zygote, site, fd, err, errlen)) != -1)
+			return pid;
+		log_warn("%s: workers are exec'd from now on", err);
+		proc_zygote_stop(c->zygote);
+		c->zygote = NULL;
+	}
+	return proc_spawn_worker(site, &c->wopts, fd, err, errlen);
+}
+
 /* Start a worker for s.  share: the transfers it may have in flight; told: the
  * concurrency its SITE gives it (0: the rules' own, for a site's only worker). */
 static struct wproc *
@@ -148,7 +173,7 @@ spawn(struct coord *c, struct site *s, int share, int told)
 		return NULL;
 	w = xcalloc(1, sizeof *w);
 
-	w->pid = proc_spawn_worker(s->name, &c->wopts, &fd, err, sizeof err);
+	w->pid = start_worker(c, s->name, &fd, err, sizeof err);
 	if (w->pid == -1) {
 		log_error("cannot start a worker for %s: %s", s->name, err);
 		free(w);
@@ -516,6 +541,7 @@ workers_reap(struct coord *c)
 			else
 				reap_one(c, w, status, &ru);
 		}
+		proc_zygote_reaped(c->zygote, pid);
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * proc.c: fork+exec of workers (see proc.h).
+ * proc.c: starting workers, by fork+exec or through the zygote (see proc.h).
  */
 #include "config.h"
 
@@ -7,13 +7,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#ifdef HAVE_PIDFD_OPEN
+#include <sys/pidfd.h>
+#endif
 #include <unistd.h>
 
 
@@ -113,21 +119,14 @@ proc_worker_user(const char *name, struct proc_worker_opts *wo, char *err, size_
 	return 0;
 }
 
-pid_t
-proc_spawn_worker(const char *site, const struct proc_worker_opts *wo, int *fd, char *err,
-		  size_t errlen)
+/* Add the crawl-wide options to argv from n on; returns the new n.  uid and gid are
+ * the caller's buffers. */
+static int
+worker_options(const struct proc_worker_opts *wo, char **argv, int n, char uid[24], char gid[24])
 {
-	const char *exe = getenv("SCRAPER_WORKER_EXEC");
-	char **env = worker_environ();
-	char uid[24], gid[24];
-	char *argv[10] = { "scraper", "--worker", (char *)site };
-	int sv[2], n = 3;
-	pid_t pid;
-
-	/* Built before fork: between fork and exec only async-signal-safe calls. */
 	if (wo != NULL && wo->switch_user) {
-		snprintf(uid, sizeof uid, "%lu", (unsigned long)wo->uid);
-		snprintf(gid, sizeof gid, "%lu", (unsigned long)wo->gid);
+		snprintf(uid, 24, "%lu", (unsigned long)wo->uid);
+		snprintf(gid, 24, "%lu", (unsigned long)wo->gid);
 		argv[n++] = "--uid";
 		argv[n++] = uid;
 		argv[n++] = "--gid";
@@ -138,10 +137,20 @@ proc_spawn_worker(const char *site, const struct proc_worker_opts *wo, int *fd, 
 		argv[n++] = (char *)wo->ca_file;
 	}
 	argv[n] = NULL;
+	return n;
+}
 
-	if (exe == NULL || *exe == '\0')
-		exe = "/proc/self/exe";
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+/* Fork and exec exe with argv, one end of a socketpair of type on its descriptor 3;
+ * *fd is ours (close-on-exec, blocking).  The pid, or -1 with err set. */
+static pid_t
+start(const char *exe, char **argv, int type, int *fd, char *err, size_t errlen)
+{
+	/* Built before fork: between fork and exec only async-signal-safe calls. */
+	char **env = worker_environ();
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
@@ -158,15 +167,195 @@ proc_spawn_worker(const char *site, const struct proc_worker_opts *wo, int *fd, 
 		_exit(127);
 	}
 	close(sv[1]);
-	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) == -1) {
-		snprintf(err, errlen, "fcntl: %s", strerror(errno));
-		close(sv[0]);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
 	*fd = sv[0];
 	return pid;
+}
+
+/* Make the coordinator's end of a worker's channel non-blocking; -1 (err set) kills
+ * the worker. */
+static int
+own_channel(pid_t pid, int fd, char *err, size_t errlen)
+{
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0)
+		return 0;
+	snprintf(err, errlen, "fcntl: %s", strerror(errno));
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+pid_t
+proc_spawn_worker(const char *site, const struct proc_worker_opts *wo, int *fd, char *err,
+		  size_t errlen)
+{
+	const char *exe = getenv("SCRAPER_WORKER_EXEC");
+	char uid[24], gid[24];
+	char *argv[10] = { "scraper", "--worker", (char *)site };
+	pid_t pid;
+
+	worker_options(wo, argv, 3, uid, gid);
+	if (exe == NULL || *exe == '\0')
+		exe = "/proc/self/exe";
+	if ((pid = start(exe, argv, SOCK_STREAM, fd, err, errlen)) == -1 ||
+	    own_channel(pid, *fd, err, errlen) == -1)
+		return -1;
+	return pid;
+}
+
+/* ---- the zygote ---- */
+
+struct proc_zygote {
+	pid_t pid;
+	int fd;			/* its socket; -1 once it failed */
+	bool reaped;		/* by the caller's wait4(-1) */
+};
+
+struct proc_zygote *
+proc_zygote_start(const struct proc_worker_opts *wo, char *err, size_t errlen)
+{
+	char uid[24], gid[24];
+	char *argv[10] = { "scraper", "--zygote" };
+	struct proc_zygote *z;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+		return NULL;
+	}
+	if ((z = calloc(1, sizeof *z)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	worker_options(wo, argv, 2, uid, gid);
+	if ((z->pid = start("/proc/self/exe", argv, SOCK_SEQPACKET, &z->fd, err, errlen)) == -1) {
+		free(z);
+		return NULL;
+	}
+	return z;
+}
+
+/* z failed: no more requests (it is reaped by proc_zygote_stop, or by the caller). */
+static void
+zygote_failed(struct proc_zygote *z)
+{
+	if (z->fd == -1)
+		return;
+	close(z->fd);
+	z->fd = -1;
+	if (!z->reaped)
+		kill(z->pid, SIGKILL);
+}
+
+pid_t
+proc_zygote_spawn(struct proc_zygote *z, const char *site, int *fd, char *err,
+		  size_t errlen)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { (char *)site, strlen(site) };
+	struct msghdr mh = { 0 };
+	struct pollfd pfd;
+	int sv[2], rc;
+	int32_t answer;
+	ssize_t n;
+
+	if (z->fd == -1) {
+		snprintf(err, errlen, "the zygote is gone");
+		return -1;
+	}
+	if (iov.iov_len == 0 || iov.iov_len > ZYGOTE_SITE_MAX) {
+		snprintf(err, errlen, "a site name of %zu bytes", iov.iov_len);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof cm.buf;
+	cm.h.cmsg_level = SOL_SOCKET;
+	cm.h.cmsg_type = SCM_RIGHTS;
+	cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&cm.h), &sv[1], sizeof(int));
+	while ((n = sendmsg(z->fd, &mh, MSG_NOSIGNAL)) == -1 && errno == EINTR)
+		;
+	close(sv[1]);
+	if (n == -1) {
+		snprintf(err, errlen, "the zygote: sendmsg: %s", strerror(errno));
+		goto failed;
+	}
+	pfd.fd = z->fd;
+	pfd.events = POLLIN;
+	while ((rc = poll(&pfd, 1, 5000)) == -1 && errno == EINTR)
+		;
+	if (rc != 1) {
+		snprintf(err, errlen, "the zygote: %s", rc == 0 ? "no answer in 5 s" : strerror(errno));
+		goto failed;
+	}
+	while ((n = recv(z->fd, &answer, sizeof answer, 0)) == -1 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof answer) {
+		snprintf(err, errlen, "the zygote: %s",
+			 n == -1 ? strerror(errno) : n == 0 ? "it is gone" : "a short answer");
+		goto failed;
+	}
+	if (answer <= 0) {
+		snprintf(err, errlen, "the zygote: fork: %s", strerror(answer < 0 ? -answer : EPROTO));
+		close(sv[0]);
+		return -1;
+	}
+	if (own_channel((pid_t)answer, sv[0], err, errlen) == -1)
+		return -1;
+	*fd = sv[0];
+	return (pid_t)answer;
+failed:
+	close(sv[0]);
+	zygote_failed(z);
+	return -1;
+}
+
+bool
+proc_zygote_reaped(struct proc_zygote *z, pid_t pid)
+{
+	if (z == NULL || pid != z->pid)
+		return false;
+	z->reaped = true;
+	zygote_failed(z);
+	return true;
+}
+
+void
+proc_zygote_stop(struct proc_zygote *z)
+{
+	int pfd = -1;
+
+	if (z == NULL)
+		return;
+	if (!z->reaped) {
+#ifdef HAVE_PIDFD_OPEN
+		pfd = pidfd_open(z->pid, 0);
+#endif
+		if (z->fd != -1)
+			close(z->fd); /* it exits when it reads the end */
+		z->fd = -1;
+		if (pfd != -1) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			while (poll(&p, 1, 2000) == -1 && errno == EINTR)
+				;
+			if (!(p.revents & POLLIN))
+				kill(z->pid, SIGKILL);
+			close(pfd);
+		} else {
+			kill(z->pid, SIGKILL);
+		}
+		while (waitpid(z->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	free(z);
 }
 
 void

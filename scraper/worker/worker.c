@@ -139,15 +139,6 @@ struct worker {
 					 * same rule file (compiled with JIT) */
 };
 
-/* What the coordinator says on the worker's command line (proc.c). */
-struct worker_args {
-	const char *site;
-	bool switch_user;
-	uid_t uid;
-	gid_t gid;
-	const char *ca_file;		/* crawl --ca-file */
-};
-
 /* ---- the channel ---- */
 
 /* Write everything queued for the coordinator.  The channel is blocking: if the
@@ -1322,7 +1313,7 @@ enter_sandbox(struct worker *w, const struct worker_args *a, const struct ipc_si
 	char err[300];
 	const char *test = getenv("SCRAPER_TEST_SANDBOX");
 
-	if ((w->preload = sandbox_preload()) == NULL || load_ca(w, a, rules_name) == -1)
+	if (load_ca(w, a, rules_name) == -1)
 		return -1;
 	if (chdir("/") == -1)
 		log_warn("chdir /: %s", strerror(errno));
@@ -1553,14 +1544,10 @@ turn(struct worker *w)
 	return 0;
 }
 
-/* "scraper --worker SITE [--uid N --gid N] [--ca-file PATH]" (proc.c builds it). */
-static int
-parse_args(int argc, char **argv, struct worker_args *a)
+int
+worker_parse_args(int argc, char **argv, int first, struct worker_args *a)
 {
-	if (argc < 3)
-		return -1;
-	a->site = argv[2];
-	for (int i = 3; i + 1 < argc; i += 2) {
+	for (int i = first; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--uid") == 0) {
 			a->uid = (uid_t)strtoul(argv[i + 1], NULL, 10);
 			a->switch_user = true;
@@ -1572,55 +1559,53 @@ parse_args(int argc, char **argv, struct worker_args *a)
 			return -1;
 		}
 	}
-	return (argc - 3) % 2 == 0 ? 0 : -1;
+	return argc >= first && (argc - first) % 2 == 0 ? 0 : -1;
 }
 
-/*
- * The worker process: read SITE, set up, enter the sandbox, then fetch until STOP (or
- * the coordinator is gone).  Exits 0 when it stopped as asked or its coordinator went
- * away, 1 when it could not do its work (set-up failed, curl failed), 3
- * (SANDBOX_EXIT_NOMEM) when a page needed more memory than it may have: the
- * coordinator logs the status and treats the worker as lost.
- */
+struct sandbox_preload *
+worker_prepare(void)
+{
+	struct sandbox_preload *p;
+
+	sandbox_no_core();
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libcurl");
+		return NULL;
+	}
+	ex_init();
+	warm_up();
+	if ((p = sandbox_preload()) == NULL)
+		curl_global_cleanup();
+	return p;
+}
+
 int
-worker_main(int argc, char **argv)
+worker_serve(const struct worker_args *a, struct sandbox_preload *preload)
 {
 	static struct ipc_msg m;
-	struct worker w = { 0 };
-	struct worker_args a = { 0 };
+	struct worker w = { .preload = preload };
 	struct curl_waitfd chan = { .fd = WORKER_CHANNEL_FD, .events = CURL_WAIT_POLLIN };
 	int rc = 1;
 	CURLMcode mc;
 
-	if (parse_args(argc, argv, &a) == -1) {
-		fprintf(stderr, "scraper --worker is started by 'scraper crawl', not by hand\n");
-		return 2;
-	}
-	sandbox_no_core();
-	signal(SIGPIPE, SIG_IGN);
 	/* Exec'd as /proc/self/exe, a worker would show as "exe" in ps and top. */
 	prctl(PR_SET_NAME, "scraper-worker", 0, 0, 0);
-	log_init("worker", a.site, LOGL_WARN);
+	log_init("worker", a->site, LOGL_WARN);
 	channel_init(&w.ch, WORKER_CHANNEL_FD, CHANNEL_IN_MAX, OUT_MAX);
 	urlset_init(&w.sent);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("cannot initialise libcurl");
-		return 1;
-	}
-	ex_init();
-	warm_up();
 	if (read_site(&w, &m) != 0) {
 		rc = 0; /* the coordinator went away before saying anything */
 		goto out;
 	}
-	log_init("worker", a.site, (enum log_level)m.u.site.log_level);
+	log_init("worker", a->site, (enum log_level)m.u.site.log_level);
 	w.site_id = m.hdr.site;
 	w.site = strdup(m.u.site.site);
 	if (w.site == NULL || setup(&w, &m.u.site) == -1) {
 		log_error("cannot set up the worker");
 		goto out;
 	}
-	if (enter_sandbox(&w, &a, &m.u.site) == -1) {
+	if (enter_sandbox(&w, a, &m.u.site) == -1) {
 		log_error("cannot set up the worker's sandbox");
 		goto out;
 	}
@@ -1654,4 +1639,24 @@ out:
 	cleanup(&w);
 	curl_global_cleanup();
 	return rc;
+}
+
+/* "scraper --worker SITE [--uid N --gid N] [--ca-file PATH]" (proc.c builds it). */
+int
+worker_main(int argc, char **argv)
+{
+	struct worker_args a = { 0 };
+	struct sandbox_preload *preload;
+
+	if (argc < 3 || worker_parse_args(argc, argv, 3, &a) == -1) {
+		fprintf(stderr, "scraper --worker is started by 'scraper crawl', not by hand\n");
+		return 2;
+	}
+	a.site = argv[2];
+	log_init("worker", a.site, LOGL_WARN);
+	if ((preload = worker_prepare()) == NULL) {
+		log_error("cannot set up the worker");
+		return 1;
+	}
+	return worker_serve(&a, preload);
 }

@@ -39,7 +39,7 @@ printf -- '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n' >"$T/ca.pem
 "$SCRAPER" crawl -c "$T/rules" -d "$T/held.db" --ca-file "$T/ca.pem" "$T/urls-held" 2>"$T/held.err" &
 crawl=$!
 wait_for_paths "$T/s.log" /held 1 $crawl
-worker=$(pgrep -P $crawl | head -1)
+worker=$(pgrep -x -P $crawl scraper-worker | head -1)
 cat "/proc/$worker/status" >"$T/worker-status" 2>/dev/null
 cat "/proc/$worker/limits" >"$T/worker-limits" 2>/dev/null
 cat "/proc/$worker/maps" >"$T/worker-maps" 2>/dev/null

@@ -64,7 +64,7 @@ start=$(date +%s)
 "$SCRAPER" crawl -c "$T/rules" -d "$T/held.db" "$T/urls-held" 2>"$T/held.err" &
 crawl=$!
 wait_for_paths "$T/s.log" /held 1 $crawl
-worker=$(pgrep -P $crawl | head -1)
+worker=$(pgrep -x -P $crawl scraper-worker | head -1)
 kill -STOP "$worker"
 echo open >"$T/gate"
 wait $crawl
