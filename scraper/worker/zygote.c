@@ -11,10 +11,11 @@
  *
  * What it is asked (ipc/proc.h): one SOCK_SEQPACKET message per worker on
  * WORKER_CHANNEL_FD, the site's name, with the worker's end of its channel attached
- * (SCM_RIGHTS).  The zygote forks a go-between that forks the worker, answers with the
- * worker's pid (or -errno) and exits at once; the zygote reaps the go-between.  So the
- * worker is orphaned to the coordinator, a child subreaper (PR_SET_CHILD_SUBREAPER),
- * which reaps it and reads its rusage with wait4 as it would an exec'd worker's.
+ * (SCM_RIGHTS).  The zygote forks a go-between that forks the worker, tells the zygote
+ * its pid and exits at once; the zygote reaps the go-between, then answers with the
+ * worker's pid (or -errno).  So the worker is orphaned to the coordinator, a child
+ * subreaper (PR_SET_CHILD_SUBREAPER), before the coordinator hears of it; the
+ * coordinator reaps it and reads its rusage with wait4 as it would an exec'd worker's.
  *
  * The worker keeps nothing of the zygote's: its channel replaces the zygote's socket
  * on WORKER_CHANNEL_FD, and worker_serve goes on as in an exec'd worker (its user, its
@@ -27,6 +28,7 @@
 #include "worker/zygote.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,24 +111,47 @@ next_request(char *site, size_t sitelen, int *chan)
 	return 1;
 }
 
-/* Fork the worker for one request, through a go-between (above). */
+/*
+ * Fork the worker for one request, through a go-between (above).  The go-between
+ * hands the worker's pid back on a pipe and exits; the answer goes only once it has
+ * been reaped, so the worker is the coordinator's child before the coordinator hears
+ * of it.
+ */
 static void
 spawn(int chan, char *site, struct worker_args *a, struct sandbox_preload *preload)
 {
+	int32_t got = -EPROTO;
+	int p[2];
 	pid_t mid, pid;
 
-	switch ((mid = fork())) {
-	case -1:
+	if (pipe2(p, O_CLOEXEC) == -1) {
 		answer(-errno);
 		return;
-	case 0:
-		if ((pid = fork()) == 0)
-			become_worker(chan, site, a, preload);
-		answer(pid == -1 ? -errno : (int32_t)pid);
-		_exit(0);
 	}
-	while (waitpid(mid, NULL, 0) == -1 && errno == EINTR)
-		;
+	switch ((mid = fork())) {
+	case -1:
+		got = -errno;
+		close(p[1]);
+		break;
+	case 0:
+		close(p[0]);
+		if ((pid = fork()) == 0) {
+			close(p[1]);
+			become_worker(chan, site, a, preload);
+		}
+		got = pid == -1 ? -errno : (int32_t)pid;
+		if (write(p[1], &got, sizeof got) != (ssize_t)sizeof got)
+			_exit(1);
+		_exit(0);
+	default:
+		close(p[1]);
+		while (read(p[0], &got, sizeof got) == -1 && errno == EINTR)
+			;
+		while (waitpid(mid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	close(p[0]);
+	answer(got);
 }
 
 int
