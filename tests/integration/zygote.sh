@@ -25,19 +25,27 @@ items:
       title: "css: title::text"
 EOF
 echo "http://127.0.0.1:$S/held/1" >"$T/urls"
-# (--workers 1 below: one worker, which a site on every core would not be)
+# (--workers 1: one worker, which a site on every core would not be)
 
 # cmdline PID: the process's command line, arguments separated by spaces.
 cmdline() {
 	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
 }
 
+# held NAME: start a crawl into $T/NAME.db whose one URL the server holds (the gate
+# shut); sets crawl, and its zygote and worker once the request is in.
+held() {
+	rm -f "$T/gate"
+	: >"$T/s.log"
+	"$SCRAPER" crawl --workers 1 -c "$T/rules" -d "$T/$1.db" "$T/urls" 2>"$T/$1.err" &
+	crawl=$!
+	wait_for_paths "$T/s.log" /held 1 $crawl
+	zygote=$(pgrep -x -P $crawl scraper-zygote | head -1)
+	worker=$(pgrep -x -P $crawl scraper-worker | head -1)
+}
+
 # ---- a held crawl: the worker is a fork of the zygote, the crawl's child ----
-"$SCRAPER" crawl --workers 1 -c "$T/rules" -d "$T/a.db" "$T/urls" 2>"$T/a.err" &
-crawl=$!
-wait_for_paths "$T/s.log" /held 1 $crawl
-zygote=$(pgrep -x -P $crawl scraper-zygote | head -1)
-worker=$(pgrep -x -P $crawl scraper-worker | head -1)
+held a
 check "held: the crawl has a zygote ($zygote)" [ -n "$zygote" ]
 check "held: and a worker, its own child ($worker)" [ -n "$worker" ]
 like "$(cmdline "$worker")" "--zygote" "held: the worker was forked by the zygote, not exec'd"
@@ -54,13 +62,7 @@ is "$(sql "$T/a.db" "SELECT workers || ':' || (peak_rss_kb > 0) FROM site_usage"
    "held: the forked worker is charged to its site (the coordinator reaped it: wait4's rusage)"
 
 # ---- the zygote dies mid-crawl: reaped, and the next worker is exec'd ----
-rm -f "$T/gate"
-: >"$T/s.log"
-"$SCRAPER" crawl --workers 1 -c "$T/rules" -d "$T/b.db" "$T/urls" 2>"$T/b.err" &
-crawl=$!
-wait_for_paths "$T/s.log" /held 1 $crawl
-zygote=$(pgrep -x -P $crawl scraper-zygote | head -1)
-worker=$(pgrep -x -P $crawl scraper-worker | head -1)
+held b
 kill -KILL "$zygote"
 wait_exit "$zygote" 5
 # The URL's worker dies too: the coordinator needs a new one, and has no zygote.
@@ -88,12 +90,7 @@ wait $crawl
 is "$?" 0 "no zygote: the crawl exits 0"
 
 # ---- the coordinator killed: the zygote sees its socket close and exits ----
-rm -f "$T/gate"
-: >"$T/s.log"
-"$SCRAPER" crawl --workers 1 -c "$T/rules" -d "$T/d.db" "$T/urls" 2>"$T/d.err" &
-crawl=$!
-wait_for_paths "$T/s.log" /held 1 $crawl
-zygote=$(pgrep -x -P $crawl scraper-zygote | head -1)
+held d
 kill -KILL $crawl
 wait $crawl 2>/dev/null
 check "coordinator killed: its zygote exits within 2 s" wait_exit "$zygote" 2
