@@ -119,7 +119,7 @@ meta_element(xmlNodePtr n, const char *token)
 unsigned
 robotsmeta_doc(xmlDocPtr doc, struct css_index *ix, const char *token)
 {
-	xmlNodePtr root = xmlDocGetRootElement(doc), n = root;
+	xmlNodePtr n = doc->children;
 	unsigned m = 0;
 	size_t pos = 0;
 
@@ -129,9 +129,10 @@ robotsmeta_doc(xmlDocPtr doc, struct css_index *ix, const char *token)
 			m |= meta_element(n, token);
 		return m;
 	}
-	/* Every element, in document order, without recursion.  The first letter is
-	 * looked at before the whole name: this walk is over every element of every page
-	 * (xmlStrcasecmp on each was 1-2% of a worker's CPU). */
+	/* Every element, in document order, without recursion: all of the document, not
+	 * only its first element (a broken page can have more at the top, as the index
+	 * has).  The first letter is looked at before the whole name: this walk is over
+	 * every element of every page (xmlStrcasecmp on each was 1-2% of a worker's CPU). */
 	while (n != NULL) {
 		if (n->type == XML_ELEMENT_NODE && (n->name[0] | 0x20) == 'm' &&
 		    xmlStrcasecmp(n->name, (const xmlChar *)"meta") == 0)
@@ -140,9 +141,9 @@ robotsmeta_doc(xmlDocPtr doc, struct css_index *ix, const char *token)
 			n = n->children;
 			continue;
 		}
-		while (n != NULL && n != root && n->next == NULL)
-			n = n->parent;
-		n = n != NULL && n != root ? n->next : NULL;
+		while (n != NULL && n->next == NULL)
+			n = n->parent != (xmlNodePtr)doc ? n->parent : NULL;
+		n = n != NULL ? n->next : NULL;
 	}
 	return m;
 }
