@@ -3,6 +3,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -438,6 +442,57 @@ test_sitemap_link_kinds(void **state)
 	buf_free(&b);
 }
 
+/*
+ * The fuzz target's seeds are frames written by hand, by type number: a seed named
+ * after a type ("body-chunks", "problem") must begin with a frame of that type, or a
+ * renumbering of the types silently turns it into another type's broken frame (it
+ * happened: the BODY and PROBLEM seeds decoded as PROBLEM and COVERAGE frames).
+ */
+static void
+test_seeds_are_what_they_are_named(void **state)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char dir[4096], path[4096 + 256];
+	struct dirent *e;
+	int checked = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/tests/fuzz/ipc.in", srcdir ? srcdir : ".");
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		char prefix[64], name[64];
+		struct ipc_header h;
+		size_t n = strcspn(e->d_name, "-");
+		uint32_t t;
+		FILE *f;
+
+		if (e->d_name[0] == '.' || n >= sizeof prefix)
+			continue;
+		memcpy(prefix, e->d_name, n);
+		prefix[n] = '\0';
+		for (t = 1; t < IPC_TYPE_MAX; t++) {
+			size_t i;
+			snprintf(name, sizeof name, "%s", ipc_type_name(t));
+			for (i = 0; name[i]; i++)
+				name[i] = (char)tolower((unsigned char)name[i]);
+			if (strcmp(name, prefix) == 0)
+				break;
+		}
+		if (t == IPC_TYPE_MAX)
+			continue; /* not named after a type ("bad-type") */
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		assert_non_null(f = fopen(path, "rb"));
+		assert_int_equal(fread(&h, sizeof h, 1, f), 1);
+		fclose(f);
+		if (h.type != t)
+			fail_msg("%s begins with a %s frame, not %s", e->d_name, ipc_type_name(h.type),
+				 ipc_type_name(t));
+		checked++;
+	}
+	closedir(d);
+	assert_true(checked >= 15);
+}
+
 int
 main(void)
 {
@@ -451,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_coverage_frames),
 		cmocka_unit_test(test_problem_and_body_roundtrip),
 		cmocka_unit_test(test_problem_and_body_hostile),
+		cmocka_unit_test(test_seeds_are_what_they_are_named),
 	};
 	return RUN(tests);
 }
