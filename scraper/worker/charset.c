@@ -127,10 +127,13 @@ meta_charset(const char *body, size_t len, size_t from, size_t limit, size_t *n,
 int
 charset_valid_utf8(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *p = (const unsigned char *)s, *end;
 	uint64_t word;
 	size_t k;
 
+	if (n == 0)
+		return 1; /* s may be NULL then (an empty buffer): no arithmetic on it */
+	end = p + n;
 	while (p < end) {
 		/* Most of a page is ASCII: eight bytes at a time while it is. */
 		if ((size_t)(end - p) >= 8) {
@@ -468,7 +471,7 @@ utf8_after_iconv(struct buf *out, size_t start)
 	size_t n = out->len - start;
 	int rc = 0;
 
-	if (charset_valid_utf8(out->data + start, n))
+	if (n == 0 || charset_valid_utf8(out->data + start, n))
 		return 0;
 	if ((copy = malloc(n)) == NULL)
 		return -1;

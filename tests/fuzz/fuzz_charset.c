@@ -7,12 +7,17 @@
  * itself in a terminated string; the byte-order mark it skips must lie inside the
  * body; converting into page.c's buffer (3 bytes per input byte, plus 64) must not
  * run out of room, and what comes out must be valid UTF-8 by RFC 3629 (checked here
- * on its own, not with charset_valid_utf8, which is checked against it).  Any other
+ * on its own, not with charset_valid_utf8, which is checked against it).  The
+ * single-byte tables are loaded, as in a worker (charset_tables_load): a body in an
+ * encoding decoded by a table must come out as iconv(3) gives it, each byte iconv
+ * refuses one U+FFFD (what try and reparse, which have no tables, get).  Any other
  * outcome aborts.
  * Seed corpus: tests/fuzz/charset.in/.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +65,36 @@ utf8_ok(const unsigned char *s, size_t n)
 	return 1;
 }
 
+/* body[0..len) from name to UTF-8 by iconv, U+FFFD for each byte it refuses. */
+static void
+iconv_whole(const char *name, const char *body, size_t len, struct buf *out)
+{
+	iconv_t cd = iconv_open("UTF-8", name);
+	char chunk[4096];
+
+	if (cd == (iconv_t)-1)
+		abort(); /* it has a table, so iconv knows it */
+	while (len > 0) {
+		char *in = (char *)body, *o = chunk;
+		size_t inleft = len, outleft = sizeof chunk;
+		size_t rc = iconv(cd, &in, &inleft, &o, &outleft);
+		int e = errno;
+
+		if (buf_append(out, chunk, sizeof chunk - outleft) == -1)
+			abort();
+		body = in;
+		len = inleft;
+		if (rc == (size_t)-1 && e != E2BIG) {
+			if (buf_append(out, "\xef\xbf\xbd", 3) == -1)
+				abort();
+			body++;
+			len--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	iconv_close(cd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,6 +105,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *ctype = NULL, note[96];
 	struct charset_choice cs;
 	struct buf out;
+	static int ready;
+
+	if (!ready) {
+		charset_tables_load();
+		ready = 1;
+	}
 
 	if (hlen > 0) {
 		if ((ctype = malloc(hlen + 1)) == NULL)
@@ -99,6 +140,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!utf8_ok((const unsigned char *)out.data, out.len))
 		abort();
+	if (charset_has_table(cs.name)) {
+		struct buf want;
+		size_t skip = cs.bom <= len ? cs.bom : 0;
+
+		buf_init(&want, len * 3 + 64);
+		iconv_whole(cs.name, copy + skip, len - skip, &want);
+		if (want.len != out.len || (out.len > 0 && memcmp(want.data, out.data, out.len) != 0))
+			abort();
+		buf_free(&want);
+	}
 	buf_free(&out);
 	free(copy);
 	free(ctype);
