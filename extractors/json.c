@@ -44,7 +44,7 @@ int
 json_put_string(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const unsigned char *end = p + n;
+	const unsigned char *end = n > 0 ? p + n : p; /* s may be NULL then: an empty buffer */
 	const unsigned char *run = p;
 	char esc[8];
 	size_t len;

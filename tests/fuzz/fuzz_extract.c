@@ -8,14 +8,18 @@
  *     ...                            message's text is (rules_load_mem)
  *     %%                          <- a line of its own; "%%" first: no rule file,
  *     Content-Type: text/html        the built-in defaults
- *     X-Robots-Tag: nofollow      <- header lines until a blank line
+ *     X-Robots-Tag: nofollow      <- header lines until a blank line; "Path:" is not
+ *     Path: /product/a.html          a header but the page's path on the site (so
+ *                                    that items' match: patterns can match it),
+ *                                    /a/b.html?q=1 without one
  *
  *     <html>...                   <- the page's bytes
  *
  * Input without a "%%" line is a page alone, under the built-in defaults.  The page
  * goes through the worker's steps and functions: page_is_html, page_parse (charset
  * decision, decoding, libxml2 with the worker's options), robotsmeta_header and
- * robotsmeta_doc for nofollow, ex_apply with the coverage counters and observers on,
+ * robotsmeta_doc for nofollow, ex_apply with the coverage counters and observers on
+ * (every field's report, as try --explain shows it, must hold JSON arrays),
  * and every link through the worker's gate (link_gate_check: scope, robots.txt of the
  * site, links already sent).  Every item must be a JSON object, every link an
  * absolute http(s) URL without white space or control bytes, every report named.
@@ -32,6 +36,7 @@
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
 
+#include "buf.h"
 #include "cssmatch.h"
 #include "extract.h"
 #include "rules/rules.h"
@@ -92,6 +97,33 @@ on_problem(void *ctx, const char *msg)
 		abort();
 }
 
+/* What try --explain shows of a field: its values and what was dropped, JSON arrays. */
+static void
+watch_field(void *ctx, const struct ex_field_report *f)
+{
+	json_error_t je;
+	json_t *v, *d, *e;
+	size_t i;
+
+	(void)ctx;
+	if (f->item == NULL || f->field == NULL || f->selector == NULL)
+		abort();
+	if ((v = json_loads(f->values, 0, &je)) == NULL || !json_is_array(v) ||
+	    json_array_size(v) != f->nvalues)
+		abort();
+	if ((d = json_loads(f->dropped, 0, &je)) == NULL || !json_is_array(d) ||
+	    json_array_size(d) > EX_EXPLAIN_DROPPED)
+		abort();
+	json_array_foreach(d, i, e) {
+		json_t *why = json_object_get(e, "why");
+		if (!json_is_string(json_object_get(e, "text")) || !json_is_string(why) ||
+		    json_string_length(why) == 0)
+			abort();
+	}
+	json_decref(v);
+	json_decref(d);
+}
+
 static void
 watch_item(void *ctx, const struct ex_item_report *it)
 {
@@ -109,24 +141,40 @@ watch_link(void *ctx, const struct ex_link_report *l)
 		abort();
 }
 
-/* The page's address: on the rule file's first site when it names one host. */
+/* The page's address: path on the rule file's first site when it names one host; a
+ * path that does not make an address with it is replaced by the default one. */
 static void
-page_url(const struct site_rules *r, char *out, size_t outlen)
+page_url(const struct site_rules *r, const char *path, char *out, size_t outlen)
 {
+	const char *host = "shop.example";
 	char site[512];
+	struct buf canon;
+	int i;
 
-	snprintf(out, outlen, "http://shop.example/a/b.html?q=1");
-	if (r->nsites == 0 || strchr(r->sites[0], '*') != NULL || strlen(r->sites[0]) > 200)
-		return;
-	snprintf(out, outlen, "http://%s/a/b.html?q=1", r->sites[0]);
-	if (url_site(out, site, sizeof site) == -1)
-		snprintf(out, outlen, "http://shop.example/a/b.html?q=1");
+	if (r->nsites > 0 && strchr(r->sites[0], '*') == NULL && strlen(r->sites[0]) <= 200)
+		host = r->sites[0];
+	buf_init(&canon, URL_MAX * 4);
+	for (i = 0; i < 4; i++) {
+		snprintf(out, outlen, "http://%s%s", i & 1 ? "shop.example" : host,
+			 i & 2 ? "/a/b.html?q=1" : path);
+		buf_reset(&canon);
+		/* As a worker gets it: canonical (the coordinator sends only those). */
+		if (url_site(out, site, sizeof site) == 0 && url_canonical(out, &canon) == 0 &&
+		    canon.len < outlen) {
+			memcpy(out, canon.data, canon.len + 1);
+			break;
+		}
+	}
+	buf_free(&canon);
+	if (i == 4)
+		abort(); /* the default address is one */
 }
 
-/* The header lines h[0..n): Content-Type into ctype, X-Robots-Tag into *meta. */
+/* The header lines h[0..n): Content-Type into ctype, X-Robots-Tag into *meta, Path into
+ * path (from its "/", without white space). */
 static void
 read_headers(const char *h, size_t n, char *ctype, size_t ctlen, unsigned *meta,
-	     const char *token)
+	     const char *token, char *path, size_t pathlen)
 {
 	char line[1024];
 
@@ -140,6 +188,11 @@ read_headers(const char *h, size_t n, char *ctype, size_t ctlen, unsigned *meta,
 			snprintf(ctype, ctlen, "%s", line + 13 + strspn(line + 13, " \t"));
 		else if (strncasecmp(line, "X-Robots-Tag:", 13) == 0)
 			*meta |= robotsmeta_header(line + 13, token);
+		else if (strncasecmp(line, "Path:", 5) == 0) {
+			const char *p = line + 5 + strspn(line + 5, " \t");
+			if (*p == '/')
+				snprintf(path, pathlen, "%.*s", (int)strcspn(p, " \t"), p);
+		}
 		h += k + (nl != NULL);
 		n -= k + (nl != NULL);
 	}
@@ -158,7 +211,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct urlset sent;
 	struct run run = { 0 };
 	struct ex_stats stats;
-	char url[600], site[512], ctype[1024] = "", note[96] = "", cut[200] = "", token[64];
+	char url[1200], site[512], ctype[1024] = "", note[96] = "", cut[200] = "", token[64];
+	char path[600] = "/a/b.html?q=1";
 	unsigned meta = 0;
 	uint32_t *coverage = NULL;
 	struct css_index *ix;
@@ -192,8 +246,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	robots_product_token(r->user_agent, token, sizeof token);
 	if (sep != NULL)
-		read_headers(sep + 3, hlen, ctype, sizeof ctype, &meta, token);
-	page_url(r, url, sizeof url);
+		read_headers(sep + 3, hlen, ctype, sizeof ctype, &meta, token, path, sizeof path);
+	page_url(r, path, url, sizeof url);
 	if (url_site(url, site, sizeof site) == -1)
 		abort();
 	/* An exact-size copy of the body, as a fetch leaves it. */
@@ -211,7 +265,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (doc != NULL) {
 		struct ex_sink sink = { &run, on_item, on_link, on_problem };
-		struct ex_observer obs = { &run, NULL, NULL, watch_item, watch_link };
+		struct ex_observer obs = { &run, NULL, watch_field, watch_item, watch_link };
 		size_t ncov = ex_coverage_size(r->ex);
 
 		urlset_init(&sent);
