@@ -19,35 +19,131 @@
 
 #define PRESCAN_BYTES 1024	/* the HTML standard's prescan window */
 
-/* WHATWG labels that do not mean what iconv would take them to mean. */
-static const struct {
+/*
+ * Every label of the WHATWG Encoding Standard (encodings.json), with the name of its
+ * encoding as this file and iconv know it (sorted by label, for bsearch).  A label
+ * that is not here names no encoding a page may use: iconv knows many more (TSCII,
+ * UTF-7, EBCDIC...), which browsers do not read, and which a sandboxed worker could
+ * not load.  Beyond the standard: the UTF-16 aliases it once had, and UTF-32.
+ * Where the standard's decoder is a superset, the superset: GBK is read as GB18030,
+ * Shift_JIS as CP932, EUC-KR as CP949, ISO-8859-1 and ASCII as windows-1252,
+ * ISO-8859-9 as windows-1254, ISO-8859-11 as CP874.  UTF-16 without a BOM is
+ * little-endian on the web (iconv's "UTF-16" would take it as big-endian).
+ */
+static const struct label {
 	const char *label;
 	const char *iconv;
-} aliases[] = {
-	{ "utf8", "UTF-8" },		{ "unicode-1-1-utf-8", "UTF-8" },
-	{ "iso-8859-1", "WINDOWS-1252" }, { "iso8859-1", "WINDOWS-1252" },
-	{ "latin1", "WINDOWS-1252" },	{ "l1", "WINDOWS-1252" },
-	{ "us-ascii", "WINDOWS-1252" },	{ "ascii", "WINDOWS-1252" },
-	{ "cp1252", "WINDOWS-1252" },	{ "x-cp1252", "WINDOWS-1252" },
-	{ "shift_jis", "CP932" },	{ "shift-jis", "CP932" },
-	{ "sjis", "CP932" },		{ "x-sjis", "CP932" },
-	{ "ms_kanji", "CP932" },	{ "windows-31j", "CP932" },
-	{ "gb2312", "GB18030" },	{ "gbk", "GB18030" },
-	{ "x-gbk", "GB18030" },		{ "euc-kr", "CP949" },
-	{ "iso-8859-9", "WINDOWS-1254" }, { "latin5", "WINDOWS-1254" },
-	{ "tis-620", "CP874" },		{ "iso-8859-11", "CP874" },
-	/* UTF-16 without a BOM is little-endian on the web (iconv's "UTF-16" would take
-	 * it as big-endian). */
-	{ "utf-16", "UTF-16LE" },	{ "ucs-2", "UTF-16LE" },
-	{ "unicode", "UTF-16LE" },	{ "csunicode", "UTF-16LE" },
-	{ "iso-10646-ucs-2", "UTF-16LE" }, { "unicodefeff", "UTF-16LE" },
-	{ "unicodefffe", "UTF-16BE" },
+} labels[] = {
+	{ "866", "IBM866" }, { "ansi_x3.4-1968", "WINDOWS-1252" }, { "arabic", "ISO-8859-6" },
+	{ "ascii", "WINDOWS-1252" }, { "asmo-708", "ISO-8859-6" }, { "big5", "BIG5" },
+	{ "big5-hkscs", "BIG5-HKSCS" }, { "chinese", "GB18030" }, { "cn-big5", "BIG5" },
+	{ "cp1250", "WINDOWS-1250" }, { "cp1251", "WINDOWS-1251" },
+	{ "cp1252", "WINDOWS-1252" }, { "cp1253", "WINDOWS-1253" },
+	{ "cp1254", "WINDOWS-1254" }, { "cp1255", "WINDOWS-1255" },
+	{ "cp1256", "WINDOWS-1256" }, { "cp1257", "WINDOWS-1257" },
+	{ "cp1258", "WINDOWS-1258" }, { "cp819", "WINDOWS-1252" }, { "cp866", "IBM866" },
+	{ "csbig5", "BIG5" }, { "cseuckr", "CP949" }, { "cseucpkdfmtjapanese", "EUC-JP" },
+	{ "csgb2312", "GB18030" }, { "csibm866", "IBM866" }, { "csiso2022jp", "ISO-2022-JP" },
+	{ "csiso58gb231280", "GB18030" }, { "csiso88596e", "ISO-8859-6" },
+	{ "csiso88596i", "ISO-8859-6" }, { "csiso88598e", "ISO-8859-8" },
+	{ "csiso88598i", "ISO-8859-8" }, { "csisolatin1", "WINDOWS-1252" },
+	{ "csisolatin2", "ISO-8859-2" }, { "csisolatin3", "ISO-8859-3" },
+	{ "csisolatin4", "ISO-8859-4" }, { "csisolatin5", "WINDOWS-1254" },
+	{ "csisolatin6", "ISO-8859-10" }, { "csisolatin9", "ISO-8859-15" },
+	{ "csisolatinarabic", "ISO-8859-6" }, { "csisolatincyrillic", "ISO-8859-5" },
+	{ "csisolatingreek", "ISO-8859-7" }, { "csisolatinhebrew", "ISO-8859-8" },
+	{ "cskoi8r", "KOI8-R" }, { "csksc56011987", "CP949" }, { "csmacintosh", "MACINTOSH" },
+	{ "csshiftjis", "CP932" }, { "csunicode", "UTF-16LE" }, { "cyrillic", "ISO-8859-5" },
+	{ "dos-874", "CP874" }, { "ecma-114", "ISO-8859-6" }, { "ecma-118", "ISO-8859-7" },
+	{ "elot_928", "ISO-8859-7" }, { "euc-jp", "EUC-JP" }, { "euc-kr", "CP949" },
+	{ "gb18030", "GB18030" }, { "gb2312", "GB18030" }, { "gb_2312", "GB18030" },
+	{ "gb_2312-80", "GB18030" }, { "gbk", "GB18030" }, { "greek", "ISO-8859-7" },
+	{ "greek8", "ISO-8859-7" }, { "hebrew", "ISO-8859-8" }, { "ibm819", "WINDOWS-1252" },
+	{ "ibm866", "IBM866" }, { "iso-10646-ucs-2", "UTF-16LE" },
+	{ "iso-2022-jp", "ISO-2022-JP" }, { "iso-8859-1", "WINDOWS-1252" },
+	{ "iso-8859-10", "ISO-8859-10" }, { "iso-8859-11", "CP874" },
+	{ "iso-8859-13", "ISO-8859-13" }, { "iso-8859-14", "ISO-8859-14" },
+	{ "iso-8859-15", "ISO-8859-15" }, { "iso-8859-16", "ISO-8859-16" },
+	{ "iso-8859-2", "ISO-8859-2" }, { "iso-8859-3", "ISO-8859-3" },
+	{ "iso-8859-4", "ISO-8859-4" }, { "iso-8859-5", "ISO-8859-5" },
+	{ "iso-8859-6", "ISO-8859-6" }, { "iso-8859-6-e", "ISO-8859-6" },
+	{ "iso-8859-6-i", "ISO-8859-6" }, { "iso-8859-7", "ISO-8859-7" },
+	{ "iso-8859-8", "ISO-8859-8" }, { "iso-8859-8-e", "ISO-8859-8" },
+	{ "iso-8859-8-i", "ISO-8859-8" }, { "iso-8859-9", "WINDOWS-1254" },
+	{ "iso-ir-100", "WINDOWS-1252" }, { "iso-ir-101", "ISO-8859-2" },
+	{ "iso-ir-109", "ISO-8859-3" }, { "iso-ir-110", "ISO-8859-4" },
+	{ "iso-ir-126", "ISO-8859-7" }, { "iso-ir-127", "ISO-8859-6" },
+	{ "iso-ir-138", "ISO-8859-8" }, { "iso-ir-144", "ISO-8859-5" },
+	{ "iso-ir-148", "WINDOWS-1254" }, { "iso-ir-149", "CP949" },
+	{ "iso-ir-157", "ISO-8859-10" }, { "iso-ir-58", "GB18030" },
+	{ "iso8859-1", "WINDOWS-1252" }, { "iso8859-10", "ISO-8859-10" },
+	{ "iso8859-11", "CP874" }, { "iso8859-13", "ISO-8859-13" },
+	{ "iso8859-14", "ISO-8859-14" }, { "iso8859-15", "ISO-8859-15" },
+	{ "iso8859-2", "ISO-8859-2" }, { "iso8859-3", "ISO-8859-3" },
+	{ "iso8859-4", "ISO-8859-4" }, { "iso8859-5", "ISO-8859-5" },
+	{ "iso8859-6", "ISO-8859-6" }, { "iso8859-7", "ISO-8859-7" },
+	{ "iso8859-8", "ISO-8859-8" }, { "iso8859-9", "WINDOWS-1254" },
+	{ "iso88591", "WINDOWS-1252" }, { "iso885910", "ISO-8859-10" },
+	{ "iso885911", "CP874" }, { "iso885913", "ISO-8859-13" },
+	{ "iso885914", "ISO-8859-14" }, { "iso885915", "ISO-8859-15" },
+	{ "iso88592", "ISO-8859-2" }, { "iso88593", "ISO-8859-3" },
+	{ "iso88594", "ISO-8859-4" }, { "iso88595", "ISO-8859-5" },
+	{ "iso88596", "ISO-8859-6" }, { "iso88597", "ISO-8859-7" },
+	{ "iso88598", "ISO-8859-8" }, { "iso88599", "WINDOWS-1254" },
+	{ "iso_8859-1", "WINDOWS-1252" }, { "iso_8859-15", "ISO-8859-15" },
+	{ "iso_8859-1:1987", "WINDOWS-1252" }, { "iso_8859-2", "ISO-8859-2" },
+	{ "iso_8859-2:1987", "ISO-8859-2" }, { "iso_8859-3", "ISO-8859-3" },
+	{ "iso_8859-3:1988", "ISO-8859-3" }, { "iso_8859-4", "ISO-8859-4" },
+	{ "iso_8859-4:1988", "ISO-8859-4" }, { "iso_8859-5", "ISO-8859-5" },
+	{ "iso_8859-5:1988", "ISO-8859-5" }, { "iso_8859-6", "ISO-8859-6" },
+	{ "iso_8859-6:1987", "ISO-8859-6" }, { "iso_8859-7", "ISO-8859-7" },
+	{ "iso_8859-7:1987", "ISO-8859-7" }, { "iso_8859-8", "ISO-8859-8" },
+	{ "iso_8859-8:1988", "ISO-8859-8" }, { "iso_8859-9", "WINDOWS-1254" },
+	{ "iso_8859-9:1989", "WINDOWS-1254" }, { "koi", "KOI8-R" }, { "koi8", "KOI8-R" },
+	{ "koi8-r", "KOI8-R" }, { "koi8-u", "KOI8-U" }, { "koi8_r", "KOI8-R" },
+	{ "korean", "CP949" }, { "ks_c_5601-1987", "CP949" }, { "ks_c_5601-1989", "CP949" },
+	{ "ksc5601", "CP949" }, { "ksc_5601", "CP949" }, { "l1", "WINDOWS-1252" },
+	{ "l2", "ISO-8859-2" }, { "l3", "ISO-8859-3" }, { "l4", "ISO-8859-4" },
+	{ "l5", "WINDOWS-1254" }, { "l6", "ISO-8859-10" }, { "l9", "ISO-8859-15" },
+	{ "latin1", "WINDOWS-1252" }, { "latin2", "ISO-8859-2" }, { "latin3", "ISO-8859-3" },
+	{ "latin4", "ISO-8859-4" }, { "latin5", "WINDOWS-1254" }, { "latin6", "ISO-8859-10" },
+	{ "logical", "ISO-8859-8" }, { "mac", "MACINTOSH" }, { "macintosh", "MACINTOSH" },
+	{ "ms932", "CP932" }, { "ms_kanji", "CP932" }, { "shift-jis", "CP932" },
+	{ "shift_jis", "CP932" }, { "sjis", "CP932" }, { "sun_eu_greek", "ISO-8859-7" },
+	{ "tis-620", "CP874" }, { "ucs-2", "UTF-16LE" }, { "unicode", "UTF-16LE" },
+	{ "unicode-1-1-utf-8", "UTF-8" }, { "unicodefeff", "UTF-16LE" },
+	{ "unicodefffe", "UTF-16BE" }, { "us-ascii", "WINDOWS-1252" },
+	{ "utf-16", "UTF-16LE" }, { "utf-16be", "UTF-16BE" }, { "utf-16le", "UTF-16LE" },
+	{ "utf-32", "UTF-32" }, { "utf-32be", "UTF-32BE" }, { "utf-32le", "UTF-32LE" },
+	{ "utf-8", "UTF-8" }, { "utf8", "UTF-8" }, { "visual", "ISO-8859-8" },
+	{ "windows-1250", "WINDOWS-1250" }, { "windows-1251", "WINDOWS-1251" },
+	{ "windows-1252", "WINDOWS-1252" }, { "windows-1253", "WINDOWS-1253" },
+	{ "windows-1254", "WINDOWS-1254" }, { "windows-1255", "WINDOWS-1255" },
+	{ "windows-1256", "WINDOWS-1256" }, { "windows-1257", "WINDOWS-1257" },
+	{ "windows-1258", "WINDOWS-1258" }, { "windows-31j", "CP932" },
+	{ "windows-874", "CP874" }, { "windows-949", "CP949" },
+	{ "x-cp1250", "WINDOWS-1250" }, { "x-cp1251", "WINDOWS-1251" },
+	{ "x-cp1252", "WINDOWS-1252" }, { "x-cp1253", "WINDOWS-1253" },
+	{ "x-cp1254", "WINDOWS-1254" }, { "x-cp1255", "WINDOWS-1255" },
+	{ "x-cp1256", "WINDOWS-1256" }, { "x-cp1257", "WINDOWS-1257" },
+	{ "x-cp1258", "WINDOWS-1258" }, { "x-euc-jp", "EUC-JP" }, { "x-gbk", "GB18030" },
+	{ "x-mac-cyrillic", "MAC-CYRILLIC" }, { "x-mac-roman", "MACINTOSH" },
+	{ "x-mac-ukrainian", "MAC-CYRILLIC" }, { "x-sjis", "CP932" }, { "x-x-big5", "BIG5" },
 };
 
-/* Copy a charset label, trimmed of spaces and quotes, mapped to an iconv name. */
-static void
+static int
+label_cmp(const void *key, const void *elem)
+{
+	return strcasecmp(key, ((const struct label *)elem)->label);
+}
+
+/* Copy a charset label, trimmed of spaces and quotes, mapped to an iconv name.  Whether
+ * it is a label of the standard. */
+static bool
 set_name(struct charset_choice *out, const char *label, size_t n)
 {
+	const struct label *l;
+
 	while (n > 0 && (isspace((unsigned char)*label) || *label == '"' || *label == '\''))
 		label++, n--;
 	while (n > 0 && (isspace((unsigned char)label[n - 1]) || label[n - 1] == '"' ||
@@ -57,14 +153,15 @@ set_name(struct charset_choice *out, const char *label, size_t n)
 		n = sizeof out->name - 1;
 	memcpy(out->name, label, n);
 	out->name[n] = '\0';
-	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
-		if (strcasecmp(out->name, aliases[i].label) == 0) {
-			snprintf(out->name, sizeof out->name, "%s", aliases[i].iconv);
-			return;
-		}
+	l = bsearch(out->name, labels, sizeof labels / sizeof labels[0], sizeof labels[0],
+		    label_cmp);
+	if (l != NULL) {
+		snprintf(out->name, sizeof out->name, "%s", l->iconv);
+		return true;
 	}
 	for (char *p = out->name; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
+	return false;
 }
 
 /* Find "charset=" in s[0..n) (case-insensitive); the label after it, or NULL. */
@@ -323,16 +420,17 @@ sb_to_utf8(const uint16_t *map, const char *body, size_t len, struct buf *out)
 	return buf_append(out, (const char *)run, (size_t)(p - run));
 }
 
-/* A declared label iconv cannot convert from is read as UTF-8 (with bad bytes
- * replaced), and the choice says so. */
+/* A declared label that is not one of the standard's (known: false), or whose encoding
+ * iconv cannot convert from, is read as UTF-8 (with bad bytes replaced), and the
+ * choice says so. */
 static void
-check_known(struct charset_choice *out, const char *label, size_t n)
+check_known(struct charset_choice *out, bool known, const char *label, size_t n)
 {
 	iconv_t cd;
 
-	if (strcmp(out->name, "UTF-8") == 0 || sb_table(out->name) != NULL)
+	if (known && (strcmp(out->name, "UTF-8") == 0 || sb_table(out->name) != NULL))
 		return;
-	if ((cd = iconv_open("UTF-8", out->name)) != (iconv_t)-1) {
+	if (known && (cd = iconv_open("UTF-8", out->name)) != (iconv_t)-1) {
 		iconv_close(cd);
 		return;
 	}
@@ -375,12 +473,13 @@ static void
 take_meta(struct charset_choice *out, const char *body, size_t len, const char *label,
 	  size_t n, size_t at)
 {
-	set_name(out, label, n);
+	bool known = set_name(out, label, n);
+
 	out->meta_at = at;
 	out->source = at < PRESCAN_BYTES ? "meta" : "late meta";
 	if (strncmp(out->name, "UTF-16", 6) == 0)
 		snprintf(out->name, sizeof out->name, "UTF-8");
-	check_known(out, label, n);
+	check_known(out, known, label, n);
 	if (strcmp(out->name, "UTF-8") != 0 && utf8_beyond_ascii(body, len)) {
 		snprintf(out->label, sizeof out->label, "%.*s", (int)(n < 40 ? n : 40), label);
 		snprintf(out->name, sizeof out->name, "UTF-8");
@@ -411,9 +510,10 @@ charset_detect(const char *content_type, const char *body, size_t len,
 	}
 	if (content_type != NULL &&
 	    (label = find_charset_param(content_type, strlen(content_type), &n)) != NULL) {
-		set_name(out, label, n);
+		bool known = set_name(out, label, n);
+
 		out->source = "header";
-		check_known(out, label, n);
+		check_known(out, known, label, n);
 		return;
 	}
 	if ((label = meta_charset(body, len, 0, PRESCAN_BYTES, &n, &at)) != NULL) {

@@ -3,7 +3,7 @@
 # recorded per page.
 . "$top_srcdir/tests/lib.sh"
 
-plan 12
+plan 17
 
 mkdir -p "$T/root" "$T/rules"
 # page HEAD TITLE: TITLE's backslash escapes are bytes (\351 is one byte 0xE9).
@@ -30,6 +30,14 @@ page '' 'x' >"$T/root/klingon.html"
 page '<meta charset="windows-1251">' "$(printf 'Привет, мир' | iconv -f UTF-8 -t WINDOWS-1251)" >"$T/root/cp1251.html"
 page '<meta charset="koi8-r">' "$(printf 'Привет, мир' | iconv -f UTF-8 -t KOI8-R)" >"$T/root/koi8.html"
 page '<meta charset="windows-1258">' 'Vi\352\362t' >"$T/root/cp1258.html"
+# Other labels of the Encoding Standard for encodings a worker decodes: each must name
+# its encoding inside the sandbox too (a worker cannot load an iconv module by an alias).
+page '<meta charset="cp1251">' "$(printf 'Привет' | iconv -f UTF-8 -t WINDOWS-1251)" >"$T/root/alias-cp1251.html"
+page '<meta charset="latin2">' "$(printf 'Łódź' | iconv -f UTF-8 -t ISO-8859-2)" >"$T/root/alias-latin2.html"
+page '<meta charset="cp866">' "$(printf 'Привет' | iconv -f UTF-8 -t IBM866)" >"$T/root/alias-cp866.html"
+page '<meta charset="ks_c_5601-1987">' "$(printf '한국어' | iconv -f UTF-8 -t CP949)" >"$T/root/alias-ksc.html"
+# A label iconv knows but the standard does not (browsers ignore it): unknown.
+page '<meta charset="tscii">' 'plain' >"$T/root/tscii.html"
 # A template that says euc-kr around UTF-8 text.
 page '<meta charset="euc-kr">' '한국어 페이지' >"$T/root/euckr.html"
 cat >"$T/routes" <<'ROUTES'
@@ -43,9 +51,15 @@ cat >"$T/routes" <<'ROUTES'
 /cp1251.html file=cp1251.html type=text/html
 /koi8.html file=koi8.html type=text/html
 /cp1258.html file=cp1258.html type=text/html
+/alias-cp1251.html file=alias-cp1251.html type=text/html
+/alias-latin2.html file=alias-latin2.html type=text/html
+/alias-cp866.html file=alias-cp866.html type=text/html
+/alias-ksc.html file=alias-ksc.html type=text/html
+/tscii.html file=tscii.html type=text/html
 ROUTES
 start_server S --root "$T/root" --routes "$T/routes"
-for p in latin1 sjis undeclared liar klingon late euckr cp1251 koi8 cp1258; do
+for p in latin1 sjis undeclared liar klingon late euckr cp1251 koi8 cp1258 \
+	alias-cp1251 alias-latin2 alias-cp866 alias-ksc tscii; do
 	echo "http://127.0.0.1:$S/$p.html"
 done >"$T/urls"
 printf 'site: "127.0.0.1"\ndelay: 0\nitems:\n  page:\n    fields:\n      title: "css: title::text"\n' >"$T/rules/r.yaml"
@@ -65,6 +79,12 @@ is "$(row euckr)" "한국어 페이지 | UTF-8 (valid UTF-8, though a meta tag s
 is "$(row cp1251)" "Привет, мир | WINDOWS-1251 (meta)" "windows-1251 by <meta>"
 is "$(row koi8)" "Привет, мир | KOI8-R (meta)" "koi8-r by <meta>"
 is "$(row cp1258)" "Việt | WINDOWS-1258 (meta)" "windows-1258 by <meta>, its combining mark composed"
+is "$(row alias-cp1251)" "Привет | WINDOWS-1251 (meta)" "the label cp1251 is windows-1251 in a worker"
+is "$(row alias-latin2)" "Łódź | ISO-8859-2 (meta)" "the label latin2 is iso-8859-2"
+is "$(row alias-cp866)" "Привет | IBM866 (meta)" "the label cp866 is ibm866"
+is "$(row alias-ksc)" "한국어 | CP949 (meta)" "the label ks_c_5601-1987 is euc-kr (read as CP949)"
+is "$(row tscii)" "plain | UTF-8 (unknown charset tscii in meta)" \
+   "tscii, which iconv knows but the standard does not: unknown, as in a browser"
 is "$(sql "$T/db" "SELECT count(*) FROM items WHERE NOT json_valid(data)")" 0 "every stored item is valid JSON"
 
 done_testing

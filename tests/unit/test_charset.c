@@ -68,6 +68,26 @@ test_unknown_label_read_as_utf8(void **state)
 	convert("text/html; charset=x-klingon", S("ok\xff"), "ok\xef\xbf\xbd");
 }
 
+/* Labels are the Encoding Standard's: its aliases name their encoding (without iconv's
+ * alias lookup, which a sandboxed worker cannot do), and an encoding iconv knows that
+ * the standard does not is unknown (TSCII: one byte can become three characters). */
+static void
+test_labels_of_the_standard(void **state)
+{
+	decide("text/html; charset=latin2", S("abc"), "ISO-8859-2 (header)");
+	decide("text/html; charset=\" CP1251 \"", S("abc"), "WINDOWS-1251 (header)");
+	decide("text/html; charset=csIBM866", S("abc"), "IBM866 (header)");
+	decide("text/html; charset=iso-8859-8-i", S("abc"), "ISO-8859-8 (header)");
+	decide("text/html; charset=ks_c_5601-1987", S("abc"), "CP949 (header)");
+	decide("text/html; charset=x-mac-ukrainian", S("abc"), "MAC-CYRILLIC (header)");
+	decide("text/html; charset=tscii", S("abc"), "UTF-8 (unknown charset tscii in header)");
+	decide("text/html; charset=utf-7", S("abc"), "UTF-8 (unknown charset utf-7 in header)");
+	decide("text/html; charset=x-user-defined", S("abc"),
+	       "UTF-8 (unknown charset x-user-defined in header)");
+	decide(NULL, S("<meta charset=cp1250>"), "WINDOWS-1250 (meta)");
+	convert("text/html; charset=tscii", S("ok\x87"), "ok\xef\xbf\xbd");
+}
+
 /* The shapes of real pages: gb2312 declared at byte 1180, windows-1250 at 2045 (after
  * long scripts in the head), and a template that says euc-kr around UTF-8 text. */
 static void
@@ -258,6 +278,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decision_order),
 		cmocka_unit_test(test_unknown_label_read_as_utf8),
+		cmocka_unit_test(test_labels_of_the_standard),
 		cmocka_unit_test(test_late_meta_changes_the_guess),
 		cmocka_unit_test(test_conversions),
 		cmocka_unit_test(test_invalid_bytes_replaced),
@@ -268,6 +289,7 @@ main(void)
 		/* again, with the single-byte encodings decoded by table */
 		cmocka_unit_test(test_decision_order),
 		cmocka_unit_test(test_unknown_label_read_as_utf8),
+		cmocka_unit_test(test_labels_of_the_standard),
 		cmocka_unit_test(test_conversions),
 		cmocka_unit_test(test_invalid_bytes_replaced),
 	};
