@@ -1,8 +1,9 @@
 #!/bin/sh
 # smoke.sh CORPORA SECONDS TARGET...: run each libFuzzer TARGET (tests/fuzz/fuzz_NAME)
 # for SECONDS on a copy of its seed corpus CORPORA/NAME.in, one after another (so the
-# tree is never written to), with the dictionary CORPORA/NAME.dict where there is one.  A target that crashes, leaks, times out or runs out of
-# memory fails the run; its input is kept in fuzz-smoke/NAME/ and named at the end.
+# tree is never written to), with the dictionary CORPORA/NAME.dict where there is one.
+# A target that crashes, leaks, times out or runs out of memory fails the run; its
+# input is kept in fuzz-smoke/NAME/ and named at the end.
 corpora=$1 seconds=$2
 shift 2
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-smoke.XXXXXX") || exit 1
